@@ -1,0 +1,32 @@
+# signet — see README.md. Targets are the interface CI and developers use.
+GO       ?= go
+BIN      ?= bin/signet
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS  := -s -w -X github.com/signetdev/signet/internal/version.gitVersion=$(VERSION) \
+            -X github.com/signetdev/signet/internal/version.gitCommit=$(shell git rev-parse HEAD 2>/dev/null) \
+            -X github.com/signetdev/signet/internal/version.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+
+.PHONY: build install test lint bench e2e demo clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
+
+install:
+	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/signet
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./...
+
+test: lint
+	$(GO) test ./...
+
+bench: build
+	./hack/bench.sh
+
+e2e:
+	@echo "e2e: local stack not wired yet"
+
+clean:
+	rm -rf bin .bench
