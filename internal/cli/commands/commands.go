@@ -1,0 +1,17 @@
+// Package commands lists signet's verbs. It is the one place that imports
+// every verb package, so the root command can stay ignorant of them.
+package commands
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/version"
+)
+
+// All returns the constructors of every verb, in help order.
+func All() []cli.Subcommand {
+	return []cli.Subcommand{
+		func(f *cli.Factory) *cobra.Command { return version.NewCmdVersion(f, nil) },
+	}
+}

@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/signetdev/signet/internal/iostreams"
+)
+
+// Factory hands commands everything that reaches outside the process:
+// streams, environment, network, clock. Tests replace any field; nothing
+// here is built before a command asks for it, so start-up stays cheap.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+
+	// Getenv reads an environment variable. Commands never call os.Getenv.
+	Getenv func(string) string
+	// HomeDir returns the user's home directory (TUF cache default).
+	HomeDir func() (string, error)
+	// Transport is the base round tripper of every HTTP request signet
+	// makes; a test that must prove "no network" installs one that fails.
+	Transport http.RoundTripper
+	// Now is the clock.
+	Now func() time.Time
+
+	// Verbose is set by the global -d/--verbose flag.
+	Verbose bool
+}
+
+// NewFactory returns a Factory wired to the real process environment.
+func NewFactory(ios *iostreams.IOStreams) *Factory {
+	return &Factory{
+		IOStreams: ios,
+		Getenv:    os.Getenv,
+		HomeDir:   os.UserHomeDir,
+		Transport: http.DefaultTransport,
+		Now:       time.Now,
+	}
+}
+
+// HTTPClient returns a client over the factory's transport.
+func (f *Factory) HTTPClient() *http.Client {
+	return &http.Client{Transport: f.Transport}
+}
+
+// Debugf writes a debug line to stderr when --verbose is on. Callers must
+// never pass secrets (tokens, passwords, private keys) to it.
+func (f *Factory) Debugf(format string, args ...any) {
+	if f.Verbose {
+		fmt.Fprintf(f.IOStreams.ErrOut, "debug: "+format+"\n", args...)
+	}
+}
+
+// Warnf writes one warning line to stderr.
+func (f *Factory) Warnf(format string, args ...any) {
+	fmt.Fprintf(f.IOStreams.ErrOut, "WARNING: "+format+"\n", args...)
+}

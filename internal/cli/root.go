@@ -1,0 +1,144 @@
+// Package cli assembles signet's command tree. Each verb lives in its own
+// package under internal/cli/; this package holds what they share: the
+// Factory, global flags, environment binding and exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signetdev/signet/internal/atomicfile"
+	"github.com/signetdev/signet/internal/iostreams"
+)
+
+// GlobalOptions are cosign's root flags.
+type GlobalOptions struct {
+	OutputFile string
+	Timeout    time.Duration
+	Verbose    bool
+}
+
+// Subcommand builds one verb with the shared factory.
+type Subcommand func(f *Factory) *cobra.Command
+
+// NewRootCmd returns the root command with the given verbs attached.
+func NewRootCmd(f *Factory, verbs ...Subcommand) (*cobra.Command, *GlobalOptions) {
+	opts := &GlobalOptions{}
+	root := &cobra.Command{
+		Use:   "signet",
+		Short: "Sign and verify artifacts and container images with Sigstore (cosign-compatible)",
+		Long: `signet signs and verifies blobs, container images and attestations with
+Sigstore: keyless with an OIDC identity and a short-lived Fulcio certificate,
+or with a key pair. It is a drop-in replacement for the cosign CLI: the same
+commands, flags, environment variables, file formats and exit codes.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Completion and help need no environment binding and no timeout.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			f.Verbose = opts.Verbose
+			return bindEnv(cmd, f.Getenv)
+		},
+	}
+	root.SetGlobalNormalizationFunc(normalizeFlagName)
+	pf := root.PersistentFlags()
+	pf.StringVar(&opts.OutputFile, "output-file", "", "log output to a file")
+	pf.DurationVarP(&opts.Timeout, "timeout", "t", 3*time.Minute, "timeout for commands")
+	pf.BoolVarP(&opts.Verbose, "verbose", "d", false, "log debug output")
+
+	root.SetIn(f.IOStreams.In)
+	root.SetOut(f.IOStreams.Out)
+	root.SetErr(f.IOStreams.ErrOut)
+	for _, v := range verbs {
+		root.AddCommand(v(f))
+	}
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" || c.Name() == "help" {
+			markNoEnvBinding(c)
+		}
+	}
+	return root, opts
+}
+
+func markNoEnvBinding(c *cobra.Command) {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[noEnvBinding] = "true"
+	for _, sub := range c.Commands() {
+		markNoEnvBinding(sub)
+	}
+}
+
+// Main runs signet with args (without the program name) and returns the
+// exit code. Behaviour never depends on argv[0], so `ln -s signet cosign`
+// is safe.
+func Main(ctx context.Context, args []string, ios *iostreams.IOStreams, verbs ...Subcommand) int {
+	return MainWithFactory(ctx, args, NewFactory(ios), verbs...)
+}
+
+// MainWithFactory is Main with a caller-built factory (tests).
+func MainWithFactory(ctx context.Context, args []string, f *Factory, verbs ...Subcommand) int {
+	ios := f.IOStreams
+	args, rewritten := legacyArgs(args)
+	for _, a := range rewritten {
+		flag, _, _ := strings.Cut(a, "=")
+		fmt.Fprintf(ios.ErrOut, "WARNING: the flag %s is deprecated and will be removed in a future release. Please use the flag -%s.\n", flag, flag)
+	}
+
+	root, opts := NewRootCmd(f, verbs...)
+	root.SetArgs(args)
+
+	var out *atomicfile.File
+	var cancel context.CancelFunc = func() {}
+	prev := root.PersistentPreRunE
+	root.PersistentPreRunE = func(cmd *cobra.Command, a []string) error {
+		if err := prev(cmd, a); err != nil {
+			return err
+		}
+		if opts.Timeout > 0 {
+			var c context.Context
+			c, cancel = context.WithTimeout(cmd.Context(), opts.Timeout)
+			cmd.SetContext(c)
+		}
+		if opts.OutputFile != "" {
+			var err error
+			if out, err = atomicfile.Create(opts.OutputFile); err != nil {
+				return fmt.Errorf("--output-file: %w", err)
+			}
+			// cosign sends what would go to stdout into the file.
+			ios.Out = out
+			cmd.SetOut(out)
+		}
+		return nil
+	}
+
+	err := root.ExecuteContext(ctx)
+	cancel()
+	if out != nil {
+		if cerr := out.Commit(); cerr != nil && err == nil {
+			err = fmt.Errorf("--output-file: %w", cerr)
+		}
+	}
+	if err != nil {
+		printError(ios.ErrOut, err)
+	}
+	return exitCode(err)
+}
+
+// printError prints the one line a failed run leaves on stderr.
+func printError(w io.Writer, err error) {
+	msg := err.Error()
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg += " (the --timeout was reached)"
+	}
+	// One line: a multi-line message from a dependency is joined.
+	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
+	fmt.Fprintf(w, "Error: %s\n", msg)
+}
