@@ -1,0 +1,109 @@
+// Package verifyblobattestation is the `signet verify-blob-attestation`
+// verb: verify-blob for in-toto attestations, with a predicate type check.
+package verifyblobattestation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/verifyblob"
+	"github.com/signetdev/signet/pkg/attestation"
+	"github.com/signetdev/signet/pkg/verifier"
+)
+
+// Options are the inputs of verify-blob-attestation.
+type Options struct {
+	Trust     flags.Trust
+	Verify    flags.Verify
+	Signature flags.BlobSignature
+
+	Type        string
+	Digest      string
+	DigestAlg   string
+	CheckClaims bool
+	// Artifact is a path, "-", or empty when --digest is used.
+	Artifact string
+}
+
+// NewCmdVerifyBlobAttestation builds the verb.
+func NewCmdVerifyBlobAttestation(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "verify-blob-attestation [flags] [ARTIFACT]",
+		Short: "Verify an attestation on the supplied blob",
+		Long: `Verify an in-toto attestation (a DSSE envelope in a Sigstore bundle) about a
+blob: the signature, the signer, the predicate type (--type, default
+"custom"; an attestation of another type is never accepted), and that the
+blob (or --digest) is one of the statement's subjects.`,
+		Example: `  signet verify-blob-attestation --bundle pkg.tgz.sigstore.json --type slsaprovenance1 \
+    --certificate-identity https://github.com/acme/pkg/.github/workflows/release.yml@refs/heads/main \
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com pkg.tgz`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Artifact = args[0]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	opts.Trust.AddFlags(fs)
+	opts.Verify.AddFlags(fs)
+	opts.Signature.AddFlags(fs, "path to base64-encoded signature over attestation in DSSE format")
+	fs.StringVar(&opts.Type, "type", "custom", "specify a predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or an URI")
+	fs.StringVar(&opts.Digest, "digest", "", "Digest to use for verifying in-toto subject (instead of providing a blob)")
+	fs.StringVar(&opts.DigestAlg, "digestAlg", "", "Digest algorithm to use for verifying in-toto subject (instead of providing a blob)")
+	fs.BoolVar(&opts.CheckClaims, "check-claims", true, "if true, verifies the digest exists in the in-toto subject (using either the provided digest and digest algorithm or the provided blob's sha256 digest). If false, only the DSSE envelope is verified.")
+	return cmd
+}
+
+func run(ctx context.Context, f *cli.Factory, opts *Options) error {
+	predicateType, err := attestation.PredicateTypeURI(opts.Type)
+	if err != nil {
+		return fmt.Errorf("--type: %w", err)
+	}
+	art, err := artifact(f, opts)
+	if err != nil {
+		return err
+	}
+	return verifyblob.Verify(ctx, f, verifyblob.Request{
+		Trust: &opts.Trust, Verify: &opts.Verify, Signature: &opts.Signature,
+		Artifact: art,
+		Adjust: func(p *verifier.Policy) {
+			p.PredicateType = predicateType
+			p.SkipArtifactUnsafe = !opts.CheckClaims
+		},
+	})
+}
+
+func artifact(f *cli.Factory, opts *Options) (verifier.Artifact, error) {
+	switch {
+	case opts.Digest != "" && opts.Artifact != "":
+		return verifier.Artifact{}, errors.New("give either an artifact or --digest, not both")
+	case opts.Digest != "":
+		alg := opts.DigestAlg
+		if alg == "" {
+			return verifier.Artifact{}, errors.New("--digest needs --digestAlg (sha256, sha384 or sha512)")
+		}
+		d, err := verifier.NewDigest(alg, opts.Digest)
+		if err != nil {
+			return verifier.Artifact{}, fmt.Errorf("--digest: %w", err)
+		}
+		return verifier.Artifact{Name: d.String(), Digest: &d}, nil
+	case opts.DigestAlg != "":
+		return verifier.Artifact{}, errors.New("--digestAlg needs --digest")
+	case opts.Artifact != "":
+		return verifyblob.ResolveArtifact(opts.Artifact, f)
+	case opts.CheckClaims:
+		return verifier.Artifact{}, errors.New("an artifact or --digest/--digestAlg is required to check the attestation's subject (--check-claims=false skips the check)")
+	}
+	return verifier.Artifact{Name: "(none)"}, nil
+}

@@ -1,0 +1,108 @@
+// Package clitest runs signet in-process for tests: buffers for streams, a
+// fixed environment, and a network that refuses, and counts, every request.
+package clitest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/commands"
+	"github.com/signetdev/signet/internal/iostreams"
+)
+
+// NoNetwork is a RoundTripper that fails every request and counts them.
+type NoNetwork struct{ calls atomic.Int64 }
+
+// ErrNoNetwork is what every request through NoNetwork gets.
+var ErrNoNetwork = errors.New("clitest: network access is not allowed in this test")
+
+// RoundTrip implements http.RoundTripper.
+func (n *NoNetwork) RoundTrip(*http.Request) (*http.Response, error) {
+	n.calls.Add(1)
+	return nil, ErrNoNetwork
+}
+
+// Calls is how many requests were attempted.
+func (n *NoNetwork) Calls() int64 { return n.calls.Load() }
+
+// Result is one run's outcome.
+type Result struct {
+	Code           int
+	Stdout, Stderr string
+	// NetworkCalls counts requests attempted through the default transport.
+	NetworkCalls int64
+}
+
+// Env is the environment a run sees, nothing else.
+type Env map[string]string
+
+// Options tune a run.
+type Options struct {
+	Env       Env
+	Stdin     string
+	Transport http.RoundTripper // default: NoNetwork
+	HomeDir   string            // default: a fresh temp dir
+	Now       func() time.Time
+}
+
+// Run runs signet with args and returns what it did.
+func Run(t testing.TB, opts Options, args ...string) Result {
+	t.Helper()
+	ios, in, out, errOut := iostreams.Test()
+	in.WriteString(opts.Stdin)
+	f := cli.NewFactory(ios)
+	env := opts.Env
+	f.Getenv = func(k string) string { return env[k] }
+	home := opts.HomeDir
+	if home == "" {
+		home = t.TempDir()
+	}
+	f.HomeDir = func() (string, error) { return home, nil }
+	nn := &NoNetwork{}
+	f.Transport = nn
+	if opts.Transport != nil {
+		f.Transport = opts.Transport
+	}
+	if opts.Now != nil {
+		f.Now = opts.Now
+	}
+	code := cli.MainWithFactory(context.Background(), args, f, commands.All()...)
+	return Result{Code: code, Stdout: out.String(), Stderr: errOut.String(), NetworkCalls: nn.Calls()}
+}
+
+// ErrLine is the single "Error: …" line of a failed run, or "".
+func (r Result) ErrLine() string {
+	for _, l := range strings.Split(r.Stderr, "\n") {
+		if strings.HasPrefix(l, "Error: ") {
+			return l
+		}
+	}
+	return ""
+}
+
+// StderrLines are the non-empty lines written to stderr.
+func (r Result) StderrLines() []string {
+	var out []string
+	for _, l := range strings.Split(r.Stderr, "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// CheckOneErrorLine fails the test unless the run failed and left exactly
+// one line, "Error: …", on stderr.
+func (r Result) CheckOneErrorLine(t testing.TB) {
+	t.Helper()
+	lines := r.StderrLines()
+	if r.Code == 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "Error: ") {
+		t.Errorf("want a failure with exactly one \"Error: \" line; exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+}

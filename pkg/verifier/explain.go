@@ -1,0 +1,83 @@
+package verifier
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
+)
+
+// ErrVerification is wrapped by every "the signature is not good" error,
+// as opposed to bad input or I/O.
+var ErrVerification = errors.New("verification failed")
+
+// steps maps sigstore-go's error prefixes to the check a user recognises.
+var steps = []struct{ prefix, check string }{
+	{"failed to verify log inclusion: ", "transparency log"},
+	{"failed to verify timestamps: ", "signing time"},
+	{"failed to verify leaf certificate: ", "certificate chain"},
+	{"failed to verify signed certificate timestamp: ", "certificate transparency (SCT)"},
+	{"failed to verify signature: ", "signature"},
+	{"failed to get signature verifier: ", "signature"},
+	{"failed to summarize certificate: ", "certificate"},
+	{"failed to fetch verification content: ", "bundle"},
+	{"failed to fetch signature content: ", "bundle"},
+	{"failed to fetch envelope statement: ", "attestation statement"},
+}
+
+// explain turns a sigstore-go verification error into one line naming the
+// check that failed, adding what the bundle and trust material show.
+func explain(err error, b *bundle.Bundle, tm root.TrustedMaterial) error {
+	msg := err.Error()
+	check := "verification"
+	for _, s := range steps {
+		if rest, ok := strings.CutPrefix(msg, s.prefix); ok {
+			check, msg = s.check, rest
+			break
+		}
+	}
+	switch check {
+	case "transparency log":
+		if hint := explainTlog(b, tm); hint != "" {
+			msg = hint
+		}
+	case "signing time":
+		if strings.Contains(msg, "integrated timestamps: 0 < 1") {
+			msg = "no verified signing time: no log entry carries a signed integrated time (a Rekor v2 entry needs an RFC 3161 timestamp in the bundle)"
+		}
+	case "certificate transparency (SCT)":
+		msg += " (--insecure-ignore-sct skips this check; unsafe)"
+	}
+	return fmt.Errorf("%w: %s check failed: %s", ErrVerification, check, msg)
+}
+
+// explainTlog finds why no log entry verified: sigstore-go skips entries
+// it cannot verify and then only reports a count.
+func explainTlog(b *bundle.Bundle, tm root.TrustedMaterial) string {
+	entries, err := b.TlogEntries()
+	if err != nil {
+		return ""
+	}
+	if len(entries) == 0 {
+		return "the bundle has no transparency log entry (--insecure-ignore-tlog skips this check; unsafe)"
+	}
+	logs := tm.RekorLogs()
+	var reasons []string
+	for _, e := range entries {
+		id := hex.EncodeToString([]byte(e.LogKeyID()))
+		if _, ok := logs[id]; !ok {
+			reasons = append(reasons, fmt.Sprintf("entry %d was logged by log %s, which the trusted root does not list", e.LogIndex(), id))
+			continue
+		}
+		if e.HasInclusionPromise() {
+			if err := tlog.VerifySET(e, logs); err != nil {
+				reasons = append(reasons, fmt.Sprintf("entry %d: signed entry timestamp (SET) does not verify with log %s: %v", e.LogIndex(), id, err))
+			}
+		}
+	}
+	return strings.Join(reasons, "; ")
+}

@@ -1,0 +1,76 @@
+package verifier
+
+import (
+	"bytes"
+	"crypto"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	in_toto "github.com/in-toto/attestation/go/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/signetdev/signet/pkg/attestation"
+)
+
+// parseStatement reads the in-toto statement of an envelope. The envelope
+// is not verified yet: only subjects are used, to pick a digest.
+func parseStatement(env *protodsse.Envelope) (*in_toto.Statement, error) {
+	if env.GetPayloadType() != attestation.PayloadType {
+		return nil, fmt.Errorf("DSSE payload type is %q, want %q: not an in-toto statement, so there is no subject to match the artifact with", env.GetPayloadType(), attestation.PayloadType)
+	}
+	var st in_toto.Statement
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(env.GetPayload(), &st); err != nil {
+		return nil, fmt.Errorf("DSSE payload is not a valid in-toto statement: %w", err)
+	}
+	return &st, nil
+}
+
+// subjectDigests groups the statement's subject digests by algorithm,
+// keeping only the algorithms signet can compute.
+func subjectDigests(st *in_toto.Statement) map[crypto.Hash][][]byte {
+	out := map[crypto.Hash][][]byte{}
+	for _, s := range st.GetSubject() {
+		for alg, hexValue := range s.GetDigest() {
+			h, err := hashByName(alg)
+			if err != nil {
+				continue
+			}
+			v, err := hex.DecodeString(hexValue)
+			if err != nil {
+				continue
+			}
+			out[h] = append(out[h], v)
+		}
+	}
+	return out
+}
+
+// matchSubject returns the first artifact digest that is a subject, or an
+// error listing what the artifact is and what the statement names.
+func matchSubject(subjects map[crypto.Hash][][]byte, ds []Digest, name string) (Digest, error) {
+	for _, d := range ds {
+		for _, v := range subjects[d.Algorithm] {
+			if bytes.Equal(v, d.Value) {
+				return d, nil
+			}
+		}
+	}
+	have := make([]string, len(ds))
+	for i, d := range ds {
+		have[i] = d.String()
+	}
+	var want []string
+	for alg, vs := range subjects {
+		for _, v := range vs {
+			want = append(want, Digest{alg, v}.String())
+		}
+	}
+	sort.Strings(want)
+	if len(want) == 0 {
+		want = []string{"none"}
+	}
+	return Digest{}, fmt.Errorf("artifact is not a subject of the attestation: %s is %s, the statement's subjects are %s", name, strings.Join(have, ", "), strings.Join(want, ", "))
+}

@@ -1,0 +1,311 @@
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	in_toto "github.com/in-toto/attestation/go/v1"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/signetdev/signet/pkg/attestation"
+)
+
+// Result is what a successful verification established.
+type Result struct {
+	// Certificate is the signing certificate; nil when a key signed.
+	Certificate *x509.Certificate
+	// Claims are the certificate's identity claims (zero when a key signed).
+	Claims CertificateClaims
+	// Statement is the verified in-toto statement of a DSSE bundle.
+	Statement *in_toto.Statement
+	// Timestamps are the verified times the signature is known to exist.
+	Timestamps []verify.TimestampVerificationResult
+}
+
+// Verify checks a bundle against the policy, the trusted material and the
+// artifact. It reads the artifact at most once, as a stream.
+func Verify(ctx context.Context, b *bundle.Bundle, art Artifact, p Policy, tm root.TrustedMaterial) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p.Key != nil {
+		tm = root.TrustedMaterialCollection{tm, trustedKey(p.Key)}
+	}
+	if b.GetDsseEnvelope() != nil {
+		var err error
+		if b, err = singleSignatureEnvelope(b, p.Key, p.AllowCertificateChain); err != nil {
+			return nil, err
+		}
+	}
+
+	sev, err := verify.NewVerifier(tm, verifierOptions(b, p)...)
+	if err != nil {
+		return nil, fmt.Errorf("building verifier: %w", err)
+	}
+	artifactOpt, err := artifactPolicy(b, art, p)
+	if err != nil {
+		return nil, err
+	}
+	policyOpts := []verify.PolicyOption{verify.WithoutIdentitiesUnsafe()}
+	if p.Key != nil {
+		policyOpts = []verify.PolicyOption{verify.WithKey()}
+	}
+	// Identities are checked below, by Identity.Check, for its messages.
+	res, err := sev.Verify(b, verify.NewPolicy(artifactOpt, policyOpts...))
+	if err != nil {
+		return nil, explain(err, b, tm)
+	}
+
+	out := &Result{Statement: res.Statement, Timestamps: res.VerifiedTimestamps}
+	if vc, err := b.VerificationContent(); err == nil && vc.Certificate() != nil {
+		out.Certificate = vc.Certificate()
+		if out.Claims, err = ParseClaims(out.Certificate); err != nil {
+			return nil, err
+		}
+		if p.Key == nil {
+			if err := p.Identity.check(out.Claims); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if p.PredicateType != "" {
+		if err := checkPredicateType(b, res.Statement, p.PredicateType); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// verifierOptions turns the policy into sigstore-go's thresholds.
+func verifierOptions(b *bundle.Bundle, p Policy) []verify.VerifierOption {
+	var opts []verify.VerifierOption
+	if !p.IgnoreTlogUnsafe {
+		opts = append(opts, verify.WithTransparencyLog(1))
+	}
+	if p.Key == nil && !p.IgnoreSCTUnsafe {
+		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
+	}
+	hasTimestamps := len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()) > 0
+	switch {
+	case hasTimestamps || p.UseSignedTimestamps:
+		// A bundle's RFC 3161 timestamps are always verified and used as
+		// the signing time: cosign ignores them unless told, and so accepts
+		// a timestamp outside the certificate's validity. Integrated times,
+		// when present, are checked against the certificate too.
+		opts = append(opts, verify.WithSignedTimestamps(1))
+	case !p.IgnoreTlogUnsafe:
+		opts = append(opts, verify.WithIntegratedTimestamps(1))
+	case p.Key != nil:
+		opts = append(opts, verify.WithNoObserverTimestamps())
+	default:
+		// No log, no timestamp: only "now" can date the certificate, as in
+		// cosign.
+		opts = append(opts, verify.WithCurrentTime())
+	}
+	return opts
+}
+
+// trustedKey makes --key a trust anchor valid at any time.
+func trustedKey(v signature.Verifier) root.TrustedMaterial {
+	k := root.NewExpiringKey(v, time.Time{}, time.Time{})
+	return root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) { return k, nil })
+}
+
+// artifactPolicy hashes the artifact once, with the algorithm the bundle
+// needs, and hands sigstore-go the digest, so no artifact is ever held in
+// memory. Only ed25519 (not pre-hashed) needs the content itself.
+func artifactPolicy(b *bundle.Bundle, art Artifact, p Policy) (verify.ArtifactPolicyOption, error) {
+	if env := b.GetDsseEnvelope(); env != nil {
+		if p.SkipArtifactUnsafe {
+			return verify.WithoutArtifactUnsafe(), nil
+		}
+		return envelopeArtifact(env, art)
+	}
+	ms := b.GetMessageSignature()
+	if ms == nil {
+		return nil, errors.New("bundle has neither a message signature nor a DSSE envelope")
+	}
+	if art.Open == nil && art.Digest == nil {
+		return nil, errors.New("an artifact (a file or its sha256:<hex> digest) is required to verify a message signature")
+	}
+	if isEd25519(b, p) {
+		if art.Open == nil {
+			return nil, fmt.Errorf("the bundle is signed with ed25519, which signs the content itself: give the artifact file, not its digest %s", art.Digest)
+		}
+		rc, err := art.Open()
+		if err != nil {
+			return nil, fmt.Errorf("opening artifact: %w", err)
+		}
+		// sigstore-go reads it once; the closer leaks only on process exit.
+		return verify.WithArtifact(rc), nil
+	}
+
+	alg := crypto.SHA256
+	if md := ms.GetMessageDigest(); md != nil && md.GetAlgorithm() != protocommon.HashAlgorithm_HASH_ALGORITHM_UNSPECIFIED {
+		h, err := hashByName(md.GetAlgorithm().String())
+		if err != nil {
+			return nil, fmt.Errorf("bundle message digest: %w", err)
+		}
+		alg = h
+	}
+	d, err := artifactDigest(art, alg)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms.GetMessageDigest().GetDigest()) == 0 {
+		// A detached signature carries no digest: the artifact's is the
+		// only candidate, and the signature check decides.
+		ms.MessageDigest = &protocommon.HashOutput{Algorithm: hashAlgorithm(alg), Digest: d.Value}
+	}
+	if !bytes.Equal(ms.GetMessageDigest().GetDigest(), d.Value) {
+		return nil, fmt.Errorf("artifact digest mismatch: the bundle signs %s, artifact %s is %s", Digest{alg, ms.GetMessageDigest().GetDigest()}, art.Name, d)
+	}
+	return verify.WithArtifactDigest(hashName(alg), d.Value), nil
+}
+
+// artifactDigest returns the artifact's digest under alg, hashing the
+// content only when the user did not give the digest.
+func artifactDigest(art Artifact, alg crypto.Hash) (Digest, error) {
+	if art.Digest != nil {
+		if art.Digest.Algorithm != alg {
+			return Digest{}, fmt.Errorf("the bundle needs a %s digest of the artifact, got %s", hashName(alg), art.Digest)
+		}
+		return *art.Digest, nil
+	}
+	sums, err := digestArtifact(art, []crypto.Hash{alg})
+	if err != nil {
+		return Digest{}, err
+	}
+	return Digest{Algorithm: alg, Value: sums[alg]}, nil
+}
+
+func isEd25519(b *bundle.Bundle, p Policy) bool {
+	if p.Key != nil {
+		pub, err := p.Key.PublicKey()
+		if err != nil {
+			return false
+		}
+		_, ok := pub.(ed25519.PublicKey)
+		return ok
+	}
+	vc, err := b.VerificationContent()
+	if err != nil || vc.Certificate() == nil {
+		return false
+	}
+	_, ok := vc.Certificate().PublicKey.(ed25519.PublicKey)
+	return ok
+}
+
+// singleSignatureEnvelope accepts a DSSE envelope with several signatures
+// only if every one of them verifies with the bundle's key: then the extra
+// ones are copies and nothing unverified rides along. sigstore-go (and the
+// bundle spec) want exactly one, so the copies are dropped.
+func singleSignatureEnvelope(b *bundle.Bundle, key signature.Verifier, allowChain bool) (*bundle.Bundle, error) {
+	env := b.GetDsseEnvelope()
+	if len(env.GetSignatures()) <= 1 {
+		return b, nil
+	}
+	v := key
+	if v == nil {
+		vc, err := b.VerificationContent()
+		if err != nil || vc.Certificate() == nil {
+			return nil, fmt.Errorf("DSSE envelope carries %d signatures and the bundle has no certificate to check them with", len(env.GetSignatures()))
+		}
+		if v, err = signature.LoadDefaultVerifier(vc.Certificate().PublicKey); err != nil {
+			return nil, fmt.Errorf("loading the certificate's key: %w", err)
+		}
+	}
+	pae := dsse.PAE(env.GetPayloadType(), env.GetPayload())
+	for i, s := range env.GetSignatures() {
+		if err := v.VerifySignature(bytes.NewReader(s.GetSig()), bytes.NewReader(pae)); err != nil {
+			return nil, fmt.Errorf("DSSE envelope carries %d signatures and signature %d does not verify with the signing key: %w", len(env.GetSignatures()), i+1, err)
+		}
+	}
+	pb := proto.Clone(b.Bundle).(*protobundle.Bundle)
+	e := pb.GetDsseEnvelope()
+	e.Signatures = []*protodsse.Signature{e.Signatures[0]}
+	var opts []bundle.Option
+	if allowChain {
+		opts = append(opts, bundle.AllowCertificateChain())
+	}
+	return bundle.NewBundle(pb, opts...)
+}
+
+// envelopeArtifact ties an in-toto statement to the artifact: the
+// artifact's digest must be one of the statement's subjects.
+func envelopeArtifact(env *protodsse.Envelope, art Artifact) (verify.ArtifactPolicyOption, error) {
+	if art.Open == nil && art.Digest == nil {
+		return nil, errors.New("an artifact (a file, or --digest/--digestAlg) is required to check the attestation's subject; --check-claims=false skips the check")
+	}
+	st, err := parseStatement(env)
+	if err != nil {
+		return nil, err
+	}
+	subjects := subjectDigests(st)
+	var ds []Digest
+	if art.Digest != nil {
+		ds = []Digest{*art.Digest}
+	} else {
+		if ds, err = digestForSubjects(art, subjects); err != nil {
+			return nil, err
+		}
+	}
+	d, err := matchSubject(subjects, ds, art.Name)
+	if err != nil {
+		return nil, err
+	}
+	return verify.WithArtifactDigest(hashName(d.Algorithm), d.Value), nil
+}
+
+// digestForSubjects hashes the artifact, in one pass, with every algorithm
+// the statement's subjects use.
+func digestForSubjects(art Artifact, subjects map[crypto.Hash][][]byte) ([]Digest, error) {
+	var algs []crypto.Hash
+	for _, alg := range []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512} {
+		if _, ok := subjects[alg]; ok {
+			algs = append(algs, alg)
+		}
+	}
+	if len(algs) == 0 {
+		return nil, errors.New("the attestation's subjects have no sha256, sha384 or sha512 digest to compare the artifact with")
+	}
+	sums, err := digestArtifact(art, algs)
+	if err != nil {
+		return nil, err
+	}
+	ds := make([]Digest, 0, len(algs))
+	for _, alg := range algs {
+		ds = append(ds, Digest{Algorithm: alg, Value: sums[alg]})
+	}
+	return ds, nil
+}
+
+func checkPredicateType(b *bundle.Bundle, st *in_toto.Statement, want string) error {
+	if b.GetDsseEnvelope() == nil || st == nil {
+		return errors.New("the bundle holds a plain signature, not an attestation (an in-toto statement in a DSSE envelope)")
+	}
+	if pt := b.GetDsseEnvelope().GetPayloadType(); pt != attestation.PayloadType {
+		return fmt.Errorf("DSSE payload type is %q, want %q", pt, attestation.PayloadType)
+	}
+	if st.GetPredicateType() != want {
+		return fmt.Errorf("attestation type mismatch: expected predicate type %q, the attestation has %q", want, st.GetPredicateType())
+	}
+	return nil
+}
