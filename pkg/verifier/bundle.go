@@ -189,7 +189,7 @@ type Parts struct {
 	// DigestAlgorithm is the hash to apply to the artifact when
 	// MessageDigest is unknown (cosign's --signature-digest-algorithm).
 	DigestAlgorithm crypto.Hash
-	Certificate   *x509.Certificate
+	Certificate     *x509.Certificate
 	// Chain is the certificate's issuers, leaf-most first.
 	Chain       []*x509.Certificate
 	TlogEntries []*protorekor.TransparencyLogEntry
