@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
@@ -49,7 +50,7 @@ func ParseBundle(data []byte, allowCertificateChain bool) (*bundle.Bundle, Forma
 			o(b)
 		}
 		if err := b.UnmarshalJSON(data); err != nil {
-			return nil, FormatSigstore, fmt.Errorf("invalid Sigstore bundle: %w", err)
+			return nil, FormatSigstore, fmt.Errorf("invalid Sigstore bundle: %s", describeParseError(err))
 		}
 		return b, FormatSigstore, nil
 	}
@@ -65,6 +66,17 @@ func ParseBundle(data []byte, allowCertificateChain bool) (*bundle.Bundle, Forma
 		return b, FormatCosignLegacy, nil
 	}
 	return nil, "", errors.New(`neither a Sigstore bundle (no "mediaType") nor a cosign bundle (no "base64Signature")`)
+}
+
+// describeParseError names the part of the bundle a parse error is about:
+// sigstore-go reports a damaged Rekor entry body only as "not a
+// recognizable Rekor v1 or Rekor v2 type".
+func describeParseError(err error) string {
+	msg := oneLine(err.Error())
+	if strings.Contains(msg, "entry body is not a recognizable Rekor") {
+		return "transparency log entry: the canonicalized body is not a valid Rekor entry: " + msg
+	}
+	return msg
 }
 
 // legacyBundle is cosign's LocalSignedPayload (sign-blob --bundle before v3).

@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -52,7 +54,42 @@ func explain(err error, b *bundle.Bundle, tm root.TrustedMaterial) error {
 	case "certificate transparency (SCT)":
 		msg += " (--insecure-ignore-sct skips this check; unsafe)"
 	}
-	return fmt.Errorf("%w: %s check failed: %s", ErrVerification, check, msg)
+	return fmt.Errorf("%w: %s check failed: %s", ErrVerification, check, oneLine(rephrase(msg)))
+}
+
+// rephrasings make sigstore-go's terse messages say what differs.
+var rephrasings = []struct{ from, to string }{
+	{"transparency log signature does not match", "the bundle's signature is not the one recorded in the transparency log entry"},
+	{"transparency log certificate does not match", "the bundle's certificate or key is not the one recorded in the transparency log entry"},
+	{"calculated root", "the inclusion proof does not lead to the checkpoint's root hash: calculated root"},
+}
+
+func rephrase(msg string) string {
+	for _, r := range rephrasings {
+		if i := strings.Index(msg, r.from); i >= 0 {
+			return msg[:i] + r.to + msg[i+len(r.from):]
+		}
+	}
+	return msg
+}
+
+// byteList matches Go's %v rendering of a []byte ("[12 34 …]").
+var byteList = regexp.MustCompile(`\[(\d{1,3}(?: \d{1,3}){7,})\]`)
+
+// oneLine renders a message on one line, with byte slices as hex.
+func oneLine(msg string) string {
+	msg = byteList.ReplaceAllStringFunc(msg, func(m string) string {
+		var b []byte
+		for _, f := range strings.Fields(strings.Trim(m, "[]")) {
+			n, err := strconv.Atoi(f)
+			if err != nil || n > 255 {
+				return m
+			}
+			b = append(b, byte(n))
+		}
+		return hex.EncodeToString(b)
+	})
+	return strings.Join(strings.Fields(msg), " ")
 }
 
 // explainTlog finds why no log entry verified: sigstore-go skips entries

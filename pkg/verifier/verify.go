@@ -55,6 +55,17 @@ func Verify(ctx context.Context, b *bundle.Bundle, art Artifact, p Policy, tm ro
 		}
 	}
 
+	// Parse the verification material first, so that a damaged
+	// certificate is reported as such, not as a log or chain failure.
+	if _, err := b.VerificationContent(); err != nil {
+		return nil, fmt.Errorf("%w: certificate check failed: the bundle's certificate cannot be parsed: %v", ErrVerification, err)
+	}
+	if !p.IgnoreTlogUnsafe {
+		if err := checkRekorV2Entries(b, tm); err != nil {
+			return nil, fmt.Errorf("%w: transparency log check failed: %s", ErrVerification, oneLine(err.Error()))
+		}
+	}
+
 	sev, err := verify.NewVerifier(tm, verifierOptions(b, p)...)
 	if err != nil {
 		return nil, fmt.Errorf("building verifier: %w", err)
