@@ -28,6 +28,10 @@ func Path(t testing.TB, elem ...string) string {
 	return filepath.Join(append([]string{Dir(t)}, elem...)...)
 }
 
+// Find returns the shared testdata directory, or an error when absent
+// (for code that seeds fuzzers and must not skip).
+func Find() (string, error) { return find() }
+
 func find() (string, error) {
 	if d := os.Getenv(EnvDir); d != "" {
 		if _, err := os.Stat(d); err != nil {
