@@ -25,7 +25,7 @@ func TestBundleTimestampsAlwaysVerified(t *testing.T) {
 		IgnoreSCTUnsafe: true, // fake certificates carry no SCT
 	}
 	now := time.Now()
-	inside := now.Add(time.Minute)    // the certificate is valid for ten minutes from now
+	inside := now.Add(time.Minute)       // the certificate is valid for ten minutes from now
 	outside := now.Add(30 * time.Minute) // after it expired, while the fake log's key is valid
 
 	tests := []struct {
