@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X github.com/signetdev/signet/internal/version.gitVersion=$(V
             -X github.com/signetdev/signet/internal/version.gitCommit=$(shell git rev-parse HEAD 2>/dev/null) \
             -X github.com/signetdev/signet/internal/version.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: build install test lint bench e2e demo clean
+.PHONY: build install test lint bench e2e demo fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
@@ -22,8 +22,22 @@ lint:
 test: lint
 	$(GO) test ./...
 
+# Go micro-benchmarks, then signet against openssl (and cosign) on a 1 GiB file.
 bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./pkg/...
 	./hack/bench.sh
+
+# Each fuzz target for FUZZTIME (seeds always run in `make test`).
+FUZZTIME ?= 30s
+fuzz:
+	@for t in FuzzParseBundle FuzzVerify FuzzParseClaims; do $(GO) test ./pkg/verifier -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./pkg/keys -run '^$$' -fuzz '^FuzzParsePublicKey$$' -fuzztime $(FUZZTIME)
+
+# The main job, end to end on this machine: build signet, sign a file with a
+# fresh key (openssl), verify it; and verify real npm provenance when
+# ../shared is beside the repository.
+demo: build
+	./hack/demo.sh
 
 e2e:
 	@echo "e2e: local stack not wired yet"

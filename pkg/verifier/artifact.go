@@ -98,11 +98,16 @@ func hashName(h crypto.Hash) string {
 	return h.String()
 }
 
-// copyBufferSize is large enough that hashing, not syscalls, dominates.
-const copyBufferSize = 1 << 20
+// Reading is overlapped with hashing: one goroutine fills buffers while
+// the caller hashes the previous one, so a file costs max(read, hash)
+// rather than read + hash. Memory stays at pipeBuffers × pipeBufferSize.
+const (
+	pipeBufferSize = 1 << 20
+	pipeBuffers    = 4
+)
 
 // digestArtifact reads the artifact once and returns its digest under each
-// requested algorithm. Memory use is one buffer, whatever the size.
+// requested algorithm. Memory use is a few buffers, whatever the size.
 func digestArtifact(a Artifact, algs []crypto.Hash) (map[crypto.Hash][]byte, error) {
 	if a.Open == nil {
 		return nil, fmt.Errorf("artifact %s: no content to hash", a.Name)
@@ -114,17 +119,14 @@ func digestArtifact(a Artifact, algs []crypto.Hash) (map[crypto.Hash][]byte, err
 	defer rc.Close()
 
 	hashes := make([]hash.Hash, len(algs))
-	writers := make([]io.Writer, len(algs))
 	for i, alg := range algs {
 		hashes[i] = alg.New()
-		writers[i] = hashes[i]
 	}
-	var w io.Writer = hashes[0]
-	if len(writers) > 1 {
-		w = io.MultiWriter(writers...)
-	}
-	buf := make([]byte, copyBufferSize)
-	if _, err := io.CopyBuffer(w, onlyReader{rc}, buf); err != nil {
+	if err := pipeline(rc, func(chunk []byte) {
+		for _, h := range hashes {
+			h.Write(chunk)
+		}
+	}); err != nil {
 		return nil, fmt.Errorf("reading artifact %s: %w", a.Name, err)
 	}
 	out := make(map[crypto.Hash][]byte, len(algs))
@@ -134,6 +136,47 @@ func digestArtifact(a Artifact, algs []crypto.Hash) (map[crypto.Hash][]byte, err
 	return out, nil
 }
 
-// onlyReader hides WriterTo/ReaderFrom so io.CopyBuffer uses our buffer
-// instead of a 32 KiB one picked by *os.File.
-type onlyReader struct{ io.Reader }
+// pipeline reads r in a goroutine and hands each filled buffer to consume,
+// in order.
+func pipeline(r io.Reader, consume func([]byte)) error {
+	type chunk struct {
+		buf []byte
+		n   int
+		err error
+	}
+	free := make(chan []byte, pipeBuffers)
+	full := make(chan chunk, pipeBuffers)
+	for i := 0; i < pipeBuffers; i++ {
+		free <- make([]byte, pipeBufferSize)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer close(full)
+		for {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-done:
+				return
+			}
+			n, err := io.ReadFull(r, buf)
+			if err == io.ErrUnexpectedEOF || err == io.EOF {
+				full <- chunk{buf: buf, n: n}
+				return
+			}
+			full <- chunk{buf: buf, n: n, err: err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range full {
+		if c.err != nil {
+			return c.err
+		}
+		consume(c.buf[:c.n])
+		free <- c.buf
+	}
+	return nil
+}
