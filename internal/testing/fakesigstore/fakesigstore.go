@@ -215,3 +215,20 @@ func tsaLeaf(key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey crypto.S
 	}
 	return x509.ParseCertificate(der)
 }
+
+// TrustedRootJSON is the instance's trust material as a trusted_root.json
+// (for --trusted-root), its TSA included.
+func (s *Sigstore) TrustedRootJSON(t testing.TB) []byte {
+	t.Helper()
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01,
+		s.vs.FulcioCertificateAuthorities(), s.vs.CTLogs(),
+		[]root.TimestampingAuthority{s.tsa}, s.vs.RekorLogs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tr.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
