@@ -48,8 +48,16 @@ func explain(err error, b *bundle.Bundle, tm root.TrustedMaterial) error {
 			msg = hint
 		}
 	case "signing time":
-		if strings.Contains(msg, "integrated timestamps: 0 < 1") {
+		n := len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps())
+		switch {
+		case strings.Contains(msg, "integrated timestamps: 0 < 1"):
 			msg = "no verified signing time: no log entry carries a signed integrated time (a Rekor v2 entry needs an RFC 3161 timestamp in the bundle)"
+		case strings.Contains(msg, "signed timestamps: 0 < 1") && n == 0:
+			msg = "--use-signed-timestamps requires an RFC 3161 timestamp, and the bundle carries none"
+		case strings.Contains(msg, "signed timestamps: 0 < 1") && len(tm.TimestampingAuthorities()) == 0:
+			msg = fmt.Sprintf("the bundle carries %d RFC 3161 timestamp(s) and the trusted root lists no timestamp authority to verify them", n)
+		case strings.Contains(msg, "signed timestamps: 0 < 1"):
+			msg = fmt.Sprintf("none of the bundle's %d RFC 3161 timestamp(s) verifies with a timestamp authority of the trusted root: %s", n, msg)
 		}
 	case "certificate transparency (SCT)":
 		msg += " (--insecure-ignore-sct skips this check; unsafe)"

@@ -38,7 +38,7 @@ func TestBundleTimestampsAlwaysVerified(t *testing.T) {
 		{"TSA inside validity", fakesigstore.SignOptions{IntegratedTime: inside, TSATimes: []time.Time{inside}}, nil, ""},
 		{"TSA outside validity, no flag", fakesigstore.SignOptions{IntegratedTime: inside, TSATimes: []time.Time{outside}}, nil, "certificate chain check failed"},
 		{"TSA outside validity, with flag", fakesigstore.SignOptions{IntegratedTime: inside, TSATimes: []time.Time{outside}}, func(p verifier.Policy) verifier.Policy { p.UseSignedTimestamps = true; return p }, "certificate chain check failed"},
-		{"flag but no TSA", fakesigstore.SignOptions{IntegratedTime: inside}, func(p verifier.Policy) verifier.Policy { p.UseSignedTimestamps = true; return p }, "signing time check failed"},
+		{"flag but no TSA", fakesigstore.SignOptions{IntegratedTime: inside}, func(p verifier.Policy) verifier.Policy { p.UseSignedTimestamps = true; return p }, "signing time check failed: --use-signed-timestamps requires an RFC 3161 timestamp, and the bundle carries none"},
 		{"integrated time outside validity", fakesigstore.SignOptions{IntegratedTime: outside}, nil, "integrated time outside certificate validity"},
 	}
 	for _, tc := range tests {
