@@ -56,9 +56,17 @@ func Verify(ctx context.Context, b *bundle.Bundle, art Artifact, p Policy, tm ro
 	}
 
 	// Parse the verification material first, so that a damaged
-	// certificate is reported as such, not as a log or chain failure.
-	if _, err := b.VerificationContent(); err != nil {
+	// certificate is reported as such, not as a log or chain failure, and
+	// a bundle verified in the wrong mode says so.
+	vc, err := b.VerificationContent()
+	if err != nil {
 		return nil, fmt.Errorf("%w: certificate check failed: the bundle's certificate cannot be parsed: %v", ErrVerification, err)
+	}
+	switch {
+	case vc.Certificate() != nil && p.Key != nil:
+		return nil, errors.New("the bundle is signed with a certificate, not a key: verify it with --certificate-identity and --certificate-oidc-issuer instead of --key")
+	case vc.Certificate() == nil && p.Key == nil:
+		return nil, errors.New("the bundle is signed with a key, not a certificate: verify it with --key")
 	}
 	if !p.IgnoreTlogUnsafe {
 		if err := checkRekorV2Entries(b, tm); err != nil {
@@ -85,7 +93,7 @@ func Verify(ctx context.Context, b *bundle.Bundle, art Artifact, p Policy, tm ro
 	}
 
 	out := &Result{Statement: res.Statement, Timestamps: res.VerifiedTimestamps}
-	if vc, err := b.VerificationContent(); err == nil && vc.Certificate() != nil {
+	if vc.Certificate() != nil {
 		out.Certificate = vc.Certificate()
 		if out.Claims, err = ParseClaims(out.Certificate); err != nil {
 			return nil, err
