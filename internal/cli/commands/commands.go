@@ -6,12 +6,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/initialize"
 	"github.com/signetdev/signet/internal/cli/version"
 )
 
 // All returns the constructors of every verb, in help order.
 func All() []cli.Subcommand {
 	return []cli.Subcommand{
+		func(f *cli.Factory) *cobra.Command { return initialize.NewCmdInitialize(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return version.NewCmdVersion(f, nil) },
 	}
 }
