@@ -3,7 +3,9 @@ package trust
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -67,6 +69,9 @@ func (c *client) readLocked(ctx context.Context, now time.Time) (*root.TrustedRo
 	}
 	if !c.opts.Offline {
 		return nil, err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return c.fallback(fmt.Sprintf("offline, and no TUF metadata of %s is cached in %s", c.src.mirror, c.src.cacheDir))
 	}
 	return c.fallback(fmt.Sprintf("offline, and the cached TUF metadata of %s does not verify (%v)", c.src.mirror, err))
 }

@@ -28,8 +28,17 @@ const maxPEMFileSize = 1 << 20
 // SIGSTORE_CT_LOG_PUBLIC_KEY_FILE (CT log public key, PEM or DER) and
 // SIGSTORE_TSA_CERTIFICATE_FILE (TSA chain: leaf, intermediates, root; PEM)
 // that is set replaces that part of the trusted root; the rest still comes
-// from it. When all four are set no trusted root is loaded at all.
+// from it. When all four are set no trusted root is loaded at all. As in
+// cosign, a --trusted-root file wins: the variables are then ignored.
 func Material(ctx context.Context, opts Options) (root.TrustedMaterial, error) {
+	if opts.TrustedRootPath != "" {
+		for _, e := range []string{EnvRootFile, EnvRekorPublicKey, EnvCTLogPublicKeyFile, EnvTSACertificateFile} {
+			if opts.getenv(e) != "" {
+				opts.debugf("%s ignored: --trusted-root %s is used as given", e, opts.TrustedRootPath)
+			}
+		}
+		return LoadFile(opts.TrustedRootPath)
+	}
 	ov, err := envOverrides(&opts)
 	if err != nil {
 		return nil, err

@@ -81,8 +81,8 @@ func (vi *virtualInstance) env(extra ...string) func(string) string {
 	}, extra...)...)
 }
 
-// With all four SIGSTORE_* files, Material needs no trusted root (the
-// --trusted-root given here does not exist, and no cache is named), and
+// With all four SIGSTORE_* files, Material needs no trusted root (no
+// request, no warning about an absent cache), and
 // sigstore-go verifies a signature of that instance with it: certificate
 // chain, Rekor SET and inclusion proof, and RFC 3161 timestamp.
 func TestCustomInstanceFromEnvironmentVerifies(t *testing.T) {
@@ -96,10 +96,11 @@ func TestCustomInstanceFromEnvironmentVerifies(t *testing.T) {
 		verify.WithCertificateIdentity(mustIdentity(t, "signer@example.com", "https://issuer.example.com")))
 
 	ft := &trusttest.FailingTransport{}
+	var warn bytes.Buffer
 	tm, err := Material(context.Background(), Options{
-		TrustedRootPath: filepath.Join(t.TempDir(), "absent.json"),
-		Getenv:          vi.env(),
-		Transport:       ft,
+		Getenv:    vi.env(EnvTUFRoot, filepath.Join(t.TempDir(), "no-cache")),
+		Transport: ft,
+		Warn:      &warn,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -111,8 +112,8 @@ func TestCustomInstanceFromEnvironmentVerifies(t *testing.T) {
 	if _, err := v.Verify(entity, policy); err != nil {
 		t.Fatalf("verification with the SIGSTORE_* material failed: %v", err)
 	}
-	if ft.Requests() != 0 {
-		t.Errorf("%d requests", ft.Requests())
+	if ft.Requests() != 0 || warn.Len() != 0 {
+		t.Errorf("%d requests, warnings %q: a trusted root was loaded", ft.Requests(), warn.String())
 	}
 
 	// Another instance's Rekor key: the log entry no longer verifies.
@@ -142,24 +143,33 @@ func mustIdentity(t *testing.T, san, issuer string) verify.CertificateIdentity {
 // Each variable replaces its component only; the rest is the trusted root's.
 func TestEachOverrideReplacesOnlyItsComponent(t *testing.T) {
 	vi := newVirtualInstance(t)
-	trPath := writeTemp(t, trusttest.TrustedRootJSON(t, "alpha"))
-	base, err := LoadFile(trPath)
+	// The base: offline with no cache, the embedded trusted root.
+	base, err := EmbeddedTrustedRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
+	cache := t.TempDir()
 	vca := vi.vs.FulcioCertificateAuthorities()[0].(*root.FulcioCertificateAuthority)
 	vtsa := vi.vs.TimestampingAuthorities()[0].(*root.SigstoreTimestampingAuthority)
 	load := func(env ...string) root.TrustedMaterial {
 		t.Helper()
-		tm, err := Material(context.Background(), Options{TrustedRootPath: trPath, Getenv: trusttest.Env(env...)})
+		tm, err := Material(context.Background(), Options{Offline: true, Getenv: trusttest.Env(append(env, EnvTUFRoot, cache)...)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return tm
 	}
 	sameCAs := func(tm root.TrustedMaterial) bool {
-		return len(tm.FulcioCertificateAuthorities()) == 1 &&
-			tm.FulcioCertificateAuthorities()[0].(*root.FulcioCertificateAuthority).Root.Equal(base.FulcioCertificateAuthorities()[0].(*root.FulcioCertificateAuthority).Root)
+		got, want := tm.FulcioCertificateAuthorities(), base.FulcioCertificateAuthorities()
+		if len(got) != len(want) {
+			return false
+		}
+		for i := range got {
+			if !got[i].(*root.FulcioCertificateAuthority).Root.Equal(want[i].(*root.FulcioCertificateAuthority).Root) {
+				return false
+			}
+		}
+		return true
 	}
 
 	t.Run("none", func(t *testing.T) {
@@ -177,7 +187,7 @@ func TestEachOverrideReplacesOnlyItsComponent(t *testing.T) {
 		if !got.Root.Equal(vca.Root) || len(got.Intermediates) != 1 || !got.Intermediates[0].Equal(vca.Intermediates[0]) {
 			t.Error("wrong root or intermediates")
 		}
-		if !sameLogs(tm.RekorLogs(), base.RekorLogs()) || !sameLogs(tm.CTLogs(), base.CTLogs()) || len(tm.TimestampingAuthorities()) != 0 {
+		if !sameLogs(tm.RekorLogs(), base.RekorLogs()) || !sameLogs(tm.CTLogs(), base.CTLogs()) || len(tm.TimestampingAuthorities()) != len(base.TimestampingAuthorities()) {
 			t.Error("other components changed")
 		}
 	})
@@ -283,7 +293,11 @@ func TestOverrideErrorsNameTheVariable(t *testing.T) {
 		{EnvTSACertificateFile, pemFile(t, dir, "noroot.pem", "CERTIFICATE", tsa.Leaf.Raw, tsa.Intermediates[0].Raw), "at least one root"},
 		{EnvTSACertificateFile, pemFile(t, dir, "key.pem", "PUBLIC KEY", spki(t, k.Public())), "no PEM CERTIFICATE block"},
 	} {
-		_, err := Material(context.Background(), Options{TrustedRootPath: "unused", Getenv: trusttest.Env(c.env, c.path)})
+		ft := &trusttest.FailingTransport{}
+		_, err := Material(context.Background(), Options{Getenv: trusttest.Env(c.env, c.path, EnvTUFRoot, dir), Transport: ft})
+		if ft.Requests() != 0 {
+			t.Errorf("%s: a request before the bad file was reported", c.env)
+		}
 		if err == nil || !strings.HasPrefix(err.Error(), c.env+` "`+c.path+`": `) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s=%s: err = %v, want %q", c.env, filepath.Base(c.path), err, c.want)
 		}

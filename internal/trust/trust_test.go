@@ -165,9 +165,11 @@ func TestTrustedRootFileMakesNoRequestAndTouchesNoCache(t *testing.T) {
 	} {
 		tm, err := load(context.Background(), Options{
 			TrustedRootPath: path,
-			Getenv:          trusttest.Env(EnvTUFRoot, cache, EnvTUFMirror, "https://tuf.invalid"),
-			Transport:       ft,
-			Warn:            &warn,
+			// SIGSTORE_* are ignored with --trusted-root, as in cosign.
+			Getenv: trusttest.Env(EnvTUFRoot, cache, EnvTUFMirror, "https://tuf.invalid",
+				EnvRekorPublicKey, filepath.Join(dir, "absent.pub")),
+			Transport: ft,
+			Warn:      &warn,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -280,7 +282,8 @@ func TestOfflineNeverTouchesTheNetwork(t *testing.T) {
 		if err != nil || ft.Requests() != 0 || len(tr.RekorLogs()) == 0 {
 			t.Fatalf("err %v, %d requests", err, ft.Requests())
 		}
-		if strings.Count(warn.String(), "\n") != 1 || !strings.Contains(warn.String(), "embedded in signet (production, taken "+EmbeddedDate+")") {
+		if strings.Count(warn.String(), "\n") != 1 || !strings.Contains(warn.String(), "offline, and no TUF metadata of "+DefaultMirror+" is cached") ||
+			!strings.Contains(warn.String(), "embedded in signet (production, taken "+EmbeddedDate+")") {
 			t.Errorf("warning = %q", warn.String())
 		}
 	})
