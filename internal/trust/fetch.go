@@ -109,7 +109,7 @@ func (f *fetcher) get(urlPath string, maxLength int64) (data []byte, retry bool,
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096)) //nolint:errcheck // draining for reuse only
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096)) // drained so the connection can be reused
 		retry = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
 		return nil, retry, &fetchError{url: urlPath, err: &metadata.ErrDownloadHTTP{StatusCode: resp.StatusCode, URL: urlPath}}
 	}

@@ -90,7 +90,7 @@ func Initialize(ctx context.Context, opts Options, mirror string, rootJSON []byt
 		return nil, fmt.Errorf("replacing %s: %w", src.dir(), pathErr(err))
 	}
 	if err := os.Rename(newDir, src.dir()); err != nil {
-		os.Rename(old, src.dir()) //nolint:errcheck // best effort: put the old cache back
+		_ = os.Rename(old, src.dir()) // best effort: put the old cache back
 		return nil, fmt.Errorf("replacing %s: %w", src.dir(), pathErr(err))
 	}
 	if err := os.Rename(newConfig, src.configPath()); err != nil {

@@ -50,7 +50,7 @@ func lockCache(ctx context.Context, dir string, exclusive bool) (unlock func(), 
 		}
 		if ok {
 			return func() {
-				unlockFile(f) //nolint:errcheck // closing the file releases it too
+				_ = unlockFile(f) // closing the file releases it too
 				f.Close()
 			}, nil
 		}

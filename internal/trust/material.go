@@ -75,6 +75,9 @@ func (o *overlay) complete() bool { return o.hasCAs && o.hasTSAs && o.hasRekor &
 // over returns a copy of o laid over base. An overlay laid over another
 // merges into one, so helpers can be chained without nesting.
 func (o *overlay) over(base root.TrustedMaterial) *overlay {
+	if base == nil {
+		base = &root.BaseTrustedMaterial{}
+	}
 	n := *o
 	if b, ok := base.(*overlay); ok {
 		m := *b

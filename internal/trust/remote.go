@@ -66,8 +66,8 @@ func checkMirrorURL(s string) error {
 			return fmt.Errorf("mirror %q has no host", s)
 		}
 	case "file":
-		if u.Path == "" {
-			return fmt.Errorf("mirror %q has no path (want file:///absolute/path)", s)
+		if u.Path == "" || (u.Host != "" && u.Host != "localhost") {
+			return fmt.Errorf("mirror %q is not a local path (want file:///absolute/path)", s)
 		}
 	default:
 		return fmt.Errorf("mirror %q is not an http(s):// or file:/// URL", s)
