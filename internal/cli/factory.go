@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/signetdev/signet/internal/iostreams"
+	"github.com/signetdev/signet/internal/trust"
 )
 
 // Factory hands commands everything that reaches outside the process:
@@ -56,4 +57,22 @@ func (f *Factory) Debugf(format string, args ...any) {
 // Warnf writes one warning line to stderr.
 func (f *Factory) Warnf(format string, args ...any) {
 	fmt.Fprintf(f.IOStreams.ErrOut, "WARNING: "+format+"\n", args...)
+}
+
+// TrustOptions returns where trust material comes from, wired to this
+// factory's environment, network, clock and stderr. Callers set the
+// per-command fields (TrustedRootPath, Offline).
+func (f *Factory) TrustOptions() trust.Options {
+	var home string
+	if f.HomeDir != nil {
+		home, _ = f.HomeDir() // none: trust asks for TUF_ROOT
+	}
+	return trust.Options{
+		Getenv:    f.Getenv,
+		HomeDir:   home,
+		Transport: f.Transport,
+		Warn:      f.IOStreams.ErrOut,
+		Now:       f.Now,
+		Debugf:    f.Debugf,
+	}
 }

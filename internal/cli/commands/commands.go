@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/initialize"
 	"github.com/signetdev/signet/internal/cli/verifyblob"
 	"github.com/signetdev/signet/internal/cli/verifyblobattestation"
 	"github.com/signetdev/signet/internal/cli/version"
@@ -14,6 +15,7 @@ import (
 // All returns the constructors of every verb, in help order.
 func All() []cli.Subcommand {
 	return []cli.Subcommand{
+		func(f *cli.Factory) *cobra.Command { return initialize.NewCmdInitialize(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return verifyblob.NewCmdVerifyBlob(f, nil) },
 		func(f *cli.Factory) *cobra.Command {
 			return verifyblobattestation.NewCmdVerifyBlobAttestation(f, nil)

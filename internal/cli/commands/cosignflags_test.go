@@ -86,6 +86,7 @@ func TestCosignFlagSurface(t *testing.T) {
 		fs := pflag.NewFlagSet("all", pflag.ContinueOnError)
 		fs.AddFlagSet(cmd.Flags())
 		fs.AddFlagSet(cmd.InheritedFlags())
+		fs.AddFlagSet(cmd.PersistentFlags())
 		for _, cf := range flags {
 			got := fs.Lookup(cf.name)
 			if got == nil {

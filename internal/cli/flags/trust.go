@@ -54,16 +54,10 @@ func (o *Trust) validate() error {
 
 // Options returns the trust options for the factory's environment.
 func (o *Trust) Options(f *cli.Factory) trust.Options {
-	home, _ := f.HomeDir()
-	return trust.Options{
-		TrustedRootPath: o.TrustedRoot,
-		Offline:         o.Offline,
-		Getenv:          f.Getenv,
-		HomeDir:         home,
-		Transport:       f.Transport,
-		Warn:            f.IOStreams.ErrOut,
-		Now:             f.Now,
-	}
+	opts := f.TrustOptions()
+	opts.TrustedRootPath = o.TrustedRoot
+	opts.Offline = o.Offline
+	return opts
 }
 
 // Material loads the trust material, applying the deprecated CA flags.
@@ -99,6 +93,9 @@ func (o *Trust) Material(ctx context.Context, f *cli.Factory) (root.TrustedMater
 		chain, err := readCerts("--timestamp-certificate-chain", o.TimestampCertificateChain)
 		if err != nil {
 			return nil, err
+		}
+		if err := trust.CheckTimestampChain(chain); err != nil {
+			return nil, fmt.Errorf("--timestamp-certificate-chain %s: %w", o.TimestampCertificateChain, err)
 		}
 		tm = trust.WithTimestampAuthority(tm, chain)
 	}

@@ -132,3 +132,45 @@ func TestPublicGood(t *testing.T) {
 		})
 	}
 }
+
+// TestNoTrustedRootNoNetwork: without --trusted-root, with no TUF cache and
+// no network, signet falls back to its embedded production trusted root
+// with one warning line, and still verifies a public-good bundle. With
+// --offline it does not even try the network.
+func TestNoTrustedRootNoNetwork(t *testing.T) {
+	c := shared.ConformanceCase{}
+	for _, cc := range shared.Conformance(t) {
+		if cc.Name == "happy-path-v0.3" {
+			c = cc
+		}
+	}
+	if c.Name == "" {
+		t.Skip("happy-path-v0.3 not in the shared conformance cases")
+	}
+	args := []string{"verify-blob", "--bundle", c.Bundle, "--certificate-identity", c.Identity, "--certificate-oidc-issuer", c.Issuer}
+	for _, offline := range []bool{false, true} {
+		a := append([]string{}, args...)
+		if offline {
+			a = append(a, "--offline")
+		}
+		r := clitest.Run(t, clitest.Options{}, append(a, c.Artifact)...)
+		if r.Code != 0 || !strings.Contains(r.Stderr, "Verified OK") {
+			t.Fatalf("offline=%v: exit %d: %s", offline, r.Code, r.Stderr)
+		}
+		var warnings []string
+		for _, l := range r.StderrLines() {
+			if strings.HasPrefix(l, "WARNING: ") {
+				warnings = append(warnings, l)
+			}
+		}
+		if len(warnings) != 1 || !strings.Contains(warnings[0], "using the trusted root embedded in signet (production, taken 2026-11)") {
+			t.Errorf("offline=%v: want one warning about the embedded root, got %q", offline, warnings)
+		}
+		if offline && r.NetworkCalls != 0 {
+			t.Errorf("--offline made %d network calls", r.NetworkCalls)
+		}
+		if !offline && r.NetworkCalls == 0 {
+			t.Errorf("without --offline and without a cache, TUF should have been tried")
+		}
+	}
+}
