@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"testing"
+
+	"github.com/signetdev/signet/pkg/keys"
 )
 
 // realTrustMaterial returns the DER certificates and public keys of the
@@ -109,14 +111,14 @@ func FuzzParseCertificatesPEM(f *testing.F) {
 // FuzzParsePublicKey: SIGSTORE_REKOR_PUBLIC_KEY and
 // SIGSTORE_CT_LOG_PUBLIC_KEY_FILE.
 func FuzzParsePublicKey(f *testing.F) {
-	_, keys := realTrustMaterial(f)
-	for _, der := range keys {
+	_, derKeys := realTrustMaterial(f)
+	for _, der := range derKeys {
 		f.Add(der)
 		f.Add(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 	}
 	f.Add([]byte("-----BEGIN RSA PUBLIC KEY-----\nAA==\n-----END RSA PUBLIC KEY-----\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pub, err := ParsePublicKey(data)
+		pub, err := keys.ParsePublicKey(data)
 		if err != nil {
 			return
 		}

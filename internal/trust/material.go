@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
+
+	"github.com/signetdev/signet/pkg/keys"
 )
 
 // maxPEMFileSize bounds what is read of a SIGSTORE_* file.
@@ -258,7 +260,7 @@ func envOverrides(opts *Options) (*overlay, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s %q: %w", e.env, p, pathErr(err))
 		}
-		pub, err := ParsePublicKey(data)
+		pub, err := keys.ParsePublicKey(data)
 		if err != nil {
 			return nil, fmt.Errorf("%s %q: %w", e.env, p, err)
 		}
@@ -307,27 +309,6 @@ func ParseCertificatesPEM(data []byte) ([]*x509.Certificate, error) {
 		return nil, errors.New("no PEM CERTIFICATE block")
 	}
 	return certs, nil
-}
-
-// ParsePublicKey parses a public key: PEM "PUBLIC KEY" (PKIX) or
-// "RSA PUBLIC KEY" (PKCS #1), or DER PKIX.
-func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
-	b, _ := pem.Decode(data)
-	if b == nil {
-		pub, err := x509.ParsePKIXPublicKey(data)
-		if err != nil {
-			return nil, errors.New("neither a PEM public key nor a DER (PKIX) one")
-		}
-		return pub, nil
-	}
-	switch b.Type {
-	case "PUBLIC KEY":
-		return x509.ParsePKIXPublicKey(b.Bytes)
-	case "RSA PUBLIC KEY":
-		return x509.ParsePKCS1PublicKey(b.Bytes)
-	default:
-		return nil, fmt.Errorf("PEM block %q is not a public key", b.Type)
-	}
 }
 
 // logValidSince is the start of the validity window given to a log key from

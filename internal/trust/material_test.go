@@ -20,6 +20,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/signetdev/signet/internal/trust/trusttest"
+
+	"github.com/signetdev/signet/pkg/keys"
 )
 
 func pemFile(t *testing.T, dir, name, typ string, ders ...[]byte) string {
@@ -202,7 +204,7 @@ func TestEachOverrideReplacesOnlyItsComponent(t *testing.T) {
 		t.Run(c.env, func(t *testing.T) {
 			tm := load(c.env, c.path)
 			if !sameLogs(c.replaced(tm), c.want) {
-				t.Errorf("logs %v", keys(c.replaced(tm)))
+				t.Errorf("logs %v", logIDs(c.replaced(tm)))
 			}
 			if !sameCAs(tm) || !sameLogs(c.kept(tm), c.kept(base)) {
 				t.Error("other components changed")
@@ -244,7 +246,7 @@ func TestLogIDsMatchTheProductionTrustedRoot(t *testing.T) {
 		der, _ := base64.StdEncoding.DecodeString(l.PublicKey.RawBytes)
 		want, _ := base64.StdEncoding.DecodeString(l.LogID.KeyID)
 		for _, enc := range [][]byte{der, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})} {
-			pub, err := ParsePublicKey(enc)
+			pub, err := keys.ParsePublicKey(enc)
 			if err != nil {
 				t.Fatalf("%s: %v", l.BaseURL, err)
 			}
@@ -340,7 +342,7 @@ func TestHelpersReplaceAndChain(t *testing.T) {
 	}
 }
 
-func keys(m map[string]*root.TransparencyLog) []string {
+func logIDs(m map[string]*root.TransparencyLog) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)

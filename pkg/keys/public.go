@@ -46,11 +46,15 @@ func ReadRef(ref string, getenv func(string) string) ([]byte, error) {
 }
 
 // ParsePublicKey reads a PEM public key (PKIX "PUBLIC KEY", or PKCS#1
-// "RSA PUBLIC KEY") or the public key of a PEM certificate.
+// "RSA PUBLIC KEY") or a DER PKIX key. A certificate is not a key here, as
+// in cosign: --key cert.pem is a mistake worth reporting.
 func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, errors.New("no PEM block found: want a PEM \"PUBLIC KEY\"")
+		if pub, err := x509.ParsePKIXPublicKey(data); err == nil {
+			return pub, nil
+		}
+		return nil, errors.New("neither a PEM public key nor a DER (PKIX) one")
 	}
 	switch block.Type {
 	case "PUBLIC KEY":
@@ -65,12 +69,6 @@ func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
 			return nil, fmt.Errorf("parsing RSA PUBLIC KEY: %w", err)
 		}
 		return pub, nil
-	case "CERTIFICATE":
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("parsing CERTIFICATE: %w", err)
-		}
-		return cert.PublicKey, nil
 	}
 	return nil, fmt.Errorf("PEM block %q is not a public key", block.Type)
 }
@@ -98,7 +96,7 @@ func Verifier(pub crypto.PublicKey) (signature.Verifier, error) {
 }
 
 // LoadVerifier resolves --key for verification: a PEM file or env://VAR
-// holding a public key (or a certificate).
+// holding a public key.
 func LoadVerifier(ref string, getenv func(string) string) (signature.Verifier, error) {
 	data, err := ReadRef(ref, getenv)
 	if err != nil {

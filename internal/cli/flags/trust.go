@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/spf13/pflag"
 
 	"github.com/signetdev/signet/internal/cli"
@@ -111,7 +110,7 @@ func readCerts(flag, path string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
-	certs, err := cryptoutils.UnmarshalCertificatesFromPEM(data)
+	certs, err := trust.ParseCertificatesPEM(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
