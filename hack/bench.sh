@@ -13,7 +13,7 @@ SIZE_MIB=${SIZE_MIB:-1024}
 RUNS=${RUNS:-5}
 WORK=${BENCH_DIR:-.bench}
 SIGNET=${SIGNET:-bin/signet}
-COSIGN=${COSIGN:-$(ls -1 "${SIGNET_STACK_CACHE:-$HOME/.cache/signet-stack}"/*/bin/cosign 2>/dev/null | head -1 || true)}
+COSIGN=${COSIGN:-$(ls -1d "${SIGNET_STACK_CACHE:-$HOME/.cache/signet-stack}"/bin/cosign@v3*/cosign 2>/dev/null | tail -1 || true)}
 
 command -v openssl >/dev/null || { echo "bench: openssl is required" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: GNU time (/usr/bin/time) is required: apt-get install time" >&2; exit 1; }
