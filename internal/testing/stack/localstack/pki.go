@@ -36,7 +36,7 @@ type PKI struct {
 	RekorV1Pub    crypto.PublicKey
 	RekorV1Key    string // PKCS#8
 	RekorV2Pub    ed25519.PublicKey
-	RekorV2Key    string // PKCS#8 ed25519
+	RekorV2Key    string              // PKCS#8 ed25519
 	TSACerts      []*x509.Certificate // leaf, root
 	TSAKeyPath    string
 	TSAChainPath  string
