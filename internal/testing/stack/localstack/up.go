@@ -54,7 +54,7 @@ func Up(ctx context.Context, c Config, opts UpOptions) (*State, error) {
 	if old, err := LoadState(c); err == nil {
 		running := old.runningProcs()
 		switch {
-		case len(running) > 0 && opts.Reuse && old.Mode == opts.Mode && old.healthy(ctx) == nil:
+		case len(running) > 0 && opts.Reuse && old.Mode == opts.Mode && old.Healthy(ctx) == nil:
 			c.logf("local-stack: reusing the %s stack already running in %s", old.Mode, c.RunDir)
 			return old, nil
 		case len(running) > 0:
@@ -536,8 +536,8 @@ func (s *State) runningProcs() []*Proc {
 	return out
 }
 
-// healthy probes every service once.
-func (s *State) healthy(ctx context.Context) error {
+// Healthy probes every service once.
+func (s *State) Healthy(ctx context.Context) error {
 	var errs []error
 	for _, p := range s.Procs {
 		if !p.alive() {
