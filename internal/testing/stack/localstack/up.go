@@ -364,8 +364,8 @@ func (u *upper) ctlog() (*Proc, error) {
 }
 
 func (u *upper) fulcio() (*Proc, error) {
-	cfgPath := u.c.path("fulcio-config.json")
-	if err := writeJSONFile(cfgPath, fulcioConfig()); err != nil {
+	cfgPath := u.c.path("fulcio-config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fulcioConfig()), 0o644); err != nil {
 		return nil, err
 	}
 	sock := u.c.path("data", "fulcio-legacy.sock")
@@ -389,41 +389,38 @@ func (u *upper) fulcio() (*Proc, error) {
 }
 
 // fulcioConfig trusts our issuer as a GitLab CI provider, with templates
-// that mirror Fulcio's public-good gitlab-pipeline entry.
-func fulcioConfig() map[string]any {
-	return map[string]any{
-		"oidc-issuers": map[string]any{
-			httpURL(PortOIDC): map[string]any{
-				"issuer-url":  httpURL(PortOIDC),
-				"client-id":   "sigstore",
-				"type":        "ci-provider",
-				"ci-provider": "gitlab-pipeline",
-			},
-		},
-		"ci-issuer-metadata": map[string]any{
-			"gitlab-pipeline": map[string]any{
-				"default-template-values": map[string]string{"url": "https://" + GitLabHost, "environment": ""},
-				"extension-templates": map[string]string{
-					"build-signer-uri":                        "https://{{ .ci_config_ref_uri }}",
-					"build-signer-digest":                     "ci_config_sha",
-					"runner-environment":                      "runner_environment",
-					"source-repository-uri":                   "{{ .url }}/{{ .project_path }}",
-					"source-repository-digest":                "sha",
-					"source-repository-ref":                   `refs/{{if eq .ref_type "branch"}}heads/{{ else }}tags/{{end}}{{ .ref }}`,
-					"source-repository-identifier":            "project_id",
-					"source-repository-owner-uri":             "{{ .url }}/{{ .namespace_path }}",
-					"source-repository-owner-identifier":      "namespace_id",
-					"build-config-uri":                        "https://{{ .ci_config_ref_uri }}",
-					"build-config-digest":                     "ci_config_sha",
-					"build-trigger":                           "pipeline_source",
-					"run-invocation-uri":                      "{{ .url }}/{{ .project_path }}/-/jobs/{{ .job_id }}",
-					"source-repository-visibility-at-signing": "project_visibility",
-					"deployment-environment":                  "environment",
-				},
-				"subject-alternative-name-template": "https://{{ .ci_config_ref_uri }}",
-			},
-		},
+// that mirror Fulcio's public-good gitlab-pipeline entry. It is YAML:
+// Fulcio reads JSON only with its Go field names, and YAML with the names
+// its documentation uses.
+func fulcioConfig() string {
+	ext := [][2]string{
+		{"build-signer-uri", "https://{{ .ci_config_ref_uri }}"},
+		{"build-signer-digest", "ci_config_sha"},
+		{"runner-environment", "runner_environment"},
+		{"source-repository-uri", "{{ .url }}/{{ .project_path }}"},
+		{"source-repository-digest", "sha"},
+		{"source-repository-ref", `refs/{{if eq .ref_type "branch"}}heads/{{ else }}tags/{{end}}{{ .ref }}`},
+		{"source-repository-identifier", "project_id"},
+		{"source-repository-owner-uri", "{{ .url }}/{{ .namespace_path }}"},
+		{"source-repository-owner-identifier", "namespace_id"},
+		{"build-config-uri", "https://{{ .ci_config_ref_uri }}"},
+		{"build-config-digest", "ci_config_sha"},
+		{"build-trigger", "pipeline_source"},
+		{"run-invocation-uri", "{{ .url }}/{{ .project_path }}/-/jobs/{{ .job_id }}"},
+		{"source-repository-visibility-at-signing", "project_visibility"},
+		{"deployment-environment", "environment"},
 	}
+	q := strconv.Quote // a Go-quoted ASCII string is a valid YAML double-quoted scalar
+	var b strings.Builder
+	fmt.Fprintf(&b, "oidc-issuers:\n  %s:\n", q(httpURL(PortOIDC)))
+	fmt.Fprintf(&b, "    issuer-url: %s\n    client-id: sigstore\n    type: ci-provider\n    ci-provider: gitlab-pipeline\n", q(httpURL(PortOIDC)))
+	b.WriteString("ci-issuer-metadata:\n  gitlab-pipeline:\n    default-template-values:\n")
+	fmt.Fprintf(&b, "      url: %s\n      environment: \"\"\n    extension-templates:\n", q("https://"+GitLabHost))
+	for _, e := range ext {
+		fmt.Fprintf(&b, "      %s: %s\n", e[0], q(e[1]))
+	}
+	fmt.Fprintf(&b, "    subject-alternative-name-template: %s\n", q("https://{{ .ci_config_ref_uri }}"))
+	return b.String()
 }
 
 // Environment variable names printed by up.
