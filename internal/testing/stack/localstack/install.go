@@ -73,20 +73,20 @@ func (comp Component) install(ctx context.Context, c Config) (bool, error) {
 		return false, err
 	}
 	defer os.RemoveAll(tmp)
+	// One go install for all of a component's packages (they share a
+	// module version), so shared dependencies compile once.
 	var out strings.Builder
-	for _, pkg := range comp.Packages {
-		cmd := exec.CommandContext(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", pkg)
-		cmd.Env = append(os.Environ(), "GOBIN="+tmp)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			err = fmt.Errorf("go install %s: %w\n%s", pkg, err, out.String())
-			if comp.Optional && ctx.Err() == nil {
-				_ = os.WriteFile(failed, []byte(err.Error()), 0o644)
-				c.logf("local-stack: optional %s did not build (recorded in %s)", comp.Key, failed)
-				return false, nil
-			}
-			return false, err
+	cmd := exec.CommandContext(ctx, "go", append([]string{"install", "-trimpath", "-ldflags=-s -w"}, comp.Packages...)...)
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		err = fmt.Errorf("go install %s: %w\n%s", strings.Join(comp.Packages, " "), err, out.String())
+		if comp.Optional && ctx.Err() == nil {
+			_ = os.WriteFile(failed, []byte(err.Error()), 0o644)
+			c.logf("local-stack: optional %s did not build (recorded in %s)", comp.Key, failed)
+			return false, nil
 		}
+		return false, err
 	}
 	if comp.Module != "" {
 		modDir, err := moduleDir(ctx, comp.Module)
