@@ -126,36 +126,33 @@ func load() (*Env, error) {
 	cfg := quietConfig()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
-	st, err := localstack.LoadState(cfg)
-	if err == nil {
-		if herr := st.Healthy(ctx); herr == nil {
-			return newEnv(cfg, st), nil
-		} else {
-			fmt.Fprintf(os.Stderr, "local stack: the recorded stack is unhealthy, restarting it:\n%v\n", herr)
-		}
+	if st, err := localstack.LoadState(cfg); err == nil && st.Healthy(ctx) == nil {
+		return newEnv(cfg, st), nil
 	}
 	script, err := findScript()
 	if err != nil {
 		return nil, err
 	}
-	mode := os.Getenv("SIGNET_STACK_MODE")
 	var modeArgs []string
-	if mode == string(localstack.Minimal) {
+	if os.Getenv("SIGNET_STACK_MODE") == string(localstack.Minimal) {
 		modeArgs = []string{"-minimal"}
 	}
-	for _, args := range [][]string{{"down"}, append([]string{"install"}, modeArgs...), append([]string{"up"}, modeArgs...)} {
+	// up -reuse: another test binary may be starting the stack right now;
+	// the driver's lock makes this one wait and then reuse it. A recorded
+	// but unhealthy stack is replaced.
+	before := time.Now().UTC()
+	for _, args := range [][]string{append([]string{"install"}, modeArgs...), append([]string{"up", "-reuse"}, modeArgs...)} {
 		cmd := exec.CommandContext(ctx, script, args...)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
 			return nil, fmt.Errorf("hack/local-stack %s: %w", strings.Join(args, " "), err)
 		}
-		if args[0] == "up" {
-			startedByUs = true
-		}
 	}
-	if st, err = localstack.LoadState(cfg); err != nil {
+	st, err := localstack.LoadState(cfg)
+	if err != nil {
 		return nil, err
 	}
+	startedByUs = !st.Created.Before(before) // not a stack another test binary started
 	return newEnv(cfg, st), nil
 }
 

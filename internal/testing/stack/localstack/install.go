@@ -32,6 +32,12 @@ func Install(ctx context.Context, c Config, opts InstallOptions) error {
 	if err := os.MkdirAll(c.binDir(), 0o755); err != nil {
 		return err
 	}
+	// Two installs at once (two test binaries, two worktrees) take turns.
+	unlock, err := flock(filepath.Join(c.CacheDir, "install.lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	built := 0
 	for _, comp := range Components {
 		if comp.FullOnly && opts.Mode != Full {

@@ -116,11 +116,14 @@ func shellQuote(v string) string {
 
 // lock takes an exclusive lock beside the run directory, so up, down and
 // start/stop of single services do not interleave.
-func lock(c Config) (func(), error) {
-	if err := os.MkdirAll(dirOf(c.lockPath()), 0o755); err != nil {
+func lock(c Config) (func(), error) { return flock(c.lockPath()) }
+
+// flock holds an exclusive lock on path until the returned func is called.
+func flock(path string) (func(), error) {
+	if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(c.lockPath(), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
 	}

@@ -52,13 +52,19 @@ func Up(ctx context.Context, c Config, opts UpOptions) (*State, error) {
 	defer unlock()
 
 	if old, err := LoadState(c); err == nil {
-		running := old.runningProcs()
-		switch {
-		case len(running) > 0 && opts.Reuse && old.Mode == opts.Mode && old.Healthy(ctx) == nil:
-			c.logf("local-stack: reusing the %s stack already running in %s", old.Mode, c.RunDir)
-			return old, nil
-		case len(running) > 0:
-			return nil, fmt.Errorf("%w (%s mode, %d services, state in %s): run `hack/local-stack down` first", ErrAlreadyRunning, old.Mode, len(running), c.StatePath())
+		if running := old.runningProcs(); len(running) > 0 {
+			if !opts.Reuse || old.Mode != opts.Mode {
+				return nil, fmt.Errorf("%w (%s mode, %d services, state in %s): run `hack/local-stack down` first", ErrAlreadyRunning, old.Mode, len(running), c.StatePath())
+			}
+			herr := old.Healthy(ctx)
+			if herr == nil {
+				c.logf("local-stack: reusing the %s stack already running in %s", old.Mode, c.RunDir)
+				return old, nil
+			}
+			c.logf("local-stack: the running stack is unhealthy, replacing it:\n%v", herr)
+			if err := old.stopAll(c); err != nil {
+				return nil, err
+			}
 		}
 	}
 	bins, err := resolveBinaries(c, opts.Mode)
