@@ -62,8 +62,12 @@ func Install(ctx context.Context, c Config, opts InstallOptions) error {
 
 func (comp Component) install(ctx context.Context, c Config) (bool, error) {
 	dir := comp.dir(c)
-	if _, err := os.Stat(filepath.Join(dir, ".ok")); err == nil {
+	if comp.complete(dir) {
 		return false, nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".ok")); err == nil && comp.haveBinaries(dir) {
+		// Built, but a file from the module is missing: fetch only that.
+		return false, comp.copyModuleFiles(ctx, dir)
 	}
 	failed := filepath.Join(c.binDir(), comp.Key+".failed-"+runtime.Version())
 	if comp.Optional {
@@ -94,20 +98,8 @@ func (comp Component) install(ctx context.Context, c Config) (bool, error) {
 		}
 		return false, err
 	}
-	if comp.Module != "" {
-		modDir, err := moduleDir(ctx, comp.Module)
-		if err != nil {
-			return false, err
-		}
-		for src, dst := range comp.ModuleFiles {
-			b, err := os.ReadFile(filepath.Join(modDir, src))
-			if err != nil {
-				return false, fmt.Errorf("copying %s from %s: %w", src, comp.Module, err)
-			}
-			if err := os.WriteFile(filepath.Join(tmp, dst), b, 0o644); err != nil {
-				return false, err
-			}
-		}
+	if err := comp.copyModuleFiles(ctx, tmp); err != nil {
+		return false, err
 	}
 	if err := os.WriteFile(filepath.Join(tmp, ".ok"), []byte(time.Now().UTC().Format(time.RFC3339)+" "+runtime.Version()+"\n"), 0o644); err != nil {
 		return false, err
@@ -121,6 +113,54 @@ func (comp Component) install(ctx context.Context, c Config) (bool, error) {
 	}
 	c.logf("local-stack: built %s in %.0fs", comp.Key, time.Since(start).Seconds())
 	return true, nil
+}
+
+// complete reports whether dir holds the stamp, every binary and every
+// module file of the component.
+func (comp Component) complete(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, ".ok")); err != nil {
+		return false
+	}
+	if !comp.haveBinaries(dir) {
+		return false
+	}
+	for _, f := range comp.ModuleFiles {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (comp Component) haveBinaries(dir string) bool {
+	for _, b := range comp.Binaries {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// copyModuleFiles copies the component's ModuleFiles from the module cache
+// into dir.
+func (comp Component) copyModuleFiles(ctx context.Context, dir string) error {
+	if comp.Module == "" {
+		return nil
+	}
+	modDir, err := moduleDir(ctx, comp.Module)
+	if err != nil {
+		return err
+	}
+	for src, dst := range comp.ModuleFiles {
+		b, err := os.ReadFile(filepath.Join(modDir, src))
+		if err != nil {
+			return fmt.Errorf("copying %s from %s: %w", src, comp.Module, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // moduleDir returns the module cache directory of path@version,

@@ -727,7 +727,7 @@ func resolveBinaries(c Config, mode Mode) (map[string]string, error) {
 			continue
 		}
 		dir := comp.dir(c)
-		if _, err := os.Stat(filepath.Join(dir, ".ok")); err != nil {
+		if !comp.complete(dir) {
 			if comp.Optional || comp.Tool {
 				continue
 			}
