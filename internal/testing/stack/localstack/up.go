@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,10 +123,11 @@ func (u *upper) allPorts() map[int]string {
 
 // checkPorts fails before anything starts if a port is taken.
 func (u *upper) checkPorts() error {
+	ports := u.allPorts()
 	var errs []string
-	for port, svc := range u.allPorts() {
+	for _, port := range slices.Sorted(maps.Keys(ports)) {
 		if err := portFree(port); err != nil {
-			errs = append(errs, fmt.Sprintf("%s needs %v", svc, err))
+			errs = append(errs, fmt.Sprintf("%s: %v", ports[port], err))
 		}
 	}
 	if len(errs) > 0 {
@@ -301,9 +304,11 @@ func (u *upper) mysqlURI() string {
 }
 
 func (u *upper) trillianServer() *Proc {
-	return u.newProc(SvcTrillianServer, []int{PortTrillianRPC, PortTrillianHTTP}, Check{TCP: hostPort(PortTrillianRPC)},
+	p := u.newProc(SvcTrillianServer, []int{PortTrillianRPC, PortTrillianHTTP}, Check{TCP: hostPort(PortTrillianRPC)},
 		u.bins["trillian_log_server"], "--storage_system=mysql", "--quota_system=mysql", "--mysql_uri="+u.mysqlURI(),
 		"--rpc_endpoint="+hostPort(PortTrillianRPC), "--http_endpoint="+hostPort(PortTrillianHTTP))
+	p.StopTimeout = time.Second // it lingers ~5 s after SIGTERM; its state is disposable
+	return p
 }
 
 func (u *upper) trillianSigner() *Proc {
@@ -311,7 +316,7 @@ func (u *upper) trillianSigner() *Proc {
 		u.bins["trillian_log_signer"], "--storage_system=mysql", "--quota_system=mysql", "--mysql_uri="+u.mysqlURI(),
 		"--rpc_endpoint="+hostPort(PortSignerRPC), "--http_endpoint="+hostPort(PortSignerHTTP),
 		"--force_master", "--sequencer_interval=100ms", "--batch_size=500")
-	p.StopTimeout = 2 * time.Second // it takes ~12 s to exit on SIGTERM; its state is disposable
+	p.StopTimeout = time.Second // it takes ~12 s to exit on SIGTERM; its state is disposable
 	return p
 }
 
