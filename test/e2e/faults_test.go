@@ -17,10 +17,7 @@ import (
 func TestFaultHooks(t *testing.T) {
 	env := stack.Get(t)
 	cosign := env.RequireCosign(t)
-	blob := filepath.Join(t.TempDir(), "blob")
-	if err := os.WriteFile(blob, []byte("fault hooks"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	blob := writeFile(t, t.TempDir(), "blob", "fault hooks")
 	signBlob := func(t *testing.T, signingConfig string) (string, error) {
 		_, errOut, err := env.TryRun(t, cosign, "sign-blob", "--yes", "--signing-config", signingConfig,
 			"--trusted-root", env.TrustedRoot, "--identity-token", env.Token(t, stack.TokenRequest{}),
@@ -80,10 +77,7 @@ func TestSCTEnforced(t *testing.T) {
 	env.RequireFull(t)
 	cosign := env.RequireCosign(t)
 	dir := t.TempDir()
-	blob, bundle := filepath.Join(dir, "blob"), filepath.Join(dir, "b.json")
-	if err := os.WriteFile(blob, []byte("sct"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	blob, bundle := writeFile(t, dir, "blob", "sct"), filepath.Join(dir, "b.json")
 	req := stack.TokenRequest{ProjectPath: "acme/sct"}
 	env.Run(t, cosign, "sign-blob", "--yes", "--signing-config", env.SigningConfigV2, "--trusted-root", env.TrustedRoot,
 		"--identity-token", env.Token(t, req), "--bundle", bundle, blob)
@@ -97,11 +91,8 @@ func TestSCTEnforced(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(root, "ctlogs")
-	noCT := filepath.Join(dir, "trusted_root_no_ct.json")
 	data, _ = json.Marshal(root)
-	if err := os.WriteFile(noCT, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	noCT := writeFile(t, dir, "trusted_root_no_ct.json", string(data))
 	verify := []string{"verify-blob", "--bundle", bundle, "--trusted-root", noCT,
 		"--certificate-identity", env.Identity(req), "--certificate-oidc-issuer", env.OIDCIssuer}
 	expectFail(t, env, cosign, append(verify, blob)...)

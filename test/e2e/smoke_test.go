@@ -53,11 +53,8 @@ func TestSmokeBlob(t *testing.T) {
 				t.Fatalf("identity %q, want %q", identity, want)
 			}
 			dir := t.TempDir()
-			blob := filepath.Join(dir, "artifact.txt")
+			blob := writeFile(t, dir, "artifact.txt", "signet smoke test "+rc.name+"\n")
 			bundle := filepath.Join(dir, "artifact.sigstore.json")
-			if err := os.WriteFile(blob, []byte("signet smoke test "+rc.name+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
 			env.Run(t, cosign, "sign-blob", "--yes",
 				"--signing-config", rc.signingConfig(env), "--trusted-root", env.TrustedRoot,
 				"--identity-token", env.Token(t, req), "--bundle", bundle, blob)
@@ -83,10 +80,7 @@ func TestSmokeBlob(t *testing.T) {
 			expectFail(t, env, cosign, append(verify, "--certificate-identity", wrongID, blob)...)
 			expectFail(t, env, cosign, "verify-blob", "--bundle", bundle, "--trusted-root", env.TrustedRoot,
 				"--certificate-oidc-issuer", "https://gitlab.com", "--certificate-identity", identity, blob)
-			other := filepath.Join(dir, "other.txt")
-			if err := os.WriteFile(other, []byte("tampered\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			other := writeFile(t, dir, "other.txt", "tampered\n")
 			expectFail(t, env, cosign, append(verify, "--certificate-identity", identity, other)...)
 		})
 	}
@@ -128,10 +122,7 @@ func TestSmokeImage(t *testing.T) {
 func TestTokenRejected(t *testing.T) {
 	env := stack.Get(t)
 	cosign := env.RequireCosign(t)
-	blob := filepath.Join(t.TempDir(), "blob")
-	if err := os.WriteFile(blob, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	blob := writeFile(t, t.TempDir(), "blob", "x")
 	for name, req := range map[string]stack.TokenRequest{
 		"expired":        {TTL: "-1h"},
 		"wrong-audience": {Audience: "not-sigstore"},
@@ -146,6 +137,15 @@ func TestTokenRejected(t *testing.T) {
 			}
 		})
 	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func expectFail(t *testing.T, env *stack.Env, bin string, args ...string) (string, string) {
