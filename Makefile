@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X github.com/signetdev/signet/internal/version.gitVersion=$(V
             -X github.com/signetdev/signet/internal/version.gitCommit=$(shell git rev-parse HEAD 2>/dev/null) \
             -X github.com/signetdev/signet/internal/version.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: build install test lint bench e2e demo fuzz clean
+.PHONY: build install test lint bench e2e demo fuzz clean stack-up stack-down stack-status
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
@@ -39,8 +39,20 @@ fuzz:
 demo: build
 	./hack/demo.sh
 
+# End-to-end tests against a local Sigstore stack (docs/LOCAL-STACK.md):
+# installs the pinned servers into ~/.cache/signet-stack, starts the stack,
+# runs `go test -tags e2e ./test/e2e/...` and stops the stack, even on failure.
 e2e:
-	@echo "e2e: local stack not wired yet"
+	./hack/e2e
+
+stack-up:
+	./hack/local-stack install && ./hack/local-stack up
+
+stack-down:
+	./hack/local-stack down
+
+stack-status:
+	./hack/local-stack status
 
 clean:
 	rm -rf bin .bench

@@ -1,0 +1,213 @@
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func (c Config) binDir() string { return filepath.Join(c.CacheDir, "bin") }
+
+// dir is where the component's binaries live: CacheDir/bin/<name@version>.
+func (comp Component) dir(c Config) string { return filepath.Join(c.binDir(), comp.Key) }
+
+// InstallOptions tunes Install.
+type InstallOptions struct {
+	Mode Mode // Minimal skips Trillian, Rekor v1, the CT log and MariaDB
+}
+
+// Install builds every missing pinned component into the cache and makes
+// sure MariaDB is present (full mode). It is idempotent: a component whose
+// directory holds an .ok stamp is skipped, so a warm install only stats
+// files. A component is built into a temporary directory and renamed into
+// place, so an interrupted build leaves nothing half-installed.
+func Install(ctx context.Context, c Config, opts InstallOptions) error {
+	start := time.Now()
+	if err := os.MkdirAll(c.binDir(), 0o755); err != nil {
+		return err
+	}
+	// Two installs at once (two test binaries, two worktrees) take turns.
+	unlock, err := flock(filepath.Join(c.CacheDir, "install.lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	built := 0
+	for _, comp := range Components {
+		if comp.FullOnly && opts.Mode != Full {
+			continue
+		}
+		did, err := comp.install(ctx, c)
+		if err != nil {
+			return err
+		}
+		if did {
+			built++
+		}
+	}
+	if opts.Mode == Full {
+		if err := ensureMariaDB(ctx, c); err != nil {
+			return err
+		}
+	}
+	c.logf("local-stack: install done in %.1fs (%d components built, cache %s)", time.Since(start).Seconds(), built, c.binDir())
+	return nil
+}
+
+func (comp Component) install(ctx context.Context, c Config) (bool, error) {
+	dir := comp.dir(c)
+	if comp.complete(dir) {
+		return false, nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".ok")); err == nil && comp.haveBinaries(dir) {
+		// Built, but a file from the module is missing: fetch only that.
+		return false, comp.copyModuleFiles(ctx, dir)
+	}
+	failed := filepath.Join(c.binDir(), comp.Key+".failed-"+runtime.Version())
+	if comp.Optional {
+		if _, err := os.Stat(failed); err == nil {
+			c.logf("local-stack: skipping optional %s: it failed to build with %s before (see %s)", comp.Key, runtime.Version(), failed)
+			return false, nil
+		}
+	}
+	c.logf("local-stack: building %s ...", comp.Key)
+	start := time.Now()
+	tmp, err := os.MkdirTemp(c.binDir(), ".build-"+strings.ReplaceAll(comp.Key, "@", "-")+"-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(tmp)
+	// One go install for all of a component's packages (they share a
+	// module version), so shared dependencies compile once.
+	var out strings.Builder
+	cmd := exec.CommandContext(ctx, "go", append([]string{"install", "-trimpath", "-ldflags=-s -w"}, comp.Packages...)...)
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		err = fmt.Errorf("go install %s: %w\n%s", strings.Join(comp.Packages, " "), err, out.String())
+		if comp.Optional && ctx.Err() == nil {
+			_ = os.WriteFile(failed, []byte(err.Error()), 0o644)
+			c.logf("local-stack: optional %s did not build (recorded in %s)", comp.Key, failed)
+			return false, nil
+		}
+		return false, err
+	}
+	if err := comp.copyModuleFiles(ctx, tmp); err != nil {
+		return false, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, ".ok"), []byte(time.Now().UTC().Format(time.RFC3339)+" "+runtime.Version()+"\n"), 0o644); err != nil {
+		return false, err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return false, err
+	}
+	_ = os.RemoveAll(dir) // a directory without .ok is a leftover
+	if err := os.Rename(tmp, dir); err != nil {
+		return false, err
+	}
+	c.logf("local-stack: built %s in %.0fs", comp.Key, time.Since(start).Seconds())
+	return true, nil
+}
+
+// complete reports whether dir holds the stamp, every binary and every
+// module file of the component.
+func (comp Component) complete(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, ".ok")); err != nil {
+		return false
+	}
+	if !comp.haveBinaries(dir) {
+		return false
+	}
+	for _, f := range comp.ModuleFiles {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (comp Component) haveBinaries(dir string) bool {
+	for _, b := range comp.Binaries {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// copyModuleFiles copies the component's ModuleFiles from the module cache
+// into dir.
+func (comp Component) copyModuleFiles(ctx context.Context, dir string) error {
+	if comp.Module == "" {
+		return nil
+	}
+	modDir, err := moduleDir(ctx, comp.Module)
+	if err != nil {
+		return err
+	}
+	for src, dst := range comp.ModuleFiles {
+		b, err := os.ReadFile(filepath.Join(modDir, src))
+		if err != nil {
+			return fmt.Errorf("copying %s from %s: %w", src, comp.Module, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moduleDir returns the module cache directory of path@version,
+// downloading the module if needed.
+func moduleDir(ctx context.Context, modVersion string) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "mod", "download", "-json", modVersion).Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download %s: %w", modVersion, err)
+	}
+	const key = `"Dir": "`
+	s := string(out)
+	i := strings.Index(s, key)
+	if i < 0 {
+		return "", fmt.Errorf("go mod download %s: no Dir in output", modVersion)
+	}
+	s = s[i+len(key):]
+	return s[:strings.IndexByte(s, '"')], nil
+}
+
+// ensureMariaDB installs Debian's mariadb-server when mariadbd is missing.
+// Its service is never started: up runs a private server.
+func ensureMariaDB(ctx context.Context, c Config) error {
+	if _, err := lookPathSbin("mariadbd"); err == nil {
+		if _, err := lookPathSbin("mariadb-install-db"); err == nil {
+			return nil
+		}
+	}
+	if os.Geteuid() != 0 {
+		return errors.New("mariadbd not found and not root: install it with `sudo apt-get install mariadb-server` (full mode needs it for Trillian)")
+	}
+	c.logf("local-stack: installing mariadb-server from Debian ...")
+	start := time.Now()
+	install := func() error {
+		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "-q", "--no-install-recommends", "mariadb-server")
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		return runLogged(cmd, filepath.Join(c.CacheDir, "apt-mariadb.log"), "apt-get install mariadb-server")
+	}
+	if err := install(); err != nil {
+		// Package lists may be missing or stale on a fresh machine.
+		upd := exec.CommandContext(ctx, "apt-get", "update", "-q")
+		if uerr := runLogged(upd, filepath.Join(c.CacheDir, "apt-mariadb.log"), "apt-get update"); uerr != nil {
+			return errors.Join(err, uerr)
+		}
+		if err := install(); err != nil {
+			return err
+		}
+	}
+	c.logf("local-stack: mariadb-server installed in %.0fs", time.Since(start).Seconds())
+	return nil
+}

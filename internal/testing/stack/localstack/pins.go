@@ -1,0 +1,93 @@
+package localstack
+
+// Pinned versions. Newer releases of several of these need Go >= 1.27 (see
+// ../shared/docs/local-stack.md); change a pin here and only that component
+// is rebuilt by install.
+const (
+	FulcioVersion      = "v1.8.8"
+	RekorTilesVersion  = "v2.3.0"
+	TSAVersion         = "v2.1.3"
+	CraneVersion       = "v0.22.1"
+	CosignVersion      = "v3.1.3"
+	CosignV2Version    = "v2.6.1"
+	TrillianVersion    = "v1.8.0"
+	RekorV1Version     = "v1.5.4"
+	CTGoVersion        = "v1.4.0"
+	trillianModulePath = "github.com/google/trillian"
+)
+
+// Component is one cache entry: a set of binaries built from one module
+// version into CacheDir/bin/<Key>.
+type Component struct {
+	Key      string   // directory name, e.g. "fulcio@v1.8.8"
+	Packages []string // go install arguments
+	Binaries []string // names the packages produce
+	FullOnly bool     // needed only in full mode
+	Optional bool     // a failed build is recorded and not fatal
+	Tool     bool     // a client (cosign), not a service: up does not need it
+	// Files copied from the module cache into the component directory
+	// (module-relative path → file name), e.g. the Trillian schema.
+	ModuleFiles map[string]string
+	Module      string // module path@version for ModuleFiles
+}
+
+// Components lists everything install builds, in build order (core first).
+var Components = []Component{
+	{
+		Key:      "fulcio@" + FulcioVersion,
+		Packages: []string{"github.com/sigstore/fulcio@" + FulcioVersion},
+		Binaries: []string{"fulcio"},
+	},
+	{
+		Key:      "rekor-tiles@" + RekorTilesVersion,
+		Packages: []string{"github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@" + RekorTilesVersion},
+		Binaries: []string{"posix"},
+	},
+	{
+		Key:      "timestamp-authority@" + TSAVersion,
+		Packages: []string{"github.com/sigstore/timestamp-authority/v2/cmd/timestamp-server@" + TSAVersion},
+		Binaries: []string{"timestamp-server"},
+	},
+	{
+		Key:      "crane@" + CraneVersion,
+		Packages: []string{"github.com/google/go-containerregistry/cmd/crane@" + CraneVersion},
+		Binaries: []string{"crane"},
+	},
+	{
+		Key:      "cosign@" + CosignVersion,
+		Packages: []string{"github.com/sigstore/cosign/v3/cmd/cosign@" + CosignVersion},
+		Binaries: []string{"cosign"},
+		Tool:     true,
+	},
+	{
+		Key: "trillian@" + TrillianVersion,
+		Packages: []string{
+			trillianModulePath + "/cmd/trillian_log_server@" + TrillianVersion,
+			trillianModulePath + "/cmd/trillian_log_signer@" + TrillianVersion,
+			trillianModulePath + "/cmd/createtree@" + TrillianVersion,
+		},
+		Binaries:    []string{"trillian_log_server", "trillian_log_signer", "createtree"},
+		FullOnly:    true,
+		Module:      trillianModulePath + "@" + TrillianVersion,
+		ModuleFiles: map[string]string{"storage/mysql/schema/storage.sql": "storage.sql"},
+	},
+	{
+		Key:      "rekor@" + RekorV1Version,
+		Packages: []string{"github.com/sigstore/rekor/cmd/rekor-server@" + RekorV1Version},
+		Binaries: []string{"rekor-server"},
+		FullOnly: true,
+	},
+	{
+		Key:      "certificate-transparency-go@" + CTGoVersion,
+		Packages: []string{"github.com/google/certificate-transparency-go/trillian/ctfe/ct_server@" + CTGoVersion},
+		Binaries: []string{"ct_server"},
+		FullOnly: true,
+	},
+	{
+		Key:      "cosign@" + CosignV2Version,
+		Packages: []string{"github.com/sigstore/cosign/v2/cmd/cosign@" + CosignV2Version},
+		Binaries: []string{"cosign"},
+		Optional: true,
+		Tool:     true,
+	},
+}
