@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	in_toto "github.com/in-toto/attestation/go/v1"
@@ -78,10 +79,11 @@ func Verify(ctx context.Context, b *bundle.Bundle, art Artifact, p Policy, tm ro
 	if err != nil {
 		return nil, fmt.Errorf("building verifier: %w", err)
 	}
-	artifactOpt, err := artifactPolicy(b, art, p)
+	artifactOpt, closeArtifact, err := artifactPolicy(b, art, p)
 	if err != nil {
 		return nil, err
 	}
+	defer closeArtifact()
 	policyOpts := []verify.PolicyOption{verify.WithoutIdentitiesUnsafe()}
 	if p.Key != nil {
 		policyOpts = []verify.PolicyOption{verify.WithKey()}
@@ -149,44 +151,66 @@ func trustedKey(v signature.Verifier) root.TrustedMaterial {
 
 // artifactPolicy hashes the artifact once, with the algorithm the bundle
 // needs, and hands sigstore-go the digest, so no artifact is ever held in
-// memory. Only ed25519 (not pre-hashed) needs the content itself.
-func artifactPolicy(b *bundle.Bundle, art Artifact, p Policy) (verify.ArtifactPolicyOption, error) {
+// memory. Only ed25519 (not pre-hashed) needs the content itself; the
+// returned func closes it once verification is done.
+func artifactPolicy(b *bundle.Bundle, art Artifact, p Policy) (verify.ArtifactPolicyOption, func(), error) {
+	opt, rc, err := artifactPolicyAndReader(b, art, p)
+	if rc == nil {
+		return opt, func() {}, err
+	}
+	return opt, func() { rc.Close() }, err
+}
+
+func artifactPolicyAndReader(b *bundle.Bundle, art Artifact, p Policy) (verify.ArtifactPolicyOption, io.ReadCloser, error) {
 	if env := b.GetDsseEnvelope(); env != nil {
 		if p.SkipArtifactUnsafe {
-			return verify.WithoutArtifactUnsafe(), nil
+			return verify.WithoutArtifactUnsafe(), nil, nil
 		}
-		return envelopeArtifact(env, art)
+		opt, err := envelopeArtifact(env, art)
+		return opt, nil, err
 	}
 	ms := b.GetMessageSignature()
 	if ms == nil {
-		return nil, errors.New("bundle has neither a message signature nor a DSSE envelope")
+		return nil, nil, errors.New("bundle has neither a message signature nor a DSSE envelope")
 	}
 	if art.Open == nil && art.Digest == nil {
-		return nil, errors.New("an artifact (a file or its sha256:<hex> digest) is required to verify a message signature")
+		return nil, nil, errors.New("an artifact (a file or its sha256:<hex> digest) is required to verify a message signature")
 	}
 	if isEd25519(b, p) {
 		if art.Open == nil {
-			return nil, fmt.Errorf("the bundle is signed with ed25519, which signs the content itself: give the artifact file, not its digest %s", art.Digest)
+			return nil, nil, fmt.Errorf("the bundle is signed with ed25519, which signs the content itself: give the artifact file, not its digest %s", art.Digest)
+		}
+		if len(ms.GetMessageDigest().GetDigest()) == 0 {
+			// sigstore-go checks the content against the bundle's digest,
+			// which a detached signature lacks: hash it first.
+			alg := crypto.SHA256
+			if h, err := hashByName(ms.GetMessageDigest().GetAlgorithm().String()); err == nil {
+				alg = h
+			}
+			d, err := artifactDigest(art, alg)
+			if err != nil {
+				return nil, nil, err
+			}
+			ms.MessageDigest = &protocommon.HashOutput{Algorithm: hashAlgorithm(d.Algorithm), Digest: d.Value}
 		}
 		rc, err := art.Open()
 		if err != nil {
-			return nil, fmt.Errorf("opening artifact: %w", err)
+			return nil, nil, fmt.Errorf("opening artifact: %w", err)
 		}
-		// sigstore-go reads it once; the closer leaks only on process exit.
-		return verify.WithArtifact(rc), nil
+		return verify.WithArtifact(rc), rc, nil
 	}
 
 	alg := crypto.SHA256
 	if md := ms.GetMessageDigest(); md != nil && md.GetAlgorithm() != protocommon.HashAlgorithm_HASH_ALGORITHM_UNSPECIFIED {
 		h, err := hashByName(md.GetAlgorithm().String())
 		if err != nil {
-			return nil, fmt.Errorf("bundle message digest: %w", err)
+			return nil, nil, fmt.Errorf("bundle message digest: %w", err)
 		}
 		alg = h
 	}
 	d, err := artifactDigest(art, alg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(ms.GetMessageDigest().GetDigest()) == 0 {
 		// A detached signature carries no digest: the artifact's is the
@@ -194,9 +218,9 @@ func artifactPolicy(b *bundle.Bundle, art Artifact, p Policy) (verify.ArtifactPo
 		ms.MessageDigest = &protocommon.HashOutput{Algorithm: hashAlgorithm(alg), Digest: d.Value}
 	}
 	if !bytes.Equal(ms.GetMessageDigest().GetDigest(), d.Value) {
-		return nil, fmt.Errorf("artifact digest mismatch: the bundle signs %s, artifact %s is %s", Digest{alg, ms.GetMessageDigest().GetDigest()}, art.Name, d)
+		return nil, nil, fmt.Errorf("artifact digest mismatch: the bundle signs %s, artifact %s is %s", Digest{alg, ms.GetMessageDigest().GetDigest()}, art.Name, d)
 	}
-	return verify.WithArtifactDigest(hashName(alg), d.Value), nil
+	return verify.WithArtifactDigest(hashName(alg), d.Value), nil, nil
 }
 
 // artifactDigest returns the artifact's digest under alg, hashing the

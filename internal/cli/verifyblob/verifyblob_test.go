@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -148,5 +150,33 @@ func TestDetachedKey(t *testing.T) {
 	r.CheckOneErrorLine(t)
 	if !strings.Contains(r.ErrLine(), "no transparency log entry") {
 		t.Errorf("no tlog: %s", r.ErrLine())
+	}
+}
+
+// TestDetachedEd25519: ed25519 signs the content itself, so the artifact
+// file is needed; a digest alone is refused with the reason.
+func TestDetachedEd25519(t *testing.T) {
+	dir := t.TempDir()
+	pubKey, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("ed25519 content")
+	der, _ := x509.MarshalPKIXPublicKey(pubKey)
+	pub := write(t, dir, "ed.pub", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(priv, content))
+	art := write(t, dir, "artifact", content)
+
+	r := clitest.Run(t, clitest.Options{}, "verify-blob", "--key", pub, "--signature", sig, "--insecure-ignore-tlog", art)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	r = clitest.Run(t, clitest.Options{}, "verify-blob", "--key", pub, "--signature", sig, "--insecure-ignore-tlog", write(t, dir, "other", []byte("other")))
+	r.CheckOneErrorLine(t)
+	sum := sha256.Sum256(content)
+	r = clitest.Run(t, clitest.Options{}, "verify-blob", "--key", pub, "--signature", sig, "--insecure-ignore-tlog", "sha256:"+hex.EncodeToString(sum[:]))
+	r.CheckOneErrorLine(t)
+	if !strings.Contains(r.ErrLine(), "ed25519, which signs the content itself") {
+		t.Errorf("digest with ed25519: %s", r.ErrLine())
 	}
 }
