@@ -18,6 +18,9 @@ type Factory struct {
 
 	// Getenv reads an environment variable. Commands never call os.Getenv.
 	Getenv func(string) string
+	// LookupEnv also says whether the variable is set: COSIGN_PASSWORD=""
+	// (an empty password) is not the same as no COSIGN_PASSWORD.
+	LookupEnv func(string) (string, bool)
 	// HomeDir returns the user's home directory (TUF cache default).
 	HomeDir func() (string, error)
 	// Transport is the base round tripper of every HTTP request signet
@@ -35,6 +38,7 @@ func NewFactory(ios *iostreams.IOStreams) *Factory {
 	return &Factory{
 		IOStreams: ios,
 		Getenv:    os.Getenv,
+		LookupEnv: os.LookupEnv,
 		HomeDir:   os.UserHomeDir,
 		Transport: http.DefaultTransport,
 		Now:       time.Now,

@@ -59,6 +59,7 @@ func Run(t testing.TB, opts Options, args ...string) Result {
 	f := cli.NewFactory(ios)
 	env := opts.Env
 	f.Getenv = func(k string) string { return env[k] }
+	f.LookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	home := opts.HomeDir
 	if home == "" {
 		home = t.TempDir()
