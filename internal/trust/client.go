@@ -35,112 +35,136 @@ type client struct {
 // count; beyond it the clock moved back and the cache is refreshed.
 const clockSkew = 5 * time.Minute
 
-// trustedRoot implements Load for a TUF source.
-func (c *client) trustedRoot(ctx context.Context) (*root.TrustedRoot, error) {
+// target is one TUF target signet reads, how to parse it, and what stands
+// in for it when neither the repository nor the cache can provide it.
+type target struct {
+	name string // TUF target name
+	what string // for messages: "trusted root", "signing config"
+	// parse checks and decodes the target; a cached copy that does not
+	// parse is not used.
+	parse func([]byte) (any, error)
+	// embedded is signet's copy for the public-good repository ("" when
+	// there is none).
+	embedded string
+}
+
+var (
+	trustedRootTarget = target{
+		name: TrustedRootTarget, what: "trusted root", embedded: embeddedTrustedRootJSON,
+		parse: func(b []byte) (any, error) { return parseTrustedRoot(b) },
+	}
+	signingConfigTarget = target{
+		name: SigningConfigTarget, what: "signing config",
+		parse: func(b []byte) (any, error) { return parseSigningConfig(b) },
+	}
+)
+
+// get implements Load (and SigningConfig) for a TUF source.
+func (c *client) get(ctx context.Context, t target) (any, error) {
 	now := c.opts.now()
 	if c.opts.Offline || c.fresh(now) {
-		tr, err := c.readLocked(ctx, now)
+		v, err := c.readLocked(ctx, now, t)
 		if err == nil || ctx.Err() != nil {
-			return tr, err
+			return v, err
 		}
 		if c.opts.Offline {
 			return nil, err // readLocked already tried the fallbacks
 		}
 		c.opts.debugf("TUF cache %s unusable (%v); refreshing", c.src.dir(), err)
 	}
-	return c.refresh(ctx, now)
+	return c.refresh(ctx, now, t)
 }
 
-// readLocked reads the trusted root from the cache under a shared lock.
+// readLocked reads the target from the cache under a shared lock.
 // Offline, a cache that does not verify falls back here, since there will
 // be no refresh.
-func (c *client) readLocked(ctx context.Context, now time.Time) (*root.TrustedRoot, error) {
+func (c *client) readLocked(ctx context.Context, now time.Time, t target) (any, error) {
 	unlock, err := lockCache(ctx, c.src.cacheDir, false)
 	if err != nil {
 		return nil, fmt.Errorf("locking TUF cache %s: %w", c.src.cacheDir, err)
 	}
 	defer unlock()
-	data, err := c.readCache(TrustedRootTarget, now)
+	data, err := c.readCache(t.name, now)
 	if err == nil {
-		var tr *root.TrustedRoot
-		if tr, err = parseTrustedRoot(data); err == nil {
-			return tr, nil
+		var v any
+		if v, err = t.parse(data); err == nil {
+			return v, nil
 		}
 	}
 	if !c.opts.Offline {
 		return nil, err
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return c.fallback(fmt.Sprintf("offline, and no TUF metadata of %s is cached in %s", c.src.mirror, c.src.cacheDir))
+		return c.fallback(fmt.Sprintf("offline, and no TUF metadata of %s is cached in %s", c.src.mirror, c.src.cacheDir), t)
 	}
-	return c.fallback(fmt.Sprintf("offline, and the cached TUF metadata of %s does not verify (%v)", c.src.mirror, err))
+	return c.fallback(fmt.Sprintf("offline, and the cached TUF metadata of %s does not verify (%v)", c.src.mirror, err), t)
 }
 
 // refresh updates the cache from the repository under the exclusive lock,
 // falling back to what is cached when that fails.
-func (c *client) refresh(ctx context.Context, now time.Time) (*root.TrustedRoot, error) {
+func (c *client) refresh(ctx context.Context, now time.Time, t target) (any, error) {
 	unlock, err := lockCache(ctx, c.src.cacheDir, true)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("locking TUF cache %s: %w", c.src.cacheDir, err)
 		}
 		// A cache we cannot lock is one we cannot write either.
-		return c.fallback(fmt.Sprintf("cannot update the TUF cache %s (%v)", c.src.cacheDir, pathErr(err)))
+		return c.fallback(fmt.Sprintf("cannot update the TUF cache %s (%v)", c.src.cacheDir, pathErr(err)), t)
 	}
 	defer unlock()
 	// Another process may have refreshed while this one waited.
 	if c.fresh(now) {
-		if data, err := c.readCache(TrustedRootTarget, now); err == nil {
-			if tr, err := parseTrustedRoot(data); err == nil {
-				return tr, nil
+		if data, err := c.readCache(t.name, now); err == nil {
+			if v, err := t.parse(data); err == nil {
+				return v, nil
 			}
 		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
-	got, err := c.update(rctx, c.src.dir(), now, []string{TrustedRootTarget}, nil)
+	got, err := c.update(rctx, c.src.dir(), now, []string{t.name}, nil)
 	if err == nil {
 		if err = c.writeLastRefresh(c.src.configPath(), now); err != nil {
 			c.opts.debugf("recording the TUF refresh: %v", err)
 		}
-		tr, perr := parseTrustedRoot(got[TrustedRootTarget])
+		v, perr := t.parse(got[t.name])
 		if perr != nil {
-			return nil, fmt.Errorf("TUF repository %s: target %s: %w", c.src.mirror, TrustedRootTarget, perr)
+			return nil, fmt.Errorf("TUF repository %s: target %s: %w", c.src.mirror, t.name, perr)
 		}
-		return tr, nil
+		return v, nil
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("updating trust material from TUF repository %s: %w", c.src.mirror, ctx.Err())
 	}
 	if unreachable(err) {
-		return c.fallback(fmt.Sprintf("TUF repository %s unreachable (%v)", c.src.mirror, err))
+		return c.fallback(fmt.Sprintf("TUF repository %s unreachable (%v)", c.src.mirror, err), t)
 	}
-	return c.fallback(fmt.Sprintf("updating trust material from TUF repository %s failed (%v)", c.src.mirror, err))
+	return c.fallback(fmt.Sprintf("updating trust material from TUF repository %s failed (%v)", c.src.mirror, err), t)
 }
 
-// fallback returns the cached trusted root (not verified against current
-// metadata: it was verified when it was stored), else the embedded one for
-// the public-good repository, with one warning line starting with why.
-// The caller holds a lock.
-func (c *client) fallback(why string) (*root.TrustedRoot, error) {
-	data, when, err := c.cachedTarget(TrustedRootTarget)
+// fallback returns the cached target (not verified against current
+// metadata: it was verified when it was stored), else signet's embedded
+// copy for the public-good repository, with one warning line starting with
+// why. The caller holds a lock.
+func (c *client) fallback(why string, t target) (any, error) {
+	data, when, err := c.cachedTarget(t.name)
 	if err == nil {
-		var tr *root.TrustedRoot
-		if tr, err = parseTrustedRoot(data); err == nil {
-			c.opts.warnf("%s; using the cached trusted root from %s", why, when.UTC().Format(time.DateOnly))
-			return tr, nil
+		var v any
+		if v, err = t.parse(data); err == nil {
+			c.opts.warnf("%s; using the cached %s from %s", why, t.what, when.UTC().Format(time.DateOnly))
+			return v, nil
 		}
 	}
-	c.opts.debugf("no usable cached %s: %v", TrustedRootTarget, err)
-	if !c.src.production {
-		return nil, fmt.Errorf("%s, and no trusted root for it is cached in %s", oneLine(why), c.src.dir())
+	c.opts.debugf("no usable cached %s: %v", t.name, err)
+	if !c.src.production || t.embedded == "" {
+		return nil, fmt.Errorf("%s, and no %s for it is cached in %s", oneLine(why), t.what, c.src.dir())
 	}
-	tr, err := EmbeddedTrustedRoot()
+	v, err := t.parse([]byte(t.embedded))
 	if err != nil {
-		return nil, fmt.Errorf("%s, and the embedded trusted root does not parse: %w", oneLine(why), err)
+		return nil, fmt.Errorf("%s, and the embedded %s does not parse: %w", oneLine(why), t.what, err)
 	}
-	c.opts.warnf("%s; using the trusted root embedded in signet (production, taken %s)", why, EmbeddedDate)
-	return tr, nil
+	c.opts.warnf("%s; using the %s embedded in signet (production, taken %s)", why, t.what, EmbeddedDate)
+	return v, nil
 }
 
 // fresh reports whether the cache was refreshed less than CacheValidity ago.
@@ -318,6 +342,14 @@ func (c *client) cachedTarget(name string) ([]byte, time.Time, error) {
 // maxTargetSize bounds what is read of a cached file whose expected length
 // is not known (go-tuf's own bound for targets metadata).
 const maxTargetSize = 5 << 20
+
+func parseSigningConfig(data []byte) (*root.SigningConfig, error) {
+	sc, err := root.NewSigningConfigFromJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", SigningConfigTarget, err)
+	}
+	return sc, nil
+}
 
 func parseTrustedRoot(data []byte) (*root.TrustedRoot, error) {
 	tr, err := root.NewTrustedRootFromJSON(data)

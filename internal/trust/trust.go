@@ -131,7 +131,29 @@ func Load(ctx context.Context, opts Options) (*root.TrustedRoot, error) {
 		return nil, err
 	}
 	c := &client{opts: &opts, src: src}
-	return c.trustedRoot(ctx)
+	v, err := c.get(ctx, trustedRootTarget)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*root.TrustedRoot), nil
+}
+
+// SigningConfig returns the signing config (which Fulcio, Rekor, TSA and
+// OIDC issuer to use) of the TUF repository, with the cache, freshness
+// and fallback rules of Load. There is no embedded copy: with neither the
+// repository nor a cached copy, it fails, and the caller should ask for
+// --signing-config or explicit service URLs.
+func SigningConfig(ctx context.Context, opts Options) (*root.SigningConfig, error) {
+	src, err := resolveSource(&opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &client{opts: &opts, src: src}
+	v, err := c.get(ctx, signingConfigTarget)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*root.SigningConfig), nil
 }
 
 // LoadFile reads a trusted_root.json file.

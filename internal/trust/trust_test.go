@@ -588,3 +588,42 @@ func writeTemp(t *testing.T, data []byte) string {
 }
 
 func errAs(err error, target any) bool { return errors.As(err, target) }
+
+// TestSigningConfig: the signing config follows Load's rules — from a fresh
+// cache with no request, refreshed when stale, the cached copy with one
+// warning when the repository is unreachable — and, unlike the trusted
+// root, has no embedded stand-in.
+func TestSigningConfig(t *testing.T) {
+	f := newFixture(t, time.Now().Add(30*24*time.Hour))
+	f.initialize(t)
+
+	ft := &trusttest.FailingTransport{}
+	sc, err := SigningConfig(context.Background(), f.opts(ft, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc == nil || ft.Requests() != 0 {
+		t.Fatalf("fresh cache: config %v, %d requests", sc, ft.Requests())
+	}
+	f.noWarning(t)
+
+	ct := &trusttest.CountingTransport{}
+	if _, err := SigningConfig(context.Background(), f.opts(ct, time.Now().Add(25*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if len(ct.Paths()) == 0 {
+		t.Error("stale cache: no refresh request")
+	}
+	f.noWarning(t)
+
+	if _, err := SigningConfig(context.Background(), f.opts(&trusttest.FailingTransport{}, time.Now().Add(50*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	f.oneWarning(t, "unreachable", "using the cached signing config from")
+
+	// No cache and no network: an error, not a made-up configuration.
+	empty := Options{Getenv: trusttest.Env(EnvTUFRoot, t.TempDir()), Transport: &trusttest.FailingTransport{}, Warn: &f.warn}
+	if _, err := SigningConfig(context.Background(), empty); err == nil || !strings.Contains(err.Error(), "no signing config for it is cached") {
+		t.Fatalf("no cache, no network: %v", err)
+	}
+}
