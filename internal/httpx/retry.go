@@ -115,3 +115,22 @@ func transient(resp *http.Response, err error) bool {
 	}
 	return resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented
 }
+
+// BindContext returns a RoundTripper that runs every request under ctx,
+// for clients that build requests without one (sigstore-go's Fulcio and
+// TSA clients): the command's --timeout and Ctrl-C then reach them.
+func BindContext(ctx context.Context, rt http.RoundTripper) http.RoundTripper {
+	return ctxTransport{ctx: ctx, base: rt}
+}
+
+type ctxTransport struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+func (t ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Context() == context.Background() || req.Context() == context.TODO() {
+		req = req.WithContext(t.ctx)
+	}
+	return t.base.RoundTrip(req)
+}

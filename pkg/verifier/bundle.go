@@ -17,6 +17,8 @@ import (
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+
+	"github.com/signetdev/signet/pkg/artifact"
 )
 
 // MaxBundleSize bounds what is read from a bundle file. DSSE payloads
@@ -171,7 +173,7 @@ func legacyTlogEntry(rb *legacyRekorBundle) (*protorekor.TransparencyLogEntry, e
 }
 
 // hashedRekordDigest reads the artifact digest a hashedrekord entry logged.
-func hashedRekordDigest(body []byte) (Digest, bool) {
+func hashedRekordDigest(body []byte) (artifact.Digest, bool) {
 	var e struct {
 		Kind string `json:"kind"`
 		Spec struct {
@@ -184,9 +186,9 @@ func hashedRekordDigest(body []byte) (Digest, bool) {
 		} `json:"spec"`
 	}
 	if json.Unmarshal(body, &e) != nil || e.Kind != "hashedrekord" {
-		return Digest{}, false
+		return artifact.Digest{}, false
 	}
-	d, err := NewDigest(e.Spec.Data.Hash.Algorithm, e.Spec.Data.Hash.Value)
+	d, err := artifact.NewDigest(e.Spec.Data.Hash.Algorithm, e.Spec.Data.Hash.Value)
 	return d, err == nil
 }
 
@@ -197,7 +199,7 @@ type Parts struct {
 	Signature []byte
 	// MessageDigest is the artifact digest the signature covers, when
 	// known (a hashedrekord entry records it).
-	MessageDigest *Digest
+	MessageDigest *artifact.Digest
 	// DigestAlgorithm is the hash to apply to the artifact when
 	// MessageDigest is unknown (cosign's --signature-digest-algorithm).
 	DigestAlgorithm crypto.Hash
@@ -253,7 +255,7 @@ func (p Parts) Bundle() (*protobundle.Bundle, error) {
 }
 
 func hashAlgorithm(h crypto.Hash) protocommon.HashAlgorithm {
-	switch hashName(h) {
+	switch artifact.HashName(h) {
 	case "sha384":
 		return protocommon.HashAlgorithm_SHA2_384
 	case "sha512":

@@ -12,6 +12,8 @@ import (
 
 	"github.com/signetdev/signet/internal/testing/shared"
 	"github.com/signetdev/signet/pkg/verifier"
+
+	"github.com/signetdev/signet/pkg/artifact"
 )
 
 // seedBundles adds every real bundle as a seed, when ../shared is there.
@@ -57,14 +59,14 @@ func FuzzVerify(f *testing.F) {
 			tm = tr
 		}
 	}
-	d, _ := verifier.ParseDigest("sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf")
+	d, _ := artifact.ParseDigest("sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf")
 	p := verifier.Policy{Identity: exactIdentity(shared.ConformanceIdentity, shared.ConformanceIssuer)}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, _, err := verifier.ParseBundle(data, false)
 		if err != nil {
 			return
 		}
-		_, _ = verifier.Verify(context.Background(), b, verifier.Artifact{Name: "a", Digest: &d}, p, tm)
+		_, _ = verifier.Verify(context.Background(), b, artifact.Artifact{Name: "a", Digest: &d}, p, tm)
 	})
 }
 

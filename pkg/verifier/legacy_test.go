@@ -14,6 +14,8 @@ import (
 
 	"github.com/signetdev/signet/internal/testing/shared"
 	"github.com/signetdev/signet/pkg/verifier"
+
+	"github.com/signetdev/signet/pkg/artifact"
 )
 
 // legacyFromV01 rewrites a real v0.1 hashedrekord bundle in cosign's
@@ -77,7 +79,7 @@ func TestLegacyCosignBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	art := verifier.FileArtifact(shared.Path(t, "conformance", "a.txt"), nil)
+	art := artifact.FromFile(shared.Path(t, "conformance", "a.txt"), nil)
 	p := verifier.Policy{Identity: exactIdentity(shared.ConformanceIdentity, shared.ConformanceIssuer)}
 
 	legacy := legacyFromV01(t, src)

@@ -13,6 +13,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/signetdev/signet/pkg/attestation"
+
+	"github.com/signetdev/signet/pkg/artifact"
 )
 
 // parseStatement reads the in-toto statement of an envelope. The envelope
@@ -34,7 +36,7 @@ func subjectDigests(st *in_toto.Statement) map[crypto.Hash][][]byte {
 	out := map[crypto.Hash][][]byte{}
 	for _, s := range st.GetSubject() {
 		for alg, hexValue := range s.GetDigest() {
-			h, err := hashByName(alg)
+			h, err := artifact.HashByName(alg)
 			if err != nil {
 				continue
 			}
@@ -50,7 +52,7 @@ func subjectDigests(st *in_toto.Statement) map[crypto.Hash][][]byte {
 
 // matchSubject returns the first artifact digest that is a subject, or an
 // error listing what the artifact is and what the statement names.
-func matchSubject(subjects map[crypto.Hash][][]byte, ds []Digest, name string) (Digest, error) {
+func matchSubject(subjects map[crypto.Hash][][]byte, ds []artifact.Digest, name string) (artifact.Digest, error) {
 	for _, d := range ds {
 		for _, v := range subjects[d.Algorithm] {
 			if bytes.Equal(v, d.Value) {
@@ -65,12 +67,12 @@ func matchSubject(subjects map[crypto.Hash][][]byte, ds []Digest, name string) (
 	var want []string
 	for alg, vs := range subjects {
 		for _, v := range vs {
-			want = append(want, Digest{alg, v}.String())
+			want = append(want, artifact.Digest{Algorithm: alg, Value: v}.String())
 		}
 	}
 	sort.Strings(want)
 	if len(want) == 0 {
 		want = []string{"none"}
 	}
-	return Digest{}, fmt.Errorf("artifact is not a subject of the attestation: %s is %s, the statement's subjects are %s", name, strings.Join(have, ", "), strings.Join(want, ", "))
+	return artifact.Digest{}, fmt.Errorf("artifact is not a subject of the attestation: %s is %s, the statement's subjects are %s", name, strings.Join(have, ", "), strings.Join(want, ", "))
 }

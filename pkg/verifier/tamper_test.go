@@ -14,6 +14,8 @@ import (
 	"github.com/signetdev/signet/internal/testing/shared"
 	"github.com/signetdev/signet/pkg/keys"
 	"github.com/signetdev/signet/pkg/verifier"
+
+	"github.com/signetdev/signet/pkg/artifact"
 )
 
 // realBundle is a bundle that verifies as given: the tampering tests start
@@ -22,7 +24,7 @@ type realBundle struct {
 	name        string
 	bundle      string
 	trustedRoot string
-	artifact    verifier.Artifact
+	artifact    artifact.Artifact
 	artifactRaw []byte // nil when only a digest is known
 	policy      verifier.Policy
 }
@@ -72,7 +74,7 @@ func realBundles(t *testing.T) []realBundle {
 	for i := range out {
 		if out[i].artifactRaw != nil {
 			raw := out[i].artifactRaw
-			out[i].artifact = verifier.Artifact{Name: "artifact", Open: func() (ioReadCloser, error) { return nopCloser(raw), nil }}
+			out[i].artifact = artifact.Artifact{Name: "artifact", Open: func() (ioReadCloser, error) { return nopCloser(raw), nil }}
 		}
 	}
 	return out
@@ -82,15 +84,15 @@ func exactIdentity(san, issuer string) verifier.Identity {
 	return verifier.Identity{SAN: verifier.Matcher{Exact: san}, Issuer: verifier.Matcher{Exact: issuer}}
 }
 
-func digestArtifact(t *testing.T, s string) verifier.Artifact {
-	d, err := verifier.ParseDigest(s)
+func digestArtifact(t *testing.T, s string) artifact.Artifact {
+	d, err := artifact.ParseDigest(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return verifier.Artifact{Name: s, Digest: &d}
+	return artifact.Artifact{Name: s, Digest: &d}
 }
 
-func (rb realBundle) verify(t *testing.T, bundleJSON []byte, art verifier.Artifact) error {
+func (rb realBundle) verify(t *testing.T, bundleJSON []byte, art artifact.Artifact) error {
 	t.Helper()
 	tr, err := root.NewTrustedRootFromPath(rb.trustedRoot)
 	if err != nil {
@@ -150,14 +152,14 @@ func TestTampering(t *testing.T) {
 				tried++
 				changed := append([]byte{}, rb.artifactRaw...)
 				changed[len(changed)/2] ^= 1
-				art := verifier.Artifact{Name: "artifact", Open: func() (ioReadCloser, error) { return nopCloser(changed), nil }}
+				art := artifact.Artifact{Name: "artifact", Open: func() (ioReadCloser, error) { return nopCloser(changed), nil }}
 				checkRejected(t, "artifact", rb.verify(t, orig, art), []string{"artifact"})
 			} else {
 				tried++
 				d := *rb.artifact.Digest
 				d.Value = append([]byte{}, d.Value...)
 				d.Value[0] ^= 1
-				checkRejected(t, "artifact digest", rb.verify(t, orig, verifier.Artifact{Name: d.String(), Digest: &d}), []string{"artifact"})
+				checkRejected(t, "artifact digest", rb.verify(t, orig, artifact.Artifact{Name: d.String(), Digest: &d}), []string{"artifact"})
 			}
 			if tried < 4 {
 				t.Errorf("only %d parts tampered with", tried)

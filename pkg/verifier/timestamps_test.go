@@ -10,6 +10,8 @@ import (
 
 	"github.com/signetdev/signet/internal/testing/fakesigstore"
 	"github.com/signetdev/signet/pkg/verifier"
+
+	"github.com/signetdev/signet/pkg/artifact"
 )
 
 // TestBundleTimestampsAlwaysVerified: a bundle's RFC 3161 timestamps are
@@ -18,8 +20,8 @@ import (
 // validity; signet does not.
 func TestBundleTimestampsAlwaysVerified(t *testing.T) {
 	fs := fakesigstore.New(t)
-	artifact := []byte("hello, timestamps")
-	art := verifier.Artifact{Name: "a", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(artifact)), nil }}
+	content := []byte("hello, timestamps")
+	art := artifact.Artifact{Name: "a", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil }}
 	base := verifier.Policy{
 		Identity:        exactIdentity("ci@example.com", "https://issuer.example"),
 		IgnoreSCTUnsafe: true, // fake certificates carry no SCT
@@ -43,7 +45,7 @@ func TestBundleTimestampsAlwaysVerified(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b := fs.SignBlob(t, "ci@example.com", "https://issuer.example", artifact, tc.opts)
+			b := fs.SignBlob(t, "ci@example.com", "https://issuer.example", content, tc.opts)
 			p := base
 			if tc.policy != nil {
 				p = tc.policy(p)

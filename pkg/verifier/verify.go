@@ -23,6 +23,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/signetdev/signet/pkg/attestation"
+
+	"github.com/signetdev/signet/pkg/artifact"
 )
 
 // Result is what a successful verification established.
@@ -39,7 +41,7 @@ type Result struct {
 
 // Verify checks a bundle against the policy, the trusted material and the
 // artifact. It reads the artifact at most once, as a stream.
-func Verify(ctx context.Context, b *bundle.Bundle, art Artifact, p Policy, tm root.TrustedMaterial) (*Result, error) {
+func Verify(ctx context.Context, b *bundle.Bundle, art artifact.Artifact, p Policy, tm root.TrustedMaterial) (*Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -153,7 +155,7 @@ func trustedKey(v signature.Verifier) root.TrustedMaterial {
 // needs, and hands sigstore-go the digest, so no artifact is ever held in
 // memory. Only ed25519 (not pre-hashed) needs the content itself; the
 // returned func closes it once verification is done.
-func artifactPolicy(b *bundle.Bundle, art Artifact, p Policy) (verify.ArtifactPolicyOption, func(), error) {
+func artifactPolicy(b *bundle.Bundle, art artifact.Artifact, p Policy) (verify.ArtifactPolicyOption, func(), error) {
 	opt, rc, err := artifactPolicyAndReader(b, art, p)
 	if rc == nil {
 		return opt, func() {}, err
@@ -161,7 +163,7 @@ func artifactPolicy(b *bundle.Bundle, art Artifact, p Policy) (verify.ArtifactPo
 	return opt, func() { rc.Close() }, err
 }
 
-func artifactPolicyAndReader(b *bundle.Bundle, art Artifact, p Policy) (verify.ArtifactPolicyOption, io.ReadCloser, error) {
+func artifactPolicyAndReader(b *bundle.Bundle, art artifact.Artifact, p Policy) (verify.ArtifactPolicyOption, io.ReadCloser, error) {
 	if env := b.GetDsseEnvelope(); env != nil {
 		if p.SkipArtifactUnsafe {
 			return verify.WithoutArtifactUnsafe(), nil, nil
@@ -184,7 +186,7 @@ func artifactPolicyAndReader(b *bundle.Bundle, art Artifact, p Policy) (verify.A
 			// sigstore-go checks the content against the bundle's digest,
 			// which a detached signature lacks: hash it first.
 			alg := crypto.SHA256
-			if h, err := hashByName(ms.GetMessageDigest().GetAlgorithm().String()); err == nil {
+			if h, err := artifact.HashByName(ms.GetMessageDigest().GetAlgorithm().String()); err == nil {
 				alg = h
 			}
 			d, err := artifactDigest(art, alg)
@@ -202,7 +204,7 @@ func artifactPolicyAndReader(b *bundle.Bundle, art Artifact, p Policy) (verify.A
 
 	alg := crypto.SHA256
 	if md := ms.GetMessageDigest(); md != nil && md.GetAlgorithm() != protocommon.HashAlgorithm_HASH_ALGORITHM_UNSPECIFIED {
-		h, err := hashByName(md.GetAlgorithm().String())
+		h, err := artifact.HashByName(md.GetAlgorithm().String())
 		if err != nil {
 			return nil, nil, fmt.Errorf("bundle message digest: %w", err)
 		}
@@ -218,25 +220,25 @@ func artifactPolicyAndReader(b *bundle.Bundle, art Artifact, p Policy) (verify.A
 		ms.MessageDigest = &protocommon.HashOutput{Algorithm: hashAlgorithm(alg), Digest: d.Value}
 	}
 	if !bytes.Equal(ms.GetMessageDigest().GetDigest(), d.Value) {
-		return nil, nil, fmt.Errorf("artifact digest mismatch: the bundle signs %s, artifact %s is %s", Digest{alg, ms.GetMessageDigest().GetDigest()}, art.Name, d)
+		return nil, nil, fmt.Errorf("artifact digest mismatch: the bundle signs %s, artifact %s is %s", artifact.Digest{Algorithm: alg, Value: ms.GetMessageDigest().GetDigest()}, art.Name, d)
 	}
-	return verify.WithArtifactDigest(hashName(alg), d.Value), nil, nil
+	return verify.WithArtifactDigest(artifact.HashName(alg), d.Value), nil, nil
 }
 
 // artifactDigest returns the artifact's digest under alg, hashing the
 // content only when the user did not give the digest.
-func artifactDigest(art Artifact, alg crypto.Hash) (Digest, error) {
+func artifactDigest(art artifact.Artifact, alg crypto.Hash) (artifact.Digest, error) {
 	if art.Digest != nil {
 		if art.Digest.Algorithm != alg {
-			return Digest{}, fmt.Errorf("the bundle needs a %s digest of the artifact, got %s", hashName(alg), art.Digest)
+			return artifact.Digest{}, fmt.Errorf("the bundle needs a %s digest of the artifact, got %s", artifact.HashName(alg), art.Digest)
 		}
 		return *art.Digest, nil
 	}
-	sums, err := digestArtifact(art, []crypto.Hash{alg})
+	sums, err := artifact.Sum(art, alg)
 	if err != nil {
-		return Digest{}, err
+		return artifact.Digest{}, err
 	}
-	return Digest{Algorithm: alg, Value: sums[alg]}, nil
+	return artifact.Digest{Algorithm: alg, Value: sums[alg]}, nil
 }
 
 func isEd25519(b *bundle.Bundle, p Policy) bool {
@@ -293,7 +295,7 @@ func singleSignatureEnvelope(b *bundle.Bundle, key signature.Verifier, allowChai
 
 // envelopeArtifact ties an in-toto statement to the artifact: the
 // artifact's digest must be one of the statement's subjects.
-func envelopeArtifact(env *protodsse.Envelope, art Artifact) (verify.ArtifactPolicyOption, error) {
+func envelopeArtifact(env *protodsse.Envelope, art artifact.Artifact) (verify.ArtifactPolicyOption, error) {
 	if art.Open == nil && art.Digest == nil {
 		return nil, errors.New("an artifact (a file, or --digest/--digestAlg) is required to check the attestation's subject; --check-claims=false skips the check")
 	}
@@ -302,9 +304,9 @@ func envelopeArtifact(env *protodsse.Envelope, art Artifact) (verify.ArtifactPol
 		return nil, err
 	}
 	subjects := subjectDigests(st)
-	var ds []Digest
+	var ds []artifact.Digest
 	if art.Digest != nil {
-		ds = []Digest{*art.Digest}
+		ds = []artifact.Digest{*art.Digest}
 	} else {
 		if ds, err = digestForSubjects(art, subjects); err != nil {
 			return nil, err
@@ -314,12 +316,12 @@ func envelopeArtifact(env *protodsse.Envelope, art Artifact) (verify.ArtifactPol
 	if err != nil {
 		return nil, err
 	}
-	return verify.WithArtifactDigest(hashName(d.Algorithm), d.Value), nil
+	return verify.WithArtifactDigest(artifact.HashName(d.Algorithm), d.Value), nil
 }
 
 // digestForSubjects hashes the artifact, in one pass, with every algorithm
 // the statement's subjects use.
-func digestForSubjects(art Artifact, subjects map[crypto.Hash][][]byte) ([]Digest, error) {
+func digestForSubjects(art artifact.Artifact, subjects map[crypto.Hash][][]byte) ([]artifact.Digest, error) {
 	var algs []crypto.Hash
 	for _, alg := range []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512} {
 		if _, ok := subjects[alg]; ok {
@@ -329,13 +331,13 @@ func digestForSubjects(art Artifact, subjects map[crypto.Hash][][]byte) ([]Diges
 	if len(algs) == 0 {
 		return nil, errors.New("the attestation's subjects have no sha256, sha384 or sha512 digest to compare the artifact with")
 	}
-	sums, err := digestArtifact(art, algs)
+	sums, err := artifact.Sum(art, algs...)
 	if err != nil {
 		return nil, err
 	}
-	ds := make([]Digest, 0, len(algs))
+	ds := make([]artifact.Digest, 0, len(algs))
 	for _, alg := range algs {
-		ds = append(ds, Digest{Algorithm: alg, Value: sums[alg]})
+		ds = append(ds, artifact.Digest{Algorithm: alg, Value: sums[alg]})
 	}
 	return ds, nil
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/fileutil"
 	"github.com/signetdev/signet/pkg/verifier"
+
+	"github.com/signetdev/signet/pkg/artifact"
 )
 
 // BlobSignature is where a blob's signature comes from: a bundle, or
@@ -112,7 +114,7 @@ func (o *BlobSignature) Load(ctx context.Context, f *cli.Factory, chainPath stri
 		}
 		parts.Timestamps = [][]byte{ts}
 	}
-	if parts.DigestAlgorithm, err = verifier.HashByName(o.SignatureDigestAlgorithm); err != nil {
+	if parts.DigestAlgorithm, err = artifact.HashByName(o.SignatureDigestAlgorithm); err != nil {
 		return nil, fmt.Errorf("--signature-digest-algorithm: %w", err)
 	}
 	pb, err := parts.Bundle()

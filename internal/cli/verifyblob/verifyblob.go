@@ -14,6 +14,8 @@ import (
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/pkg/verifier"
+
+	"github.com/signetdev/signet/pkg/artifact"
 )
 
 // Options are the inputs of verify-blob.
@@ -77,7 +79,7 @@ type Request struct {
 	Trust     *flags.Trust
 	Verify    *flags.Verify
 	Signature *flags.BlobSignature
-	Artifact  verifier.Artifact
+	Artifact  artifact.Artifact
 	// Adjust refines the policy (verify-blob-attestation's --type and
 	// --check-claims).
 	Adjust func(*verifier.Policy)
@@ -124,24 +126,24 @@ var digestArg = regexp.MustCompile(`^(sha256|sha384|sha512):[0-9a-fA-F]+$`)
 
 // ResolveArtifact reads the ARTIFACT argument: a file, "-" for stdin, or a
 // digest <alg>:<hex> when no file of that name exists.
-func ResolveArtifact(arg string, f *cli.Factory) (verifier.Artifact, error) {
+func ResolveArtifact(arg string, f *cli.Factory) (artifact.Artifact, error) {
 	if digestArg.MatchString(arg) {
 		if _, err := os.Stat(arg); os.IsNotExist(err) {
-			d, err := verifier.ParseDigest(arg)
+			d, err := artifact.ParseDigest(arg)
 			if err != nil {
-				return verifier.Artifact{}, fmt.Errorf("artifact %s: %w", arg, err)
+				return artifact.Artifact{}, fmt.Errorf("artifact %s: %w", arg, err)
 			}
-			return verifier.Artifact{Name: arg, Digest: &d}, nil
+			return artifact.Artifact{Name: arg, Digest: &d}, nil
 		}
 	}
 	if arg != "-" {
 		fi, err := os.Stat(arg)
 		if err != nil {
-			return verifier.Artifact{}, fmt.Errorf("artifact: %w", err)
+			return artifact.Artifact{}, fmt.Errorf("artifact: %w", err)
 		}
 		if fi.IsDir() {
-			return verifier.Artifact{}, fmt.Errorf("artifact %s is a directory", arg)
+			return artifact.Artifact{}, fmt.Errorf("artifact %s is a directory", arg)
 		}
 	}
-	return verifier.FileArtifact(arg, f.IOStreams.In), nil
+	return artifact.FromFile(arg, f.IOStreams.In), nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/signetdev/signet/internal/cli/verifyblob"
 	"github.com/signetdev/signet/pkg/attestation"
 	"github.com/signetdev/signet/pkg/verifier"
+
+	"github.com/signetdev/signet/pkg/artifact"
 )
 
 // Options are the inputs of verify-blob-attestation.
@@ -70,7 +72,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("--type: %w", err)
 	}
-	art, err := artifact(f, opts)
+	art, err := resolveArtifact(f, opts)
 	if err != nil {
 		return err
 	}
@@ -84,26 +86,26 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	})
 }
 
-func artifact(f *cli.Factory, opts *Options) (verifier.Artifact, error) {
+func resolveArtifact(f *cli.Factory, opts *Options) (artifact.Artifact, error) {
 	switch {
 	case opts.Digest != "" && opts.Artifact != "":
-		return verifier.Artifact{}, errors.New("give either an artifact or --digest, not both")
+		return artifact.Artifact{}, errors.New("give either an artifact or --digest, not both")
 	case opts.Digest != "":
 		alg := opts.DigestAlg
 		if alg == "" {
-			return verifier.Artifact{}, errors.New("--digest needs --digestAlg (sha256, sha384 or sha512)")
+			return artifact.Artifact{}, errors.New("--digest needs --digestAlg (sha256, sha384 or sha512)")
 		}
-		d, err := verifier.NewDigest(alg, opts.Digest)
+		d, err := artifact.NewDigest(alg, opts.Digest)
 		if err != nil {
-			return verifier.Artifact{}, fmt.Errorf("--digest: %w", err)
+			return artifact.Artifact{}, fmt.Errorf("--digest: %w", err)
 		}
-		return verifier.Artifact{Name: d.String(), Digest: &d}, nil
+		return artifact.Artifact{Name: d.String(), Digest: &d}, nil
 	case opts.DigestAlg != "":
-		return verifier.Artifact{}, errors.New("--digestAlg needs --digest")
+		return artifact.Artifact{}, errors.New("--digestAlg needs --digest")
 	case opts.Artifact != "":
 		return verifyblob.ResolveArtifact(opts.Artifact, f)
 	case opts.CheckClaims:
-		return verifier.Artifact{}, errors.New("an artifact or --digest/--digestAlg is required to check the attestation's subject (--check-claims=false skips the check)")
+		return artifact.Artifact{}, errors.New("an artifact or --digest/--digestAlg is required to check the attestation's subject (--check-claims=false skips the check)")
 	}
-	return verifier.Artifact{Name: "(none)"}, nil
+	return artifact.Artifact{Name: "(none)"}, nil
 }

@@ -1,4 +1,4 @@
-package verifier
+package artifact
 
 import (
 	"crypto"
@@ -26,16 +26,16 @@ func (z *zeros) Read(p []byte) (int, error) {
 func BenchmarkDigestArtifact(b *testing.B) {
 	const size = 64 << 20
 	for _, algs := range [][]crypto.Hash{{crypto.SHA256}, {crypto.SHA512}, {crypto.SHA256, crypto.SHA512}} {
-		name := hashName(algs[0])
+		name := HashName(algs[0])
 		if len(algs) > 1 {
-			name += "+" + hashName(algs[1])
+			name += "+" + HashName(algs[1])
 		}
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				a := Artifact{Name: "zeros", Open: func() (io.ReadCloser, error) { return io.NopCloser(&zeros{n: size}), nil }}
-				if _, err := digestArtifact(a, algs); err != nil {
+				if _, err := Sum(a, algs...); err != nil {
 					b.Fatal(err)
 				}
 			}

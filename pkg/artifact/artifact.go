@@ -1,4 +1,6 @@
-package verifier
+// Package artifact is the thing that was signed: a file, a stream or a
+// digest, hashed once as a stream in constant memory.
+package artifact
 
 import (
 	"crypto"
@@ -30,11 +32,11 @@ type Digest struct {
 }
 
 func (d Digest) String() string {
-	return hashName(d.Algorithm) + ":" + hex.EncodeToString(d.Value)
+	return HashName(d.Algorithm) + ":" + hex.EncodeToString(d.Value)
 }
 
-// FileArtifact streams the file at path; "-" is standard input.
-func FileArtifact(path string, stdin io.Reader) Artifact {
+// FromFile streams the file at path; "-" is standard input.
+func FromFile(path string, stdin io.Reader) Artifact {
 	if path == "-" {
 		return Artifact{Name: "stdin", Open: func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }}
 	}
@@ -52,7 +54,7 @@ func ParseDigest(s string) (Digest, error) {
 
 // NewDigest builds a digest from an algorithm name and a hex value.
 func NewDigest(alg, hexValue string) (Digest, error) {
-	h, err := hashByName(alg)
+	h, err := HashByName(alg)
 	if err != nil {
 		return Digest{}, err
 	}
@@ -74,9 +76,7 @@ var hashNames = map[string]crypto.Hash{
 
 // HashByName parses sha256, sha384 or sha512 (any case, or the SHA2_256
 // spelling of bundles).
-func HashByName(name string) (crypto.Hash, error) { return hashByName(name) }
-
-func hashByName(name string) (crypto.Hash, error) {
+func HashByName(name string) (crypto.Hash, error) {
 	if h, ok := hashNames[name]; ok {
 		return h, nil
 	}
@@ -86,7 +86,8 @@ func hashByName(name string) (crypto.Hash, error) {
 	return 0, fmt.Errorf("unsupported digest algorithm %q (want sha256, sha384 or sha512)", name)
 }
 
-func hashName(h crypto.Hash) string {
+// HashName is the lower-case name of h (sha256, …).
+func HashName(h crypto.Hash) string {
 	switch h {
 	case crypto.SHA256:
 		return "sha256"
@@ -106,9 +107,9 @@ const (
 	pipeBuffers    = 4
 )
 
-// digestArtifact reads the artifact once and returns its digest under each
+// Sum reads the artifact once and returns its digest under each
 // requested algorithm. Memory use is a few buffers, whatever the size.
-func digestArtifact(a Artifact, algs []crypto.Hash) (map[crypto.Hash][]byte, error) {
+func Sum(a Artifact, algs ...crypto.Hash) (map[crypto.Hash][]byte, error) {
 	if a.Open == nil {
 		return nil, fmt.Errorf("artifact %s: no content to hash", a.Name)
 	}
