@@ -1,0 +1,152 @@
+package signer
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+)
+
+// The formats below are cosign's before v3, still read by CI scripts:
+// the blob bundle {"base64Signature","cert","rekorBundle"}, the detached
+// signature and certificate files, and the RFC 3161 timestamp file.
+
+type legacyBundle struct {
+	Base64Signature string             `json:"base64Signature"`
+	Cert            string             `json:"cert,omitempty"`
+	RekorBundle     *legacyRekorBundle `json:"rekorBundle,omitempty"`
+}
+
+type legacyRekorBundle struct {
+	SignedEntryTimestamp []byte        `json:"SignedEntryTimestamp"`
+	Payload              legacyPayload `json:"Payload"`
+}
+
+type legacyPayload struct {
+	Body           string `json:"body"`
+	IntegratedTime int64  `json:"integratedTime"`
+	LogIndex       int64  `json:"logIndex"`
+	LogID          string `json:"logID"`
+}
+
+// LegacyBundle renders b as cosign's pre-v3 blob bundle. That format holds
+// one Rekor v1 entry (with its SET) and no timestamp: a Rekor v2 entry is
+// an error, and RFC 3161 timestamps go to their own file.
+func LegacyBundle(b *bundle.Bundle, keyPEM []byte) ([]byte, error) {
+	sig, err := legacySignature(b)
+	if err != nil {
+		return nil, err
+	}
+	lb := legacyBundle{Base64Signature: base64.StdEncoding.EncodeToString(sig)}
+	if c := certificatePEM(b); c != nil {
+		lb.Cert = base64.StdEncoding.EncodeToString(c)
+	} else if keyPEM != nil {
+		lb.Cert = base64.StdEncoding.EncodeToString(keyPEM)
+	}
+	entries := b.GetVerificationMaterial().GetTlogEntries()
+	if len(entries) > 1 {
+		return nil, errors.New("the legacy bundle format holds one Rekor entry; this signature has several")
+	}
+	if len(entries) == 1 {
+		e := entries[0]
+		if e.GetInclusionPromise() == nil {
+			return nil, errors.New("the legacy bundle format needs a Rekor v1 entry with a signed entry timestamp; Rekor v2 entries have none (use the default bundle format)")
+		}
+		lb.RekorBundle = &legacyRekorBundle{
+			SignedEntryTimestamp: e.GetInclusionPromise().GetSignedEntryTimestamp(),
+			Payload: legacyPayload{
+				Body:           base64.StdEncoding.EncodeToString(e.GetCanonicalizedBody()),
+				IntegratedTime: e.GetIntegratedTime(),
+				LogIndex:       e.GetLogIndex(),
+				LogID:          hex.EncodeToString(e.GetLogId().GetKeyId()),
+			},
+		}
+	}
+	return json.Marshal(lb)
+}
+
+// legacySignature is what cosign called the signature: the message
+// signature, or for an attestation the whole DSSE envelope (cosign v2
+// attest-blob).
+func legacySignature(b *bundle.Bundle) ([]byte, error) {
+	if ms := b.GetMessageSignature(); ms != nil {
+		return ms.GetSignature(), nil
+	}
+	env := b.GetDsseEnvelope()
+	if env == nil {
+		return nil, errors.New("bundle has no signature")
+	}
+	type sig struct {
+		KeyID string `json:"keyid"`
+		Sig   []byte `json:"sig"`
+	}
+	out := struct {
+		PayloadType string `json:"payloadType"`
+		Payload     []byte `json:"payload"`
+		Signatures  []sig  `json:"signatures"`
+	}{PayloadType: env.GetPayloadType(), Payload: env.GetPayload()}
+	for _, s := range env.GetSignatures() {
+		out.Signatures = append(out.Signatures, sig{KeyID: s.GetKeyid(), Sig: s.GetSig()})
+	}
+	return json.Marshal(out)
+}
+
+// certificatePEM is the bundle's signing certificate as PEM, or nil.
+func certificatePEM(b *bundle.Bundle) []byte {
+	vm := b.GetVerificationMaterial()
+	var der []byte
+	switch {
+	case vm.GetCertificate() != nil:
+		der = vm.GetCertificate().GetRawBytes()
+	case len(vm.GetX509CertificateChain().GetCertificates()) > 0:
+		der = vm.GetX509CertificateChain().GetCertificates()[0].GetRawBytes()
+	default:
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// SignatureFile is --output-signature's content: the signature in base64
+// (or raw with --b64=false), as cosign v2 wrote it, without a newline.
+func SignatureFile(b *bundle.Bundle, b64 bool) ([]byte, error) {
+	sig, err := legacySignature(b)
+	if err != nil {
+		return nil, err
+	}
+	if !b64 {
+		return sig, nil
+	}
+	return []byte(base64.StdEncoding.EncodeToString(sig)), nil
+}
+
+// CertificateFile is --output-certificate's content: the PEM certificate,
+// base64-encoded unless --b64=false, as cosign v2 wrote it. Nil when the
+// signature has no certificate.
+func CertificateFile(b *bundle.Bundle, b64 bool) []byte {
+	c := certificatePEM(b)
+	if c == nil || !b64 {
+		return c
+	}
+	return []byte(base64.StdEncoding.EncodeToString(c))
+}
+
+// TimestampFile is --rfc3161-timestamp's content:
+// {"SignedRFC3161Timestamp":"<base64 DER>"} of the bundle's first
+// timestamp, or nil when it has none.
+func TimestampFile(b *bundle.Bundle) ([]byte, error) {
+	ts := b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	out, err := json.Marshal(struct {
+		SignedRFC3161Timestamp []byte
+	}{ts[0].GetSignedTimestamp()})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the timestamp: %w", err)
+	}
+	return out, nil
+}
