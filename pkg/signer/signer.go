@@ -37,6 +37,9 @@ type Options struct {
 	SkipSCTUnsafe bool
 	// Transport carries every request; retries are added on top.
 	Transport http.RoundTripper
+	// TSATransport, when set, carries the timestamp requests instead
+	// (cosign's --timestamp-client-* mTLS settings).
+	TSATransport http.RoundTripper
 	Now       func() time.Time
 }
 
@@ -90,8 +93,12 @@ func New(ctx context.Context, o Options) (*Signer, error) {
 		}
 		s.pemKey = []byte(p)
 	}
+	tsaRT := rt
+	if o.TSATransport != nil {
+		tsaRT = httpx.BindContext(ctx, httpx.NewRetry(o.TSATransport))
+	}
 	for _, u := range o.Services.TSAs {
-		s.tsas = append(s.tsas, sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{URL: u, Transport: rt, Timeout: -1}))
+		s.tsas = append(s.tsas, sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{URL: u, Transport: tsaRT, Timeout: -1}))
 		s.tsaURLs = append(s.tsaURLs, u)
 	}
 	for _, r := range o.Services.Rekor {
