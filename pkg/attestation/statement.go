@@ -1,0 +1,103 @@
+package attestation
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// StatementType is the in-toto statement type cosign writes.
+const StatementType = "https://in-toto.io/Statement/v0.1"
+
+// Subject is what a statement is about.
+type Subject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+}
+
+// Statement is an in-toto statement.
+type Statement struct {
+	Type          string          `json:"_type"`
+	PredicateType string          `json:"predicateType"`
+	Subject       []Subject       `json:"subject"`
+	Predicate     json.RawMessage `json:"predicate"`
+}
+
+// required are the fields cosign insists a predicate of that type has.
+var required = map[string][]string{
+	"slsaprovenance":   {"builder", "buildType"},
+	"slsaprovenance02": {"builder", "buildType"},
+	"slsaprovenance1":  {"buildDefinition", "runDetails"},
+}
+
+// NewStatement builds the statement cosign's attest-blob builds: the
+// subject is name with its sha256 digest; the predicate is the file as
+// given, shaped by the --type short name (custom wraps it as
+// {"Data","Timestamp"}, spdx keeps tag-value text as a string, every other
+// type must be JSON).
+func NewStatement(typeFlag, subjectName string, sha256 []byte, predicate []byte, now time.Time) ([]byte, error) {
+	uri, err := PredicateTypeURI(typeFlag)
+	if err != nil {
+		return nil, err
+	}
+	var pred any
+	switch typeFlag {
+	case "custom":
+		pred = struct {
+			Data      string
+			Timestamp string
+		}{string(predicate), now.UTC().Format(time.RFC3339)}
+	case "spdx":
+		pred = string(predicate)
+	default:
+		if err := json.Unmarshal(predicate, &pred); err != nil {
+			return nil, fmt.Errorf("predicate for type %s is not JSON: %w", typeFlag, err)
+		}
+		if keys := required[typeFlag]; keys != nil {
+			obj, ok := pred.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("predicate for type %s must be a JSON object", typeFlag)
+			}
+			for _, k := range keys {
+				if _, ok := obj[k]; !ok {
+					return nil, fmt.Errorf("predicate for type %s: required field %s missing", typeFlag, k)
+				}
+			}
+		}
+	}
+	raw, err := json.Marshal(pred)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(Statement{
+		Type:          StatementType,
+		PredicateType: uri,
+		Subject:       []Subject{{Name: subjectName, Digest: map[string]string{"sha256": hex.EncodeToString(sha256)}}},
+		Predicate:     raw,
+	})
+}
+
+// ParseStatement checks a ready-made statement (--statement): an in-toto
+// statement with a predicate type and at least one subject with a digest.
+func ParseStatement(data []byte) (*Statement, error) {
+	var st Statement
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("not an in-toto statement: %w", err)
+	}
+	switch {
+	case st.Type != StatementType && st.Type != "https://in-toto.io/Statement/v1":
+		return nil, fmt.Errorf("_type is %q, want an in-toto statement type", st.Type)
+	case st.PredicateType == "":
+		return nil, errors.New("no predicateType")
+	case len(st.Subject) == 0:
+		return nil, errors.New("no subject")
+	}
+	for i, s := range st.Subject {
+		if len(s.Digest) == 0 {
+			return nil, fmt.Errorf("subject %d (%q) has no digest", i+1, s.Name)
+		}
+	}
+	return &st, nil
+}
