@@ -40,7 +40,7 @@ type Options struct {
 	// TSATransport, when set, carries the timestamp requests instead
 	// (cosign's --timestamp-client-* mTLS settings).
 	TSATransport http.RoundTripper
-	Now       func() time.Time
+	Now          func() time.Time
 }
 
 // Signer signs many contents with one key and, when keyless, one
