@@ -277,7 +277,7 @@ func fromFlag(o *Options) (*Token, error) {
 	if looksLikeJWT(v) {
 		return nil, fmt.Errorf("--identity-token: %w", perr)
 	}
-	return nil, fmt.Errorf("--identity-token: %w: not a JWT (want three base64url parts), nor the path of a file", ErrMalformed)
+	return nil, fmt.Errorf("--identity-token: %w", newError(ErrMalformed, "not a JWT (want three base64url parts), nor the path of a file"))
 }
 
 // looksLikeJWT reports whether s has the shape of a compact JWS: three

@@ -33,6 +33,20 @@ var (
 	ErrWrongAudience = errors.New("identity token has the wrong audience")
 )
 
+// tokenError is a validation failure: its message says what is wrong, and
+// errors.Is matches its kind (ErrMalformed, ErrExpired, …).
+type tokenError struct {
+	kind error
+	msg  string
+}
+
+func (e *tokenError) Error() string { return e.msg }
+func (e *tokenError) Unwrap() error { return e.kind }
+
+func newError(kind error, format string, args ...any) error {
+	return &tokenError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
 // Token is an identity token and what signet read from it. The claims are
 // unverified: Fulcio verifies the signature; signet only rejects tokens
 // that Fulcio would certainly reject.
@@ -51,8 +65,17 @@ type Token struct {
 
 // String describes the token without its raw value.
 func (t Token) String() string {
+	from := t.Source
+	switch from {
+	case sourceFlag:
+		from = "--identity-token"
+	case sourceFile:
+		from = "the --identity-token file"
+	case "":
+		from = "?"
+	}
 	return fmt.Sprintf("identity token from %s (iss %s, sub %s, aud %s, exp %s)",
-		sourceName(t.Source), t.Issuer, t.Subject, quoteList(t.Audience), t.Expiry.UTC().Format(time.RFC3339))
+		from, t.Issuer, t.Subject, quoteList(t.Audience), t.Expiry.UTC().Format(time.RFC3339))
 }
 
 // Format prints String for every verb (%v, %+v, %#v, %s, %x, …), so a
@@ -69,20 +92,20 @@ func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
 func Parse(raw string) (*Token, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return nil, fmt.Errorf("%w: empty", ErrMalformed)
+		return nil, newError(ErrMalformed, "empty token")
 	}
 	if len(raw) > MaxTokenSize {
-		return nil, fmt.Errorf("%w: %d bytes, more than the %d allowed", ErrMalformed, len(raw), MaxTokenSize)
+		return nil, newError(ErrMalformed, "token of %d bytes, more than the %d allowed", len(raw), MaxTokenSize)
 	}
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
-		return nil, fmt.Errorf("%w: not a JWT (want three base64url parts, got %d)", ErrMalformed, len(parts))
+		return nil, newError(ErrMalformed, "not a JWT (want three base64url parts, got %d)", len(parts))
 	}
 	var segs [3][]byte
 	for i, p := range parts {
 		b, err := base64.RawURLEncoding.DecodeString(p)
 		if err != nil || len(b) == 0 {
-			return nil, fmt.Errorf("%w: not a JWT (want three base64url parts; part %d is not base64url)", ErrMalformed, i+1)
+			return nil, newError(ErrMalformed, "not a JWT (want three base64url parts; part %d is not base64url)", i+1)
 		}
 		segs[i] = b
 	}
@@ -91,18 +114,18 @@ func Parse(raw string) (*Token, error) {
 		Alg *string `json:"alg"`
 	}
 	if err := decodeObject(segs[0], &header); err != nil {
-		return nil, fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
+		return nil, newError(ErrMalformed, "header is not a JSON object")
 	}
 	switch {
 	case header.Alg == nil || *header.Alg == "":
-		return nil, fmt.Errorf("%w: header has no alg", ErrMalformed)
+		return nil, newError(ErrMalformed, "header has no alg")
 	case strings.EqualFold(*header.Alg, "none"):
-		return nil, fmt.Errorf("%w: unsigned (alg none)", ErrMalformed)
+		return nil, newError(ErrMalformed, "unsigned (alg none)")
 	}
 
 	var c map[string]json.RawMessage
 	if err := decodeObject(segs[1], &c); err != nil {
-		return nil, fmt.Errorf("%w: claims are not a JSON object", ErrMalformed)
+		return nil, newError(ErrMalformed, "claims are not a JSON object")
 	}
 	t := &Token{Raw: raw, Algorithm: *header.Alg}
 	var err error
@@ -134,17 +157,17 @@ func Parse(raw string) (*Token, error) {
 // valid (nbf beyond NotBeforeSkew) or not meant for audience.
 func (t *Token) Validate(now time.Time, audience string) error {
 	if now.After(t.Expiry.Add(ExpirySkew)) {
-		return fmt.Errorf("%w: expired at %s (now %s)", ErrExpired, t.Expiry.UTC().Format(time.RFC3339), clock(now, t.Expiry))
+		return newError(ErrExpired, "expired at %s (now %s)", t.Expiry.UTC().Format(time.RFC3339), clock(now, t.Expiry))
 	}
 	if !t.NotBefore.IsZero() && t.NotBefore.After(now.Add(NotBeforeSkew)) {
-		return fmt.Errorf("%w: not valid before %s (now %s)", ErrNotYetValid, t.NotBefore.UTC().Format(time.RFC3339), clock(now, t.NotBefore))
+		return newError(ErrNotYetValid, "not valid before %s (now %s)", t.NotBefore.UTC().Format(time.RFC3339), clock(now, t.NotBefore))
 	}
 	for _, a := range t.Audience {
 		if a == audience {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: audience is %s, want %q", ErrWrongAudience, quoteList(t.Audience), audience)
+	return newError(ErrWrongAudience, "audience is %s, want %q", quoteList(t.Audience), audience)
 }
 
 // clock prints now as a time of day when it falls on the same UTC day as
@@ -186,16 +209,16 @@ func stringClaim(c map[string]json.RawMessage, name string, required bool) (stri
 	raw, ok := c[name]
 	if !ok || string(raw) == "null" {
 		if required {
-			return "", fmt.Errorf("%w: no %s claim", ErrMalformed, name)
+			return "", newError(ErrMalformed, "no %s claim", name)
 		}
 		return "", nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("%w: %s claim is not a string", ErrMalformed, name)
+		return "", newError(ErrMalformed, "%s claim is not a string", name)
 	}
 	if required && s == "" {
-		return "", fmt.Errorf("%w: empty %s claim", ErrMalformed, name)
+		return "", newError(ErrMalformed, "empty %s claim", name)
 	}
 	return s, nil
 }
@@ -204,7 +227,7 @@ func stringClaim(c map[string]json.RawMessage, name string, required bool) (stri
 func audienceClaim(c map[string]json.RawMessage) ([]string, error) {
 	raw, ok := c["aud"]
 	if !ok || string(raw) == "null" {
-		return nil, fmt.Errorf("%w: no aud claim", ErrMalformed)
+		return nil, newError(ErrMalformed, "no aud claim")
 	}
 	var one string
 	if err := json.Unmarshal(raw, &one); err == nil {
@@ -212,10 +235,10 @@ func audienceClaim(c map[string]json.RawMessage) ([]string, error) {
 	}
 	var many []string
 	if err := json.Unmarshal(raw, &many); err != nil {
-		return nil, fmt.Errorf("%w: aud claim is neither a string nor a list of strings", ErrMalformed)
+		return nil, newError(ErrMalformed, "aud claim is neither a string nor a list of strings")
 	}
 	if len(many) == 0 {
-		return nil, fmt.Errorf("%w: empty aud claim", ErrMalformed)
+		return nil, newError(ErrMalformed, "empty aud claim")
 	}
 	return many, nil
 }
@@ -226,18 +249,18 @@ func timeClaim(c map[string]json.RawMessage, name string, required bool) (time.T
 	raw, ok := c[name]
 	if !ok || string(raw) == "null" {
 		if required {
-			return time.Time{}, fmt.Errorf("%w: no %s claim", ErrMalformed, name)
+			return time.Time{}, newError(ErrMalformed, "no %s claim", name)
 		}
 		return time.Time{}, nil
 	}
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err != nil {
-		return time.Time{}, fmt.Errorf("%w: %s claim is not a number", ErrMalformed, name)
+		return time.Time{}, newError(ErrMalformed, "%s claim is not a number", name)
 	}
 	f, err := n.Float64()
 	// Years beyond 9999 don't print in RFC 3339; no real token has them.
 	if err != nil || math.IsNaN(f) || f < 0 || f > 253402300799 {
-		return time.Time{}, fmt.Errorf("%w: %s claim is out of range", ErrMalformed, name)
+		return time.Time{}, newError(ErrMalformed, "%s claim is out of range", name)
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
