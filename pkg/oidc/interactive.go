@@ -82,6 +82,11 @@ func interactive(ctx context.Context, o *Options) (*Token, error) {
 		Endpoint:     provider.Endpoint(),
 		Scopes:       []string{gooidc.ScopeOpenID, "email"},
 	}
+	if secret == "" {
+		// A public client sends its ID in the form. (Auto-detection would
+		// send a failed request twice, and device codes are single-use.)
+		cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	}
 
 	var raw, nonce string
 	switch flow {
