@@ -202,6 +202,9 @@ func Get(ctx context.Context, opts Options) (*Token, error) {
 	}
 
 	if o.AuthFlow == FlowToken {
+		if o.DisableAmbient {
+			return nil, errors.New("--fulcio-auth-flow=token: no identity token: give --identity-token (ambient providers are disabled)")
+		}
 		return nil, errors.New("--fulcio-auth-flow=token: no identity token: give --identity-token or set SIGSTORE_ID_TOKEN")
 	}
 	tok, err := interactive(ctx, &o)

@@ -104,7 +104,7 @@ func TestDisableAmbient(t *testing.T) {
 	o, _, ghCalls := everyProvider(t)
 	o.DisableAmbient = true
 	o.AuthFlow = FlowToken
-	getErr(t, o, "--fulcio-auth-flow=token: no identity token: give --identity-token or set SIGSTORE_ID_TOKEN")
+	getErr(t, o, "--fulcio-auth-flow=token: no identity token: give --identity-token (ambient providers are disabled)")
 	if ghCalls() != 0 {
 		t.Error("github-actions asked")
 	}
