@@ -7,6 +7,13 @@
 // Every claim can be overridden per request, the audience and the lifetime
 // included (a negative TTL mints an already expired token), so tests can
 // also mint tokens that Fulcio must reject.
+//
+// It also serves the interactive OAuth flows a CLI runs, approving every
+// request by itself: an authorization endpoint (code flow with PKCE S256
+// and nonce; the redirect goes straight back to the client, or the code is
+// shown for the out-of-band redirect), a device authorization endpoint
+// (approved after a set number of polls) and the client_credentials grant.
+// Their ID tokens carry the same claims, with aud set to the client ID.
 package oidcissuer
 
 import (
@@ -62,6 +69,8 @@ type Issuer struct {
 	key        *rsa.PrivateKey
 	kid        string
 	now        func() time.Time
+
+	flows flows // interactive flows (interactive.go)
 }
 
 // Option configures an Issuer.
@@ -98,6 +107,7 @@ func New(issuerURL string, key *rsa.PrivateKey, opts ...Option) (*Issuer, error)
 		key:        key,
 		kid:        hex.EncodeToString(sum[:8]),
 		now:        time.Now,
+		flows:      newFlows(),
 	}
 	for _, o := range opts {
 		o(i)
@@ -157,6 +167,8 @@ func (i *Issuer) Handler() http.Handler {
 	mux.HandleFunc("GET /jwks", i.serveJWKS)
 	mux.HandleFunc("GET /token", i.serveToken)
 	mux.HandleFunc("POST /token", i.serveToken)
+	mux.HandleFunc("GET /authorize", i.serveAuthorize)
+	mux.HandleFunc("POST /device/code", i.serveDeviceCode)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	return mux
 }
@@ -166,8 +178,13 @@ func (i *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 		"issuer":                                i.url,
 		"jwks_uri":                              i.url + "/jwks",
 		"token_endpoint":                        i.url + "/token",
-		"authorization_endpoint":                i.url + "/authorize", // not served; required by the spec
-		"response_types_supported":              []string{"id_token"},
+		"authorization_endpoint":                i.url + "/authorize",
+		"device_authorization_endpoint":         i.url + "/device/code",
+		"code_challenge_methods_supported":      []string{"S256"},
+		"grant_types_supported":                 []string{"authorization_code", grantDeviceCode, "client_credentials"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"scopes_supported":                      []string{"openid", "email"},
+		"response_types_supported":              []string{"code", "id_token"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "project_path", "ref", "ref_type"},
@@ -194,6 +211,10 @@ type tokenResponse struct {
 }
 
 func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && isForm(r) {
+		i.serveGrant(w, r) // an OAuth token request (interactive.go)
+		return
+	}
 	var req Request
 	if r.Method == http.MethodPost && r.ContentLength != 0 {
 		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
