@@ -19,7 +19,7 @@ func WriteKeyPair(ios *iostreams.IOStreams, prefix string, kp *keys.KeyPair, yes
 	fi, err := os.Stat(keyPath)
 	switch {
 	case err == nil && fi.IsDir():
-		return fmt.Errorf("%s is a directory", keyPath)
+		return fmt.Errorf("writing %s: is a directory", keyPath)
 	case err == nil:
 		fmt.Fprintf(ios.ErrOut, "WARNING: File %s already exists. Overwrite?\n", keyPath)
 		if !yes {

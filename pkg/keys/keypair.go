@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/cryptoutils/goodkey"
@@ -125,9 +126,15 @@ func ImportKeyPair(data []byte, pass PassFunc) (*KeyPair, error) {
 // WriteKeyPair writes prefix.key (mode 0600 from creation) and prefix.pub
 // (0644). Both are written to temporary files first and renamed into place
 // only when both are complete, so a failure leaves no partial file, and no
-// new file at all unless it happens between the two renames.
+// new file at all unless the second rename fails (then the error says the
+// key was written).
 func WriteKeyPair(prefix string, kp *KeyPair) (keyPath, pubPath string, err error) {
 	keyPath, pubPath = prefix+".key", prefix+".pub"
+	for _, p := range []string{keyPath, pubPath} {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			return "", "", fmt.Errorf("writing %s: is a directory", p)
+		}
+	}
 	kf, err := atomicfile.CreateMode(keyPath, 0o600)
 	if err != nil {
 		return "", "", fmt.Errorf("writing %s: %w", keyPath, err)
