@@ -139,8 +139,8 @@ func ConfirmContinue(ios *iostreams.IOStreams) error {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	if errors.Is(err, io.EOF) {
-		fmt.Fprintln(ios.ErrOut) // no newline was typed: keep what follows on its own line
+	if errors.Is(err, io.EOF) || !ios.IsStdinTTY() {
+		fmt.Fprintln(ios.ErrOut) // no newline was echoed: keep what follows on its own line
 	}
 	switch strings.ToLower(strings.Trim(line, "\r\n")) {
 	case "y":
