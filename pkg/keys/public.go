@@ -1,8 +1,11 @@
-// Package keys loads signing and verification keys: PEM files, env://VAR
-// references, and (with build tags) KMS URIs.
+// Package keys reads and writes cosign's key formats and resolves --key:
+// the encrypted cosign.key (scrypt + NaCl secretbox), PEM public keys,
+// imported PEM private keys, env://VAR references, and KMS URIs through
+// sigstore/sigstore's providers (build tags) or plugins (PATH).
 package keys
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -96,19 +99,7 @@ func Verifier(pub crypto.PublicKey) (signature.Verifier, error) {
 }
 
 // LoadVerifier resolves --key for verification: a PEM file or env://VAR
-// holding a public key.
+// holding a public key, or a KMS URI (see LoadVerifierContext).
 func LoadVerifier(ref string, getenv func(string) string) (signature.Verifier, error) {
-	data, err := ReadRef(ref, getenv)
-	if err != nil {
-		return nil, fmt.Errorf("--key %s: %w", ref, err)
-	}
-	pub, err := ParsePublicKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("--key %s: %w", ref, err)
-	}
-	v, err := Verifier(pub)
-	if err != nil {
-		return nil, fmt.Errorf("--key %s: %w", ref, err)
-	}
-	return v, nil
+	return LoadVerifierContext(context.Background(), ref, getenv)
 }

@@ -42,6 +42,9 @@ func TestLoadVerifier(t *testing.T) {
 		"gcpkms://projects/x":    "gcpkms:// keys are not supported by this build",
 		filepath.Join(file, "x"): "not a directory",
 	} {
+		if strings.HasPrefix(ref, "gcpkms:") && len(KMSProviders()) > 0 {
+			continue // -tags kms_*: the provider is compiled in
+		}
 		_, err := LoadVerifier(ref, getenv)
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "--key ") {
 			t.Errorf("%s: %v, want %q", ref, err, want)

@@ -1,0 +1,7 @@
+//go:build kms_azure || kms_all
+
+package keys
+
+// Compiles sigstore's azurekms:// provider into signet (-tags kms_azure). The
+// default build leaves it out and uses a sigstore-kms-azurekms plugin on PATH.
+import _ "github.com/sigstore/sigstore/pkg/signature/kms/azure"
