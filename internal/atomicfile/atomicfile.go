@@ -87,3 +87,42 @@ func WriteFile(path string, data []byte, mode os.FileMode) error {
 	}
 	return f.Commit()
 }
+
+// Output is one file a command writes.
+type Output struct {
+	Path string
+	Data []byte
+}
+
+// WriteAll writes every output to a temporary file first and moves them
+// into place only once all are written, so a failure leaves none of them
+// behind (short of a failed rename, which leaves the earlier ones).
+func WriteAll(outs []Output, mode os.FileMode) error {
+	pending := make([]*File, 0, len(outs))
+	abort := func() {
+		for _, p := range pending {
+			p.Abort()
+		}
+	}
+	for _, o := range outs {
+		f, err := CreateMode(o.Path, mode)
+		if err != nil {
+			abort()
+			return err
+		}
+		pending = append(pending, f)
+		if _, err := f.Write(o.Data); err != nil {
+			abort()
+			return err
+		}
+	}
+	for i, f := range pending {
+		if err := f.Commit(); err != nil {
+			for _, rest := range pending[i+1:] {
+				rest.Abort()
+			}
+			return err
+		}
+	}
+	return nil
+}

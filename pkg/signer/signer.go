@@ -2,6 +2,7 @@ package signer
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -27,8 +28,12 @@ type Options struct {
 	Key *Key
 	// IDToken is the OIDC identity token exchanged for a Fulcio
 	// certificate; empty signs with the key alone.
-	IDToken  string
-	Services Services
+	IDToken string
+	// Certificate, instead of a Fulcio certificate, is a certificate the
+	// user has for Key (cosign's --certificate with --key). It must chain
+	// to a CA of the trusted material; it is not expected to carry an SCT.
+	Certificate *x509.Certificate
+	Services    Services
 	// TrustedMaterial checks the certificate before it is used and every
 	// bundle before it is returned. Nil skips both checks (a private
 	// instance whose trust material was not given).
@@ -82,11 +87,18 @@ func New(ctx context.Context, o Options) (*Signer, error) {
 	hc := &http.Client{Transport: rt}
 
 	s := &Signer{key: o.Key, tm: o.TrustedMaterial, skipSCT: o.SkipSCTUnsafe, now: o.Now, rekors: o.Services.Rekor}
-	if keyless {
+	switch {
+	case keyless && o.Certificate != nil:
+		return nil, errors.New("signer: a certificate was given and one was to be requested from Fulcio")
+	case keyless:
 		if err := s.certify(ctx, o, rt); err != nil {
 			return nil, err
 		}
-	} else {
+	case o.Certificate != nil:
+		if err := s.useCertificate(o.Certificate); err != nil {
+			return nil, err
+		}
+	default:
 		p, err := o.Key.GetPublicKeyPem()
 		if err != nil {
 			return nil, err
@@ -146,6 +158,30 @@ func (s *Signer) certify(ctx context.Context, o Options, rt http.RoundTripper) e
 	s.pemKey = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
 	return nil
 }
+
+// useCertificate adopts a certificate the user gave for the key.
+func (s *Signer) useCertificate(cert *x509.Certificate) error {
+	if err := cryptoutils.EqualKeys(cert.PublicKey, s.key.PublicKey()); err != nil {
+		return errors.New("--certificate is not for --key: their public keys differ")
+	}
+	if s.tm != nil {
+		if _, err := verify.VerifyLeafCertificate(s.now(), cert, s.tm); err != nil {
+			return fmt.Errorf("--certificate does not chain to a CA of the trusted root: %v", err)
+		}
+	}
+	// Not from Fulcio: no SCT is expected, and none is checked later.
+	s.skipSCT = true
+	s.cert = cert
+	s.pemKey = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+	return nil
+}
+
+// Hash is the digest algorithm a blob must be hashed with for Digest.
+func (s *Signer) Hash() crypto.Hash { return s.key.Hash() }
+
+// VerificationPEM is the certificate, or the public key when signing with
+// a key alone, in PEM.
+func (s *Signer) VerificationPEM() []byte { return s.pemKey }
 
 // Certificate is the signing certificate (nil when signing with a key).
 func (s *Signer) Certificate() *x509.Certificate { return s.cert }

@@ -6,10 +6,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/attestblob"
 	"github.com/signetdev/signet/internal/cli/generatekeypair"
 	"github.com/signetdev/signet/internal/cli/importkeypair"
 	"github.com/signetdev/signet/internal/cli/initialize"
 	"github.com/signetdev/signet/internal/cli/publickey"
+	"github.com/signetdev/signet/internal/cli/signblob"
 	"github.com/signetdev/signet/internal/cli/verifyblob"
 	"github.com/signetdev/signet/internal/cli/verifyblobattestation"
 	"github.com/signetdev/signet/internal/cli/version"
@@ -18,10 +20,12 @@ import (
 // All returns the constructors of every verb, in help order.
 func All() []cli.Subcommand {
 	return []cli.Subcommand{
+		func(f *cli.Factory) *cobra.Command { return attestblob.NewCmdAttestBlob(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return generatekeypair.NewCmdGenerateKeyPair(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return importkeypair.NewCmdImportKeyPair(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return initialize.NewCmdInitialize(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return publickey.NewCmdPublicKey(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return signblob.NewCmdSignBlob(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return verifyblob.NewCmdVerifyBlob(f, nil) },
 		func(f *cli.Factory) *cobra.Command {
 			return verifyblobattestation.NewCmdVerifyBlobAttestation(f, nil)

@@ -1,0 +1,221 @@
+// Package attestblob is the `signet attest-blob` verb: an in-toto
+// statement about a blob, signed in a DSSE envelope, logged and bundled.
+package attestblob
+
+import (
+	"context"
+	"crypto"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signetdev/signet/internal/atomicfile"
+	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/fileutil"
+	"github.com/signetdev/signet/pkg/artifact"
+	"github.com/signetdev/signet/pkg/attestation"
+	"github.com/signetdev/signet/pkg/signer"
+)
+
+// Options are the inputs of attest-blob.
+type Options struct {
+	Signer flags.Signer
+
+	Predicate string
+	Statement string
+	Type      string
+	Hash      string
+
+	Bundle            string
+	NewBundleFormat   bool
+	OutputAttestation string
+	OutputSignature   string
+	OutputCertificate string
+	RFC3161Timestamp  string
+	RekorEntryType    string
+
+	Artifact string
+}
+
+// NewCmdAttestBlob builds the verb; runF replaces the run function in tests.
+func NewCmdAttestBlob(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "attest-blob [flags] FILE",
+		Short: "Attest the supplied blob",
+		Long: `Make an in-toto statement about a blob (its sha256 as subject, --predicate of
+--type), sign it in a DSSE envelope (keyless or with --key), log it in Rekor
+and write a Sigstore bundle. --statement signs a ready-made statement
+instead; --hash names the blob by its digest when it is stored elsewhere.`,
+		Example: `  signet attest-blob --yes --predicate provenance.json --type slsaprovenance1 \
+    --bundle app.tar.gz.att.sigstore.json app.tar.gz`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Artifact = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	opts.Signer.AddFlags(fs, "path to the X.509 certificate for signing attestation")
+	fs.StringVar(&opts.Predicate, "predicate", "", "path to the predicate file.")
+	fs.StringVar(&opts.Statement, "statement", "", "path to the statement file.")
+	fs.StringVar(&opts.Type, "type", "custom", "specify a predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or an URI")
+	fs.StringVar(&opts.Hash, "hash", "", "hash of blob in hexadecimal (base16). Used if you want to sign an artifact stored elsewhere and have the hash")
+	fs.StringVar(&opts.Bundle, "bundle", "", "write everything required to verify the blob to a FILE")
+	fs.BoolVar(&opts.NewBundleFormat, "new-bundle-format", true, "output bundle in new format that contains all verification material")
+	_ = fs.MarkDeprecated("new-bundle-format", "this will be the only supported format in future versions")
+	fs.StringVar(&opts.OutputAttestation, "output-attestation", "", "write the attestation to FILE")
+	_ = fs.MarkDeprecated("output-attestation", "please use --bundle to provide the output bundle location, which will include the attestation")
+	fs.StringVar(&opts.OutputSignature, "output-signature", "", "write the signature to FILE")
+	_ = fs.MarkDeprecated("output-signature", "please use --bundle to provide the output bundle location, which will include the signature")
+	fs.StringVar(&opts.OutputCertificate, "output-certificate", "", "write the certificate to FILE")
+	_ = fs.MarkDeprecated("output-certificate", "please use --bundle to provide the output bundle location, which will include the certificate")
+	fs.StringVar(&opts.RFC3161Timestamp, "rfc3161-timestamp-bundle", "", "path to an RFC 3161 timestamp bundle FILE")
+	_ = fs.MarkDeprecated("rfc3161-timestamp-bundle", "please use --bundle to provide the output bundle location, which will include the signed timestamp")
+	fs.StringVar(&opts.RekorEntryType, "rekor-entry-type", "dsse", "specifies the type to be used for a rekor entry upload (dsse|intoto)")
+	_ = fs.MarkDeprecated("rekor-entry-type", "support for this flag will be removed in the future. it is strongly discouraged to rely on Rekor for attestation storage")
+	return cmd
+}
+
+// maxInputFile bounds a predicate or statement read into memory.
+const maxInputFile = 128 << 20
+
+func run(ctx context.Context, f *cli.Factory, o *Options) error {
+	if (o.Predicate == "") == (o.Statement == "") {
+		return errors.New("one of --predicate or --statement must be set")
+	}
+	if o.RekorEntryType != "dsse" && o.RekorEntryType != "intoto" {
+		return fmt.Errorf("--rekor-entry-type %q: want dsse or intoto", o.RekorEntryType)
+	}
+	if o.Bundle == "" && o.OutputSignature == "" && o.OutputAttestation == "" {
+		o.Bundle = o.Artifact + ".att.sigstore.json"
+		if o.Artifact == "-" {
+			return errors.New("--bundle is required when the blob is read from standard input")
+		}
+	}
+	payload, err := statement(f, o)
+	if err != nil {
+		return err
+	}
+	s, services, err := o.Signer.New(ctx, f)
+	if err != nil {
+		return err
+	}
+	if o.RFC3161Timestamp != "" && len(services.TSAs) == 0 {
+		return errors.New("--rfc3161-timestamp-bundle: no timestamp authority is configured")
+	}
+	b, err := s.Sign(ctx, signer.DSSE(attestation.PayloadType, payload))
+	if err != nil {
+		return fmt.Errorf("attesting %s: %w", o.Artifact, err)
+	}
+
+	var outs []atomicfile.Output
+	var notes []string
+	if o.Bundle != "" {
+		var data []byte
+		if o.NewBundleFormat {
+			data, err = b.MarshalJSON()
+		} else {
+			data, err = signer.LegacyBundle(b, s.VerificationPEM())
+		}
+		if err != nil {
+			return err
+		}
+		outs = append(outs, atomicfile.Output{Path: o.Bundle, Data: data})
+		notes = append(notes, "Wrote bundle to file "+o.Bundle)
+	}
+	if o.OutputSignature != "" {
+		// cosign v2 wrote the DSSE envelope as the "signature".
+		sig, err := signer.SignatureFile(b, false)
+		if err != nil {
+			return err
+		}
+		outs = append(outs, atomicfile.Output{Path: o.OutputSignature, Data: sig})
+		notes = append(notes, "Signature written in "+o.OutputSignature)
+	}
+	if o.OutputAttestation != "" {
+		outs = append(outs, atomicfile.Output{Path: o.OutputAttestation, Data: payload})
+		notes = append(notes, "Attestation written in "+o.OutputAttestation)
+	}
+	if o.OutputCertificate != "" {
+		c := signer.CertificateFile(b, false)
+		if c == nil {
+			return errors.New("--output-certificate: signed with a key, there is no certificate to write")
+		}
+		outs = append(outs, atomicfile.Output{Path: o.OutputCertificate, Data: c})
+		notes = append(notes, "Certificate written to file "+o.OutputCertificate)
+	}
+	if o.RFC3161Timestamp != "" {
+		ts, err := signer.TimestampFile(b)
+		if err != nil {
+			return err
+		}
+		outs = append(outs, atomicfile.Output{Path: o.RFC3161Timestamp, Data: ts})
+		notes = append(notes, "Timestamp written in "+o.RFC3161Timestamp)
+	}
+	if err := atomicfile.WriteAll(outs, 0o600); err != nil {
+		return fmt.Errorf("writing the output: %w", err)
+	}
+	for _, n := range notes {
+		fmt.Fprintln(f.IOStreams.ErrOut, n)
+	}
+	// cosign prints the signed envelope unless it was written to a file.
+	if o.OutputSignature == "" {
+		env, err := signer.SignatureFile(b, false)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(f.IOStreams.Out, string(env))
+	}
+	return nil
+}
+
+// statement is the payload to sign: --statement as given (checked), or a
+// statement built from --predicate about the blob.
+func statement(f *cli.Factory, o *Options) ([]byte, error) {
+	if o.Statement != "" {
+		fmt.Fprintf(f.IOStreams.ErrOut, "Using statement from: %s\n", o.Statement)
+		data, err := fileutil.ReadLimit(o.Statement, maxInputFile)
+		if err != nil {
+			return nil, fmt.Errorf("--statement %s: %w", o.Statement, err)
+		}
+		if _, err := attestation.ParseStatement(data); err != nil {
+			return nil, fmt.Errorf("--statement %s: %w", o.Statement, err)
+		}
+		return data, nil
+	}
+	pred, err := fileutil.ReadLimit(o.Predicate, maxInputFile)
+	if err != nil {
+		return nil, fmt.Errorf("--predicate %s: %w", o.Predicate, err)
+	}
+	var sum []byte
+	if o.Hash != "" {
+		d, err := artifact.NewDigest("sha256", o.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("--hash: %w", err)
+		}
+		sum = d.Value
+	} else {
+		if o.Artifact != "-" {
+			fmt.Fprintf(f.IOStreams.ErrOut, "Using payload from: %s\n", o.Artifact)
+		}
+		sums, err := artifact.Sum(artifact.FromFile(o.Artifact, f.IOStreams.In), crypto.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		sum = sums[crypto.SHA256]
+	}
+	st, err := attestation.NewStatement(o.Type, path.Base(o.Artifact), sum, pred, f.Now())
+	if err != nil {
+		return nil, fmt.Errorf("--predicate %s: %w", o.Predicate, err)
+	}
+	f.Debugf("statement subject %s sha256:%s", path.Base(o.Artifact), hex.EncodeToString(sum))
+	return st, nil
+}

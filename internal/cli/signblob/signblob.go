@@ -1,0 +1,308 @@
+// Package signblob is the `signet sign-blob` verb: sign one blob, or many
+// with one certificate.
+package signblob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/spf13/cobra"
+
+	"github.com/signetdev/signet/internal/atomicfile"
+	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/pkg/artifact"
+	"github.com/signetdev/signet/pkg/signer"
+)
+
+// Options are the inputs of sign-blob.
+type Options struct {
+	Signer flags.Signer
+
+	Bundle            string
+	NewBundleFormat   bool
+	OutputSignature   string
+	Output            string // cosign's older name for --output-signature
+	OutputCertificate string
+	RFC3161Timestamp  string
+	B64               bool
+
+	Files []string
+}
+
+// NewCmdSignBlob builds the verb; runF replaces the run function in tests.
+func NewCmdSignBlob(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "sign-blob [flags] FILE [FILE...]",
+		Short: "Sign the supplied blob, outputting the base64-encoded signature to stdout",
+		Long: `Sign blobs keylessly (an OIDC identity token is exchanged for a short-lived
+Fulcio certificate) or with a key, record the signature in Rekor, timestamp
+it, and write a Sigstore bundle.
+
+Blobs are hashed as streams: any size, constant memory. Several files are
+signed with one key and one certificate (one Fulcio request), each bundle
+written beside its file as FILE.sigstore.json.`,
+		Example: `  # in a GitLab CI job with id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore
+  signet sign-blob --yes --bundle app.tar.gz.sigstore.json app.tar.gz
+
+  # a release: every file, one certificate
+  signet sign-blob --yes dist/*
+
+  # with a key
+  COSIGN_PASSWORD=… signet sign-blob --key cosign.key --bundle app.bundle app.tar.gz`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Files = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	opts.Signer.AddFlags(fs, "path to the X.509 certificate for signing attestation")
+	fs.StringVar(&opts.Bundle, "bundle", "", "write everything required to verify the blob to a FILE")
+	fs.BoolVar(&opts.NewBundleFormat, "new-bundle-format", true, "output bundle in new format that contains all verification material")
+	deprecatedFlag(fs, "new-bundle-format", "this will be the only supported format in future versions")
+	fs.StringVar(&opts.OutputSignature, "output-signature", "", "write the signature to FILE")
+	deprecatedFlag(fs, "output-signature", "please use --bundle to provide the output bundle location, which will include the signature")
+	fs.StringVar(&opts.Output, "output", "", "write the signature to FILE")
+	deprecatedFlag(fs, "output", "please use --bundle to provide the output bundle location, which will include the signature")
+	fs.StringVar(&opts.OutputCertificate, "output-certificate", "", "write the certificate to FILE")
+	deprecatedFlag(fs, "output-certificate", "please use --bundle to provide the output bundle location, which will include the certificate")
+	fs.StringVar(&opts.RFC3161Timestamp, "rfc3161-timestamp", "", "write the RFC3161 timestamp to a file")
+	deprecatedFlag(fs, "rfc3161-timestamp", "please use --bundle to provide the output bundle location, which will include the signed timestamp")
+	fs.BoolVar(&opts.B64, "b64", true, "whether to base64 encode the output")
+	deprecatedFlag(fs, "b64", "please use --bundle, which already base64 encodes content as appropriate")
+	return cmd
+}
+
+func deprecatedFlag(fs interface{ MarkDeprecated(string, string) error }, name, msg string) {
+	_ = fs.MarkDeprecated(name, msg)
+}
+
+// bundleMode is how files are written.
+const bundleMode = 0o600 // as cosign writes them
+
+func run(ctx context.Context, f *cli.Factory, o *Options) error {
+	if o.Output != "" && o.OutputSignature == "" {
+		o.OutputSignature = o.Output
+	}
+	if len(o.Files) > 1 {
+		if err := o.checkMany(); err != nil {
+			return err
+		}
+	}
+	s, services, err := o.Signer.New(ctx, f)
+	if err != nil {
+		return err
+	}
+	if err := o.checkServices(services); err != nil {
+		return err
+	}
+	if len(o.Files) == 1 {
+		return signOne(ctx, f, s, o, o.Files[0])
+	}
+	return signMany(ctx, f, s, o.Files)
+}
+
+// checkMany rejects flags that name a single output.
+func (o *Options) checkMany() error {
+	for flag, v := range map[string]string{"--bundle": o.Bundle, "--output-signature": o.OutputSignature, "--output-certificate": o.OutputCertificate, "--rfc3161-timestamp": o.RFC3161Timestamp} {
+		if v != "" {
+			return fmt.Errorf("%s names one file; with several files each bundle is written beside its file as FILE.sigstore.json", flag)
+		}
+	}
+	if !o.NewBundleFormat {
+		return errors.New("--new-bundle-format=false: several files are written only as Sigstore bundles")
+	}
+	for _, p := range o.Files {
+		if p == "-" {
+			return errors.New("standard input (-) can only be signed alone")
+		}
+	}
+	return nil
+}
+
+// checkServices rejects, before anything is signed or logged, outputs the
+// chosen services cannot fill.
+func (o *Options) checkServices(s signer.Services) error {
+	if o.RFC3161Timestamp != "" && len(s.TSAs) == 0 {
+		return errors.New("--rfc3161-timestamp: no timestamp authority is configured (signing config, or --timestamp-server-url)")
+	}
+	if !o.NewBundleFormat && o.Bundle != "" {
+		for _, r := range s.Rekor {
+			if r.Version != 1 {
+				return fmt.Errorf("--new-bundle-format=false: the legacy bundle cannot hold a Rekor v%d entry (%s)", r.Version, r.URL)
+			}
+		}
+		if len(s.TSAs) > 0 && o.RFC3161Timestamp == "" {
+			return errors.New("--new-bundle-format=false with a timestamp authority: the legacy bundle cannot hold the timestamp; give --rfc3161-timestamp FILE for it")
+		}
+	}
+	return nil
+}
+
+// digestOf streams a file (or stdin) through the signer's hash.
+func digestOf(f *cli.Factory, s *signer.Signer, path string) (artifact.Digest, error) {
+	sums, err := artifact.Sum(artifact.FromFile(path, f.IOStreams.In), s.Hash())
+	if err != nil {
+		return artifact.Digest{}, err
+	}
+	return artifact.Digest{Algorithm: s.Hash(), Value: sums[s.Hash()]}, nil
+}
+
+func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, path string) error {
+	if path != "-" {
+		fmt.Fprintf(f.IOStreams.ErrOut, "Using payload from: %s\n", path)
+	}
+	d, err := digestOf(f, s, path)
+	if err != nil {
+		return err
+	}
+	b, err := s.Sign(ctx, signer.Digest(d))
+	if err != nil {
+		return fmt.Errorf("signing %s: %w", path, err)
+	}
+
+	bundlePath := o.Bundle
+	if bundlePath == "" && o.NewBundleFormat && o.OutputSignature == "" && o.OutputCertificate == "" && path != "-" {
+		bundlePath = path + ".sigstore.json"
+	}
+	var outs []atomicfile.Output
+	var notes []string
+	if bundlePath != "" {
+		data, err := encodeBundle(b, o.NewBundleFormat, s)
+		if err != nil {
+			return err
+		}
+		outs = append(outs, atomicfile.Output{Path: bundlePath, Data: data})
+		notes = append(notes, "Wrote bundle to file "+bundlePath)
+	}
+	if o.OutputSignature != "" {
+		sig, err := signer.SignatureFile(b, o.B64)
+		if err != nil {
+			return err
+		}
+		outs = append(outs, atomicfile.Output{Path: o.OutputSignature, Data: sig})
+		notes = append(notes, "Wrote signature to file "+o.OutputSignature)
+	}
+	if o.OutputCertificate != "" {
+		if c := signer.CertificateFile(b, o.B64); c != nil {
+			outs = append(outs, atomicfile.Output{Path: o.OutputCertificate, Data: c})
+			notes = append(notes, "Wrote certificate to file "+o.OutputCertificate)
+		} else {
+			f.Warnf("--output-certificate: signed with a key, there is no certificate to write")
+		}
+	}
+	if o.RFC3161Timestamp != "" {
+		ts, err := signer.TimestampFile(b)
+		if err != nil {
+			return err
+		}
+		outs = append(outs, atomicfile.Output{Path: o.RFC3161Timestamp, Data: ts})
+		notes = append(notes, "RFC3161 timestamp written to file "+o.RFC3161Timestamp)
+	}
+	if err := atomicfile.WriteAll(outs, bundleMode); err != nil {
+		return fmt.Errorf("writing the output: %w", err)
+	}
+	for _, n := range notes {
+		fmt.Fprintln(f.IOStreams.ErrOut, n)
+	}
+	// cosign v2 printed the signature when it wrote no signature file;
+	// scripts of that era capture it. A v3-style run (--bundle) does not.
+	if o.OutputSignature == "" && (o.Bundle == "" || !o.NewBundleFormat) {
+		sig, err := signer.SignatureFile(b, o.B64)
+		if err != nil {
+			return err
+		}
+		if o.B64 {
+			fmt.Fprintln(f.IOStreams.Out, string(sig))
+		} else {
+			f.IOStreams.Out.Write(sig)
+		}
+	}
+	return nil
+}
+
+func encodeBundle(b *bundle.Bundle, newFormat bool, s *signer.Signer) ([]byte, error) {
+	if newFormat {
+		return b.MarshalJSON()
+	}
+	return signer.LegacyBundle(b, s.VerificationPEM())
+}
+
+// workers bounds how many files are hashed and logged at once: hashing
+// wants the cores, Rekor round trips want concurrency.
+const workers = 8
+
+// signMany signs every file with the one signer, several at a time, and
+// writes each bundle beside its file. A failure does not stop the others;
+// all failures are reported together.
+func signMany(ctx context.Context, f *cli.Factory, s *signer.Signer, files []string) error {
+	type result struct {
+		path string
+		err  error
+	}
+	jobs := make(chan string)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for i := 0; i < min(workers, len(files)); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range jobs {
+				results <- result{p, signFile(ctx, f, s, p)}
+			}
+		}()
+	}
+	go func() {
+		for _, p := range files {
+			jobs <- p
+		}
+		close(jobs)
+		wg.Wait()
+		close(results)
+	}()
+	var failed []string
+	for r := range results {
+		if r.err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", r.path, r.err))
+			continue
+		}
+		fmt.Fprintf(f.IOStreams.ErrOut, "Wrote bundle to file %s.sigstore.json\n", r.path)
+	}
+	if len(failed) > 0 {
+		sort.Strings(failed)
+		return fmt.Errorf("signing %d of %d files failed: %s", len(failed), len(files), strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+func signFile(ctx context.Context, f *cli.Factory, s *signer.Signer, path string) error {
+	if fi, err := os.Stat(path); err != nil {
+		return err
+	} else if fi.IsDir() {
+		return errors.New("is a directory")
+	}
+	d, err := digestOf(f, s, path)
+	if err != nil {
+		return err
+	}
+	b, err := s.Sign(ctx, signer.Digest(d))
+	if err != nil {
+		return err
+	}
+	data, err := b.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteAll([]atomicfile.Output{{Path: path + ".sigstore.json", Data: data}}, bundleMode)
+}
