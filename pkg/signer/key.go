@@ -83,7 +83,13 @@ func NewKey(sv signature.SignerVerifier) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the key's public half: %w", err)
 	}
-	details, err := signature.GetDefaultAlgorithmDetails(pub)
+	var opts []signature.LoadOption
+	if _, ok := sv.(*signature.ED25519phSignerVerifier); ok {
+		// ed25519 keys sign pre-hashed (SHA-512): streamable, and what a
+		// Rekor hashedrekord entry can hold.
+		opts = append(opts, options.WithED25519ph())
+	}
+	details, err := signature.GetDefaultAlgorithmDetails(pub, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("key type %T: %w", pub, err)
 	}

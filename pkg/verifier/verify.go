@@ -49,6 +49,7 @@ func Verify(ctx context.Context, b *bundle.Bundle, art artifact.Artifact, p Poli
 		return nil, err
 	}
 	if p.Key != nil {
+		p.Key = ed25519Variant(p.Key, b)
 		tm = root.TrustedMaterialCollection{tm, trustedKey(p.Key)}
 	}
 	if b.GetDsseEnvelope() != nil {
@@ -241,13 +242,30 @@ func artifactDigest(art artifact.Artifact, alg crypto.Hash) (artifact.Digest, er
 	return artifact.Digest{Algorithm: alg, Value: sums[alg]}, nil
 }
 
+// ed25519Variant picks how an ed25519 key verifies this bundle: signet
+// (and Rekor's hashedrekord) sign ed25519 pre-hashed with SHA-512, which
+// the bundle's message digest shows; cosign without a log signs the content
+// itself and records no digest.
+func ed25519Variant(v signature.Verifier, b *bundle.Bundle) signature.Verifier {
+	pub, err := v.PublicKey()
+	if err != nil {
+		return v
+	}
+	edPub, ok := pub.(ed25519.PublicKey)
+	md := b.GetMessageSignature().GetMessageDigest()
+	if !ok || md.GetAlgorithm() != protocommon.HashAlgorithm_SHA2_512 || len(md.GetDigest()) == 0 {
+		return v
+	}
+	ph, err := signature.LoadED25519phVerifier(edPub)
+	if err != nil {
+		return v
+	}
+	return ph
+}
+
 func isEd25519(b *bundle.Bundle, p Policy) bool {
 	if p.Key != nil {
-		pub, err := p.Key.PublicKey()
-		if err != nil {
-			return false
-		}
-		_, ok := pub.(ed25519.PublicKey)
+		_, ok := p.Key.(*signature.ED25519Verifier)
 		return ok
 	}
 	vc, err := b.VerificationContent()

@@ -104,7 +104,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
-	s, services, err := o.Signer.New(ctx, f)
+	s, services, err := o.Signer.New(ctx, f, o.Artifact == "-" && o.Hash == "" && o.Statement == "")
 	if err != nil {
 		return err
 	}

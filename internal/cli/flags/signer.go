@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -49,7 +50,9 @@ func (o *Signer) Keyless() bool { return o.Key == "" || o.IssueCertificate }
 
 // New resolves the services, loads or makes the key, gets the identity
 // token and the certificate when keyless, and returns a ready signer.
-func (o *Signer) New(ctx context.Context, f *cli.Factory) (*signer.Signer, signer.Services, error) {
+// stdinTaken says the blob is read from standard input, which then cannot
+// also hold the key's password.
+func (o *Signer) New(ctx context.Context, f *cli.Factory, stdinTaken bool) (*signer.Signer, signer.Services, error) {
 	if o.Sk || o.Slot != "" {
 		return nil, signer.Services{}, errors.New("--sk/--slot: this signet build has no hardware security key support")
 	}
@@ -69,7 +72,18 @@ func (o *Signer) New(ctx context.Context, f *cli.Factory) (*signer.Signer, signe
 
 	var key *signer.Key
 	if o.Key != "" {
-		sv, err := keys.LoadSigner(ctx, o.Key, cli.PasswordFunc(f), f.Getenv)
+		pf := f
+		if stdinTaken {
+			// The password may still come from COSIGN_PASSWORD; a prompt
+			// would read the blob.
+			cp := *f
+			ios := *f.IOStreams
+			ios.In = strings.NewReader("")
+			ios.SetTTY(false, ios.IsStdoutTTY(), ios.IsStderrTTY())
+			cp.IOStreams = &ios
+			pf = &cp
+		}
+		sv, err := keys.LoadSigner(ctx, o.Key, cli.PasswordFunc(pf), f.Getenv)
 		if err != nil {
 			return nil, r.Services, err
 		}

@@ -1,6 +1,7 @@
 package flags
 
 import (
+	"context"
 	"errors"
 
 	"github.com/spf13/pflag"
@@ -51,8 +52,9 @@ func (o *Verify) AddFlags(fs *pflag.FlagSet) {
 	deprecated(fs, "experimental-oci11", "OCI referrers will be the default behavior in future versions")
 }
 
-// Policy builds the verification policy. The key, if any, is loaded here.
-func (o *Verify) Policy(f *cli.Factory) (verifier.Policy, error) {
+// Policy builds the verification policy. The key, if any, is loaded here
+// (a KMS key within ctx).
+func (o *Verify) Policy(ctx context.Context, f *cli.Factory) (verifier.Policy, error) {
 	if o.Sk || o.Slot != "" {
 		return verifier.Policy{}, errors.New("--sk/--slot: this signet build has no hardware security key support")
 	}
@@ -71,7 +73,7 @@ func (o *Verify) Policy(f *cli.Factory) (verifier.Policy, error) {
 		if !id.IsZero() {
 			return verifier.Policy{}, verifier.ErrKeyWithIdentity
 		}
-		if p.Key, err = keys.LoadVerifier(o.Key, f.Getenv); err != nil {
+		if p.Key, err = keys.LoadVerifierContext(ctx, o.Key, f.Getenv); err != nil {
 			return verifier.Policy{}, err
 		}
 	}

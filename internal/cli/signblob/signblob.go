@@ -100,7 +100,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 			return err
 		}
 	}
-	s, services, err := o.Signer.New(ctx, f)
+	s, services, err := o.Signer.New(ctx, f, len(o.Files) == 1 && o.Files[0] == "-")
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ type Request struct {
 
 // Verify runs the request and reports "Verified OK" on stderr, as cosign.
 func Verify(ctx context.Context, f *cli.Factory, r Request) error {
-	p, err := r.Verify.Policy(f)
+	p, err := r.Verify.Policy(ctx, f)
 	if err != nil {
 		return err
 	}
