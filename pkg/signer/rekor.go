@@ -3,7 +3,9 @@ package signer
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,11 +36,32 @@ func newRekorV1Client(base string, hc *http.Client) (*rekorclient.Rekor, error) 
 	if path == "" || path == "/" {
 		path = rekorclient.DefaultBasePath
 	}
-	rt := httptransport.NewWithClient(u.Host, path, []string{u.Scheme}, hc)
+	jc := *hc
+	jc.Transport = jsonErrors{hc.Transport}
+	rt := httptransport.NewWithClient(u.Host, path, []string{u.Scheme}, &jc)
 	rt.Consumers["application/json"] = runtime.JSONConsumer()
 	rt.Consumers["application/x-pem-file"] = runtime.TextConsumer()
 	rt.Producers["application/json"] = runtime.JSONProducer()
 	return rekorclient.New(rt, strfmt.Default), nil
+}
+
+// jsonErrors turns a failed Rekor answer that is not JSON (a proxy's 502
+// page, a plain-text 500) into Rekor's JSON error shape, so its generated
+// client reports the status and the message instead of a decoding error.
+type jsonErrors struct{ base http.RoundTripper }
+
+func (j jsonErrors) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := j.base.RoundTrip(req)
+	if err != nil || resp.StatusCode < 400 || strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		return resp, err
+	}
+	body, _ := fileutil.ReadAllLimit(resp.Body, 4<<10)
+	resp.Body.Close()
+	msg, _ := json.Marshal(map[string]any{"code": resp.StatusCode, "message": resp.Status + ": " + snippet(body)})
+	resp.Body = io.NopCloser(bytes.NewReader(msg))
+	resp.ContentLength = int64(len(msg))
+	resp.Header.Set("Content-Type", "application/json")
+	return resp, nil
 }
 
 // maxRekorResponse bounds a Rekor v2 answer (an entry with its proof).

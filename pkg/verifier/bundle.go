@@ -17,6 +17,7 @@ import (
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/signetdev/signet/pkg/artifact"
 )
@@ -285,4 +286,21 @@ func asEnvelope(b []byte) (*protodsse.Envelope, bool) {
 		env.Signatures = append(env.Signatures, &protodsse.Signature{Keyid: s.KeyID, Sig: s.Sig})
 	}
 	return env, true
+}
+
+// WithTimestamps returns b with RFC 3161 timestamps added (cosign's
+// separate timestamp file of a legacy bundle).
+func WithTimestamps(b *bundle.Bundle, timestamps [][]byte, allowCertificateChain bool) (*bundle.Bundle, error) {
+	pb := proto.Clone(b.Bundle).(*protobundle.Bundle)
+	if pb.VerificationMaterial.TimestampVerificationData == nil {
+		pb.VerificationMaterial.TimestampVerificationData = &protobundle.TimestampVerificationData{}
+	}
+	for _, ts := range timestamps {
+		pb.VerificationMaterial.TimestampVerificationData.Rfc3161Timestamps = append(pb.VerificationMaterial.TimestampVerificationData.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: ts})
+	}
+	var opts []bundle.Option
+	if allowCertificateChain {
+		opts = append(opts, bundle.AllowCertificateChain())
+	}
+	return bundle.NewBundle(pb, opts...)
 }

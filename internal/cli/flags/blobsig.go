@@ -75,12 +75,26 @@ func (o *BlobSignature) Load(ctx context.Context, f *cli.Factory, chainPath stri
 		if err != nil {
 			return nil, fmt.Errorf("reading --bundle %s: %w", o.Bundle, err)
 		}
-		b, _, err := verifier.ParseBundle(data, allowChain)
+		b, format, err := verifier.ParseBundle(data, allowChain)
 		if err != nil {
 			return nil, fmt.Errorf("--bundle %s: %w", o.Bundle, err)
 		}
-		if o.Certificate != "" || o.RFC3161Timestamp != "" {
-			return nil, errors.New("--certificate and --rfc3161-timestamp cannot be combined with --bundle: the bundle carries them")
+		if o.Certificate != "" {
+			return nil, errors.New("--certificate cannot be combined with --bundle: the bundle carries the certificate")
+		}
+		if o.RFC3161Timestamp != "" {
+			// A legacy cosign bundle cannot hold its timestamp, which
+			// cosign wrote to a file of its own; a Sigstore bundle can.
+			if format != verifier.FormatCosignLegacy {
+				return nil, errors.New("--rfc3161-timestamp cannot be combined with a Sigstore bundle: the bundle carries its timestamps")
+			}
+			ts, err := readTimestampFile(o.RFC3161Timestamp)
+			if err != nil {
+				return nil, err
+			}
+			if b, err = verifier.WithTimestamps(b, [][]byte{ts}, allowChain); err != nil {
+				return nil, err
+			}
 		}
 		return b, nil
 	}

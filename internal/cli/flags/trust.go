@@ -3,8 +3,10 @@ package flags
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/pflag"
@@ -111,6 +113,12 @@ func readCerts(flag, path string) ([]*x509.Certificate, error) {
 		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
 	certs, err := trust.ParseCertificatesPEM(data)
+	if err != nil {
+		// cosign writes --output-certificate as base64 of the PEM.
+		if dec, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data))); derr == nil {
+			certs, err = trust.ParseCertificatesPEM(dec)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}

@@ -107,3 +107,19 @@ func (r Result) CheckOneErrorLine(t testing.TB) {
 		t.Errorf("want a failure with exactly one \"Error: \" line; exit %d, stderr:\n%s", r.Code, r.Stderr)
 	}
 }
+
+// CheckErrorLine fails the test unless the run failed with exactly one
+// "Error: …" line on stderr (progress lines such as cosign's "Using
+// payload from" may precede it).
+func (r Result) CheckErrorLine(t testing.TB) {
+	t.Helper()
+	n := 0
+	for _, l := range r.StderrLines() {
+		if strings.HasPrefix(l, "Error: ") {
+			n++
+		}
+	}
+	if r.Code == 0 || n != 1 {
+		t.Errorf("want a failure with exactly one \"Error: \" line; exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+}
