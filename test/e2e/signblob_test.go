@@ -334,3 +334,41 @@ func TestSigningSecrets(t *testing.T) {
 		t.Error("--verbose printed no debug line: the test would not see a leak")
 	}
 }
+
+// TestTransientFailuresRetried: a Fulcio answering 503 twice, a Rekor
+// resetting the connection once and a TSA answering 429 once do not fail
+// the signing run.
+func TestTransientFailuresRetried(t *testing.T) {
+	env := stack.Get(t)
+	env.RequireFull(t)
+	cosign := env.RequireCosign(t)
+	fulcio, rekor, tsa := stack.NewFaultProxy(t, env.FulcioURL), stack.NewFaultProxy(t, env.RekorV1URL), stack.NewFaultProxy(t, env.TSAURL)
+	fulcio.SetFor(stack.ServerError, 2)
+	rekor.SetFor(stack.Reset, 1)
+	tsa.SetFor(stack.TooManyRequests, 1)
+	spec := env.SigningConfigSpec(1)
+	spec.FulcioURL, spec.RekorURL = fulcio.URL, rekor.URL
+	spec.TSAURL = tsa.URL + tsaPath(t, env.TSAURL)
+	req := stack.TokenRequest{ProjectPath: "acme/flaky"}
+	dir := t.TempDir()
+	blob := writeFile(t, dir, "blob", "retried\n")
+	wantOK(t, signetNet(t, clitest.Env{"SIGSTORE_ID_TOKEN": env.Token(t, req)}, "sign-blob", "--yes",
+		"--signing-config", env.WriteSigningConfig(t, spec), "--trusted-root", env.TrustedRoot, "--bundle", blob+".json", blob))
+	for name, p := range map[string]*stack.FaultProxy{"Fulcio": fulcio, "Rekor": rekor, "TSA": tsa} {
+		if p.Faults() == 0 || p.Requests() <= p.Faults() {
+			t.Errorf("%s: %d requests, %d faults: the fault was not retried", name, p.Requests(), p.Faults())
+		}
+	}
+	env.Run(t, cosign, "verify-blob", "--bundle", blob+".json", "--trusted-root", env.TrustedRoot,
+		"--certificate-identity", env.Identity(req), "--certificate-oidc-issuer", env.OIDCIssuer, blob)
+}
+
+// tsaPath is the path part of the stack's TSA URL (the proxy forwards it).
+func tsaPath(t *testing.T, u string) string {
+	t.Helper()
+	i := strings.Index(strings.TrimPrefix(u, "http://"), "/")
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimPrefix(u, "http://")[i:]
+}
