@@ -65,12 +65,10 @@ func (o *Signer) New(ctx context.Context, f *cli.Factory, stdinTaken bool) (*sig
 	if iss := o.OIDC.ExplicitIssuer(); iss != "" && o.Signing.SigningConfig != "" {
 		return nil, signer.Services{}, errors.New("cannot specify service URLs and use signing config: --oidc-issuer with --signing-config")
 	}
-	r, err := o.Signing.Resolve(ctx, f)
-	if err != nil {
-		return nil, signer.Services{}, err
-	}
-
+	// The key first: a bad --key or --signing-algorithm fails before any
+	// request.
 	var key *signer.Key
+	var err error
 	if o.Key != "" {
 		pf := f
 		if stdinTaken {
@@ -85,13 +83,17 @@ func (o *Signer) New(ctx context.Context, f *cli.Factory, stdinTaken bool) (*sig
 		}
 		sv, err := keys.LoadSigner(ctx, o.Key, cli.PasswordFunc(pf), f.Getenv)
 		if err != nil {
-			return nil, r.Services, err
+			return nil, signer.Services{}, err
 		}
 		if key, err = signer.NewKey(sv); err != nil {
-			return nil, r.Services, fmt.Errorf("--key %s: %w", o.Key, err)
+			return nil, signer.Services{}, fmt.Errorf("--key %s: %w", o.Key, err)
 		}
 	} else if key, err = signer.GenerateKey(o.Signing.Algorithm); err != nil {
-		return nil, r.Services, err
+		return nil, signer.Services{}, err
+	}
+	r, err := o.Signing.Resolve(ctx, f)
+	if err != nil {
+		return nil, signer.Services{}, err
 	}
 
 	opts := signer.Options{

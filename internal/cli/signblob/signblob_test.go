@@ -1,0 +1,103 @@
+package signblob_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/signblob"
+	"github.com/signetdev/signet/internal/iostreams"
+	"github.com/signetdev/signet/internal/testing/clitest"
+	"github.com/signetdev/signet/internal/testing/fakesigstore"
+)
+
+func TestArgvToOptions(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	var got *signblob.Options
+	cmd := signblob.NewCmdSignBlob(cli.NewFactory(ios), func(_ context.Context, o *signblob.Options) error { got = o; return nil })
+	cmd.SetArgs([]string{"--yes", "--bundle", "b.json", "--signing-config", "sc.json", "--identity-token", "tok",
+		"--output-signature", "s", "--b64=false", "--new-bundle-format=false", "--tlog-upload=false", "a", "b"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Signer.Signing.Yes || got.Bundle != "b.json" || got.Signer.Signing.SigningConfig != "sc.json" ||
+		got.Signer.OIDC.IdentityToken != "tok" || got.OutputSignature != "s" || got.B64 || got.NewBundleFormat ||
+		got.Signer.Signing.TlogUpload || len(got.Files) != 2 {
+		t.Fatalf("options: %+v", got)
+	}
+	cmd.SetArgs(nil)
+	if err := cmd.Execute(); err == nil {
+		t.Fatal("no file accepted")
+	}
+}
+
+// TestRefusedBeforeAnyRequest: contradictions and impossible outputs fail
+// before a key is made or a service asked (the network refuses everything
+// here, and no file appears).
+func TestRefusedBeforeAnyRequest(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a")
+	b := filepath.Join(dir, "b")
+	for _, p := range []string{a, b} {
+		if err := os.WriteFile(p, []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sc := filepath.Join(dir, "sc.json")
+	os.WriteFile(sc, []byte(`{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json"}`), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bundle", "x.json", a, b}, "--bundle names one file"},
+		{[]string{"--output-signature", "s", a, b}, "--output-signature names one file"},
+		{[]string{"--new-bundle-format=false", a, b}, "several files are written only as Sigstore bundles"},
+		{[]string{"-", a}, "standard input (-) can only be signed alone"},
+		{[]string{"--sk", a}, "no hardware security key support"},
+		{[]string{"--certificate", "c.pem", a}, "--certificate needs --key"},
+		{[]string{"--signing-config", sc, "--fulcio-url", "https://f.example", a}, "cannot specify service URLs and use signing config"},
+		{[]string{"--use-signing-config", "--rekor-url", "https://r.example", a}, "cannot specify service URLs and use signing config"},
+		{[]string{"--signing-config", "missing.json", a}, "--signing-config missing.json"},
+		{[]string{"--signing-algorithm", "dsa-sha1", a}, "--signing-algorithm"},
+		{[]string{"--signing-config", sc, "--rfc3161-timestamp", "ts.json", "--key", "k", a}, "--key k"},
+	} {
+		r := clitest.Run(t, clitest.Options{}, append([]string{"sign-blob", "--yes"}, tc.args...)...)
+		r.CheckErrorLine(t)
+		if !strings.Contains(r.ErrLine(), tc.want) {
+			t.Errorf("%v: error %q does not contain %q", tc.args, r.ErrLine(), tc.want)
+		}
+		if r.NetworkCalls != 0 {
+			t.Errorf("%v: %d network calls", tc.args, r.NetworkCalls)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 3 {
+		t.Errorf("files appeared: %v", ents)
+	}
+}
+
+// TestNoTokenNoTerminal: with no identity token anywhere and no terminal,
+// signing tries the device flow against the OIDC issuer; with the network
+// refusing, it fails with a message naming the issuer, and writes nothing.
+func TestNoTokenNoTerminal(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a")
+	os.WriteFile(a, []byte("a"), 0o644)
+	sc := filepath.Join(dir, "sc.json")
+	os.WriteFile(sc, []byte(`{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json",
+	 "caUrls":[{"url":"https://fulcio.example","majorApiVersion":1,"validFor":{"start":"2020-01-01T00:00:00Z"}}],
+	 "oidcUrls":[{"url":"https://oidc.example","majorApiVersion":1,"validFor":{"start":"2020-01-01T00:00:00Z"}}]}`), 0o644)
+	tr := filepath.Join(dir, "trusted_root.json")
+	os.WriteFile(tr, fakesigstore.New(t).TrustedRootJSON(t), 0o644)
+	r := clitest.Run(t, clitest.Options{}, "sign-blob", "--yes", "--signing-config", sc, "--trusted-root", tr, a)
+	r.CheckErrorLine(t)
+	if !strings.Contains(r.ErrLine(), "https://oidc.example") || !strings.Contains(r.ErrLine(), "device") {
+		t.Errorf("the error does not say the device flow against the issuer failed: %s", r.ErrLine())
+	}
+	if _, err := os.Stat(a + ".sigstore.json"); err == nil {
+		t.Error("bundle written")
+	}
+}
