@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/signetdev/signet/internal/atomicfile"
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/fileutil"
@@ -70,17 +69,17 @@ instead; --hash names the blob by its digest when it is stored elsewhere.`,
 	fs.StringVar(&opts.Hash, "hash", "", "hash of blob in hexadecimal (base16). Used if you want to sign an artifact stored elsewhere and have the hash")
 	fs.StringVar(&opts.Bundle, "bundle", "", "write everything required to verify the blob to a FILE")
 	fs.BoolVar(&opts.NewBundleFormat, "new-bundle-format", true, "output bundle in new format that contains all verification material")
-	_ = fs.MarkDeprecated("new-bundle-format", "this will be the only supported format in future versions")
+	flags.Deprecated(fs, "new-bundle-format", "this will be the only supported format in future versions")
 	fs.StringVar(&opts.OutputAttestation, "output-attestation", "", "write the attestation to FILE")
-	_ = fs.MarkDeprecated("output-attestation", "please use --bundle to provide the output bundle location, which will include the attestation")
+	flags.Deprecated(fs, "output-attestation", "please use --bundle to provide the output bundle location, which will include the attestation")
 	fs.StringVar(&opts.OutputSignature, "output-signature", "", "write the signature to FILE")
-	_ = fs.MarkDeprecated("output-signature", "please use --bundle to provide the output bundle location, which will include the signature")
+	flags.Deprecated(fs, "output-signature", "please use --bundle to provide the output bundle location, which will include the signature")
 	fs.StringVar(&opts.OutputCertificate, "output-certificate", "", "write the certificate to FILE")
-	_ = fs.MarkDeprecated("output-certificate", "please use --bundle to provide the output bundle location, which will include the certificate")
+	flags.Deprecated(fs, "output-certificate", "please use --bundle to provide the output bundle location, which will include the certificate")
 	fs.StringVar(&opts.RFC3161Timestamp, "rfc3161-timestamp-bundle", "", "path to an RFC 3161 timestamp bundle FILE")
-	_ = fs.MarkDeprecated("rfc3161-timestamp-bundle", "please use --bundle to provide the output bundle location, which will include the signed timestamp")
+	flags.Deprecated(fs, "rfc3161-timestamp-bundle", "please use --bundle to provide the output bundle location, which will include the signed timestamp")
 	fs.StringVar(&opts.RekorEntryType, "rekor-entry-type", "dsse", "specifies the type to be used for a rekor entry upload (dsse|intoto)")
-	_ = fs.MarkDeprecated("rekor-entry-type", "support for this flag will be removed in the future. it is strongly discouraged to rely on Rekor for attestation storage")
+	flags.Deprecated(fs, "rekor-entry-type", "support for this flag will be removed in the future. it is strongly discouraged to rely on Rekor for attestation storage")
 	return cmd
 }
 
@@ -116,8 +115,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 		return fmt.Errorf("attesting %s: %w", o.Artifact, err)
 	}
 
-	var outs []atomicfile.Output
-	var notes []string
+	var outs flags.Outputs
 	if o.Bundle != "" {
 		var data []byte
 		if o.NewBundleFormat {
@@ -128,8 +126,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 		if err != nil {
 			return err
 		}
-		outs = append(outs, atomicfile.Output{Path: o.Bundle, Data: data})
-		notes = append(notes, "Wrote bundle to file "+o.Bundle)
+		outs.Add(o.Bundle, data, "Wrote bundle to file "+o.Bundle)
 	}
 	if o.OutputSignature != "" {
 		// cosign v2 wrote the DSSE envelope as the "signature".
@@ -137,34 +134,27 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 		if err != nil {
 			return err
 		}
-		outs = append(outs, atomicfile.Output{Path: o.OutputSignature, Data: sig})
-		notes = append(notes, "Signature written in "+o.OutputSignature)
+		outs.Add(o.OutputSignature, sig, "Signature written in "+o.OutputSignature)
 	}
 	if o.OutputAttestation != "" {
-		outs = append(outs, atomicfile.Output{Path: o.OutputAttestation, Data: payload})
-		notes = append(notes, "Attestation written in "+o.OutputAttestation)
+		outs.Add(o.OutputAttestation, payload, "Attestation written in "+o.OutputAttestation)
 	}
 	if o.OutputCertificate != "" {
 		c := signer.CertificateFile(b, false)
 		if c == nil {
 			return errors.New("--output-certificate: signed with a key, there is no certificate to write")
 		}
-		outs = append(outs, atomicfile.Output{Path: o.OutputCertificate, Data: c})
-		notes = append(notes, "Certificate written to file "+o.OutputCertificate)
+		outs.Add(o.OutputCertificate, c, "Certificate written to file "+o.OutputCertificate)
 	}
 	if o.RFC3161Timestamp != "" {
 		ts, err := signer.TimestampFile(b)
 		if err != nil {
 			return err
 		}
-		outs = append(outs, atomicfile.Output{Path: o.RFC3161Timestamp, Data: ts})
-		notes = append(notes, "Timestamp written in "+o.RFC3161Timestamp)
+		outs.Add(o.RFC3161Timestamp, ts, "Timestamp written in "+o.RFC3161Timestamp)
 	}
-	if err := atomicfile.WriteAll(outs, 0o600); err != nil {
-		return fmt.Errorf("writing the output: %w", err)
-	}
-	for _, n := range notes {
-		fmt.Fprintln(f.IOStreams.ErrOut, n)
+	if err := outs.Write(f.IOStreams.ErrOut); err != nil {
+		return err
 	}
 	// cosign prints the signed envelope unless it was written to a file.
 	if o.OutputSignature == "" {

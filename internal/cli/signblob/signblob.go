@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/spf13/cobra"
 
-	"github.com/signetdev/signet/internal/atomicfile"
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/pkg/artifact"
@@ -70,26 +70,19 @@ written beside its file as FILE.sigstore.json.`,
 	opts.Signer.AddFlags(fs, "path to the X.509 certificate for signing attestation")
 	fs.StringVar(&opts.Bundle, "bundle", "", "write everything required to verify the blob to a FILE")
 	fs.BoolVar(&opts.NewBundleFormat, "new-bundle-format", true, "output bundle in new format that contains all verification material")
-	deprecatedFlag(fs, "new-bundle-format", "this will be the only supported format in future versions")
+	flags.Deprecated(fs, "new-bundle-format", "this will be the only supported format in future versions")
 	fs.StringVar(&opts.OutputSignature, "output-signature", "", "write the signature to FILE")
-	deprecatedFlag(fs, "output-signature", "please use --bundle to provide the output bundle location, which will include the signature")
+	flags.Deprecated(fs, "output-signature", "please use --bundle to provide the output bundle location, which will include the signature")
 	fs.StringVar(&opts.Output, "output", "", "write the signature to FILE")
-	deprecatedFlag(fs, "output", "please use --bundle to provide the output bundle location, which will include the signature")
+	flags.Deprecated(fs, "output", "please use --bundle to provide the output bundle location, which will include the signature")
 	fs.StringVar(&opts.OutputCertificate, "output-certificate", "", "write the certificate to FILE")
-	deprecatedFlag(fs, "output-certificate", "please use --bundle to provide the output bundle location, which will include the certificate")
+	flags.Deprecated(fs, "output-certificate", "please use --bundle to provide the output bundle location, which will include the certificate")
 	fs.StringVar(&opts.RFC3161Timestamp, "rfc3161-timestamp", "", "write the RFC3161 timestamp to a file")
-	deprecatedFlag(fs, "rfc3161-timestamp", "please use --bundle to provide the output bundle location, which will include the signed timestamp")
+	flags.Deprecated(fs, "rfc3161-timestamp", "please use --bundle to provide the output bundle location, which will include the signed timestamp")
 	fs.BoolVar(&opts.B64, "b64", true, "whether to base64 encode the output")
-	deprecatedFlag(fs, "b64", "please use --bundle, which already base64 encodes content as appropriate")
+	flags.Deprecated(fs, "b64", "please use --bundle, which already base64 encodes content as appropriate")
 	return cmd
 }
-
-func deprecatedFlag(fs interface{ MarkDeprecated(string, string) error }, name, msg string) {
-	_ = fs.MarkDeprecated(name, msg)
-}
-
-// bundleMode is how files are written.
-const bundleMode = 0o600 // as cosign writes them
 
 func run(ctx context.Context, f *cli.Factory, o *Options) error {
 	if o.Output != "" && o.OutputSignature == "" {
@@ -176,28 +169,24 @@ func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, 
 	if bundlePath == "" && o.NewBundleFormat && o.OutputSignature == "" && o.OutputCertificate == "" && path != "-" {
 		bundlePath = path + ".sigstore.json"
 	}
-	var outs []atomicfile.Output
-	var notes []string
+	var outs flags.Outputs
 	if bundlePath != "" {
 		data, err := encodeBundle(b, o.NewBundleFormat, s)
 		if err != nil {
 			return err
 		}
-		outs = append(outs, atomicfile.Output{Path: bundlePath, Data: data})
-		notes = append(notes, "Wrote bundle to file "+bundlePath)
+		outs.Add(bundlePath, data, "Wrote bundle to file "+bundlePath)
 	}
 	if o.OutputSignature != "" {
 		sig, err := signer.SignatureFile(b, o.B64)
 		if err != nil {
 			return err
 		}
-		outs = append(outs, atomicfile.Output{Path: o.OutputSignature, Data: sig})
-		notes = append(notes, "Wrote signature to file "+o.OutputSignature)
+		outs.Add(o.OutputSignature, sig, "Wrote signature to file "+o.OutputSignature)
 	}
 	if o.OutputCertificate != "" {
 		if c := signer.CertificateFile(b, o.B64); c != nil {
-			outs = append(outs, atomicfile.Output{Path: o.OutputCertificate, Data: c})
-			notes = append(notes, "Wrote certificate to file "+o.OutputCertificate)
+			outs.Add(o.OutputCertificate, c, "Wrote certificate to file "+o.OutputCertificate)
 		} else {
 			f.Warnf("--output-certificate: signed with a key, there is no certificate to write")
 		}
@@ -207,14 +196,10 @@ func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, 
 		if err != nil {
 			return err
 		}
-		outs = append(outs, atomicfile.Output{Path: o.RFC3161Timestamp, Data: ts})
-		notes = append(notes, "RFC3161 timestamp written to file "+o.RFC3161Timestamp)
+		outs.Add(o.RFC3161Timestamp, ts, "RFC3161 timestamp written to file "+o.RFC3161Timestamp)
 	}
-	if err := atomicfile.WriteAll(outs, bundleMode); err != nil {
-		return fmt.Errorf("writing the output: %w", err)
-	}
-	for _, n := range notes {
-		fmt.Fprintln(f.IOStreams.ErrOut, n)
+	if err := outs.Write(f.IOStreams.ErrOut); err != nil {
+		return err
 	}
 	// cosign v2 printed the signature when it wrote no signature file;
 	// scripts of that era capture it. A v3-style run (--bundle) does not.
@@ -304,5 +289,7 @@ func signFile(ctx context.Context, f *cli.Factory, s *signer.Signer, path string
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteAll([]atomicfile.Output{{Path: path + ".sigstore.json", Data: data}}, bundleMode)
+	var outs flags.Outputs
+	outs.Add(path+".sigstore.json", data, "")
+	return outs.Write(io.Discard)
 }
