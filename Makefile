@@ -8,11 +8,13 @@ LDFLAGS  := -s -w -X github.com/signetdev/signet/internal/version.gitVersion=$(V
 
 .PHONY: build install test lint bench e2e demo fuzz clean stack-up stack-down stack-status
 
+# Static (no cgo): no dynamic loader at start-up, and a binary that runs
+# on any Linux, as cosign's releases do.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
 
 install:
-	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/signet
+	CGO_ENABLED=0 $(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/signet
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/signetdev/signet/internal/fileutil"
@@ -301,7 +302,10 @@ func snippet(body []byte, secrets []string) string {
 	return ": " + s
 }
 
-var jwtShape = regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
+// jwtShape is compiled on first use: nothing runs at start-up.
+var jwtShape = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
+})
 
 // redact blanks out secrets and JWT-shaped runs from s.
 func redact(s string, secrets []string) string {
@@ -310,5 +314,5 @@ func redact(s string, secrets []string) string {
 			s = strings.ReplaceAll(s, sec, "[REDACTED]")
 		}
 	}
-	return jwtShape.ReplaceAllString(s, "[REDACTED TOKEN]")
+	return jwtShape().ReplaceAllString(s, "[REDACTED TOKEN]")
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -82,11 +83,13 @@ func rephrase(msg string) string {
 }
 
 // byteList matches Go's %v rendering of a []byte ("[12 34 …]").
-var byteList = regexp.MustCompile(`\[(\d{1,3}(?: \d{1,3}){7,})\]`)
+var byteList = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\[(\d{1,3}(?: \d{1,3}){7,})\]`)
+})
 
 // oneLine renders a message on one line, with byte slices as hex.
 func oneLine(msg string) string {
-	msg = byteList.ReplaceAllStringFunc(msg, func(m string) string {
+	msg = byteList().ReplaceAllStringFunc(msg, func(m string) string {
 		var b []byte
 		for _, f := range strings.Fields(strings.Trim(m, "[]")) {
 			n, err := strconv.Atoi(f)

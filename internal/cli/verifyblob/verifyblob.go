@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sync"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
@@ -122,12 +123,15 @@ func needsTrustedRoot(p verifier.Policy, t *flags.Trust, hasTimestamps bool) boo
 	return t.TrustedRoot != ""
 }
 
-var digestArg = regexp.MustCompile(`^(sha256|sha384|sha512):[0-9a-fA-F]+$`)
+// digestArg is compiled on first use: nothing runs at start-up.
+var digestArg = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(sha256|sha384|sha512):[0-9a-fA-F]+$`)
+})
 
 // ResolveArtifact reads the ARTIFACT argument: a file, "-" for stdin, or a
 // digest <alg>:<hex> when no file of that name exists.
 func ResolveArtifact(arg string, f *cli.Factory) (artifact.Artifact, error) {
-	if digestArg.MatchString(arg) {
+	if digestArg().MatchString(arg) {
 		if _, err := os.Stat(arg); os.IsNotExist(err) {
 			d, err := artifact.ParseDigest(arg)
 			if err != nil {
