@@ -224,10 +224,7 @@ func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := req.mergeQuery(r.URL.Query()); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-		return
-	}
+	req.mergeQuery(r.URL.Query())
 	tok, claims, err := i.Mint(req)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
@@ -240,7 +237,7 @@ func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 // mergeQuery copies query parameters into req. Known names fill the typed
 // fields, "omit" is a comma-separated list, and any other parameter is an
 // extra claim.
-func (req *Request) mergeQuery(q map[string][]string) error {
+func (req *Request) mergeQuery(q map[string][]string) {
 	for name, vals := range q {
 		v := vals[len(vals)-1]
 		switch name {
@@ -279,7 +276,6 @@ func (req *Request) mergeQuery(q map[string][]string) error {
 			req.Extra[name] = v
 		}
 	}
-	return nil
 }
 
 // ParseTTL accepts a Go duration ("10m", "-1h") or a number of seconds.
