@@ -64,7 +64,7 @@ func Up(ctx context.Context, c Config, opts UpOptions) (*State, error) {
 				return old, nil
 			}
 			c.logf("local-stack: the running stack is unhealthy, replacing it:\n%v", herr)
-			if err := old.stopAll(c); err != nil {
+			if err := old.stopAll(); err != nil {
 				return nil, err
 			}
 		}
@@ -87,7 +87,9 @@ func Up(ctx context.Context, c Config, opts UpOptions) (*State, error) {
 	}
 	start := time.Now()
 	if err := u.run(ctx); err != nil {
-		u.st.stopAll(c)
+		if serr := u.st.stopAll(); serr != nil {
+			c.logf("local-stack: cleaning up after the failed start: %s", u.st.redact(serr.Error()))
+		}
 		_ = os.Remove(c.StatePath())
 		return nil, errors.New(u.st.redact(err.Error()))
 	}
@@ -559,9 +561,10 @@ func (s *State) Healthy(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// stopAll stops every recorded process, in reverse start order, all at
-// once, and waits for their ports to be free.
-func (s *State) stopAll(c Config) error {
+// stopAll stops every recorded process concurrently (each stop waits out
+// its own grace period, so one at a time would add them up) and waits for
+// their ports to be free.
+func (s *State) stopAll() error {
 	var errs []error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -623,7 +626,7 @@ func Down(c Config) error {
 		return err
 	}
 	start := time.Now()
-	err = st.stopAll(c)
+	err = st.stopAll()
 	if rerr := os.Remove(c.StatePath()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 		err = errors.Join(err, rerr)
 	}
