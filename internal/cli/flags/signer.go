@@ -27,8 +27,6 @@ type Signer struct {
 	Certificate      string
 	CertificateChain string
 	IssueCertificate bool
-
-	certificateHelp string
 }
 
 // AddFlags registers the flags. certificateHelp is the verb's wording of
