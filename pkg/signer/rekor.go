@@ -77,14 +77,14 @@ type rekorV2Client struct {
 
 // Add implements sigstore-go's sign.RekorV2Client.
 func (c *rekorV2Client) Add(ctx context.Context, entry any) (*protorekor.TransparencyLogEntry, error) {
-	req := &rekortilespb.CreateEntryRequest{}
-	switch e := entry.(type) {
-	case *rekortilespb.HashedRekordRequestV002:
-		req.Spec = &rekortilespb.CreateEntryRequest_HashedRekordRequestV002{HashedRekordRequestV002: e}
-	case *rekortilespb.DSSERequestV002:
-		req.Spec = &rekortilespb.CreateEntryRequest_DsseRequestV002{DsseRequestV002: e}
-	default:
+	// sigstore-go sends DSSE envelopes as a hashedrekord over their PAE too:
+	// Rekor v2 deprecated its dsse entry type.
+	hr, ok := entry.(*rekortilespb.HashedRekordRequestV002)
+	if !ok {
 		return nil, fmt.Errorf("Rekor v2: unsupported entry type %T", entry)
+	}
+	req := &rekortilespb.CreateEntryRequest{
+		Spec: &rekortilespb.CreateEntryRequest_HashedRekordRequestV002{HashedRekordRequestV002: hr},
 	}
 	body, err := protojson.Marshal(req)
 	if err != nil {
