@@ -47,26 +47,48 @@ func LegacyBundle(b *bundle.Bundle, keyPEM []byte) ([]byte, error) {
 	} else if keyPEM != nil {
 		lb.Cert = base64.StdEncoding.EncodeToString(keyPEM)
 	}
+	rb, err := rekorBundle(b)
+	if err != nil {
+		return nil, err
+	}
+	lb.RekorBundle = rb
+	return json.Marshal(lb)
+}
+
+// rekorBundle is the bundle's one Rekor v1 entry in cosign's pre-v3 form,
+// or nil when the signature was not logged.
+func rekorBundle(b *bundle.Bundle) (*legacyRekorBundle, error) {
 	entries := b.GetVerificationMaterial().GetTlogEntries()
 	if len(entries) > 1 {
-		return nil, errors.New("the legacy bundle format holds one Rekor entry; this signature has several")
+		return nil, errors.New("the legacy formats hold one Rekor entry; this signature has several")
 	}
-	if len(entries) == 1 {
-		e := entries[0]
-		if e.GetInclusionPromise() == nil {
-			return nil, errors.New("the legacy bundle format needs a Rekor v1 entry with a signed entry timestamp; Rekor v2 entries have none (use the default bundle format)")
-		}
-		lb.RekorBundle = &legacyRekorBundle{
-			SignedEntryTimestamp: e.GetInclusionPromise().GetSignedEntryTimestamp(),
-			Payload: legacyPayload{
-				Body:           base64.StdEncoding.EncodeToString(e.GetCanonicalizedBody()),
-				IntegratedTime: e.GetIntegratedTime(),
-				LogIndex:       e.GetLogIndex(),
-				LogID:          hex.EncodeToString(e.GetLogId().GetKeyId()),
-			},
-		}
+	if len(entries) == 0 {
+		return nil, nil
 	}
-	return json.Marshal(lb)
+	e := entries[0]
+	if e.GetInclusionPromise() == nil {
+		return nil, errors.New("the legacy formats need a Rekor v1 entry with a signed entry timestamp; Rekor v2 entries have none (use the default bundle format)")
+	}
+	return &legacyRekorBundle{
+		SignedEntryTimestamp: e.GetInclusionPromise().GetSignedEntryTimestamp(),
+		Payload: legacyPayload{
+			Body:           base64.StdEncoding.EncodeToString(e.GetCanonicalizedBody()),
+			IntegratedTime: e.GetIntegratedTime(),
+			LogIndex:       e.GetLogIndex(),
+			LogID:          hex.EncodeToString(e.GetLogId().GetKeyId()),
+		},
+	}, nil
+}
+
+// RekorBundleAnnotation is the dev.sigstore.cosign/bundle annotation of a
+// legacy image signature: {"SignedEntryTimestamp","Payload":{…}}, or nil
+// when the signature was not logged.
+func RekorBundleAnnotation(b *bundle.Bundle) ([]byte, error) {
+	rb, err := rekorBundle(b)
+	if err != nil || rb == nil {
+		return nil, err
+	}
+	return json.Marshal(rb)
 }
 
 // legacySignature is what cosign called the signature: the message

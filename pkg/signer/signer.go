@@ -53,7 +53,8 @@ type Options struct {
 type Signer struct {
 	key     *Key
 	cert    *x509.Certificate
-	pemKey  []byte // the certificate or public key, as Rekor wants it
+	chain   []*x509.Certificate // the certificate's issuers, leaf-most first
+	pemKey  []byte              // the certificate or public key, as Rekor wants it
 	tm      root.TrustedMaterial
 	skipSCT bool
 	tsas    []*sign.TimestampAuthority
@@ -153,6 +154,9 @@ func (s *Signer) certify(ctx context.Context, o Options, rt http.RoundTripper) e
 				return fmt.Errorf("the certificate from Fulcio at %s has no SCT from a CT log of the trusted root (%v); --insecure-skip-verify accepts it", o.Services.FulcioURL, err)
 			}
 		}
+		if len(chains) > 0 && len(chains[0]) > 1 {
+			s.chain = chains[0][1:]
+		}
 	}
 	s.cert = cert
 	s.pemKey = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
@@ -185,6 +189,11 @@ func (s *Signer) VerificationPEM() []byte { return s.pemKey }
 
 // Certificate is the signing certificate (nil when signing with a key).
 func (s *Signer) Certificate() *x509.Certificate { return s.cert }
+
+// Chain is the Fulcio CA chain the certificate was verified with, leaf-most
+// first (nil without trusted material): cosign's legacy image storage
+// carries it beside the certificate.
+func (s *Signer) Chain() []*x509.Certificate { return s.chain }
 
 // Content is what gets signed.
 type Content interface {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
-	"github.com/signetdev/signet/internal/fileutil"
 	"github.com/signetdev/signet/pkg/artifact"
 	"github.com/signetdev/signet/pkg/attestation"
 	"github.com/signetdev/signet/pkg/signer"
@@ -24,9 +23,7 @@ import (
 type Options struct {
 	Signer flags.Signer
 
-	Predicate string
-	Statement string
-	Type      string
+	Predicate flags.Predicate
 	Hash      string
 
 	Bundle            string
@@ -35,7 +32,6 @@ type Options struct {
 	OutputSignature   string
 	OutputCertificate string
 	RFC3161Timestamp  string
-	RekorEntryType    string
 
 	Artifact string
 }
@@ -63,9 +59,7 @@ instead; --hash names the blob by its digest when it is stored elsewhere.`,
 	}
 	fs := cmd.Flags()
 	opts.Signer.AddFlags(fs, "path to the X.509 certificate for signing attestation")
-	fs.StringVar(&opts.Predicate, "predicate", "", "path to the predicate file.")
-	fs.StringVar(&opts.Statement, "statement", "", "path to the statement file.")
-	fs.StringVar(&opts.Type, "type", "custom", "specify a predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or an URI")
+	opts.Predicate.AddFlags(fs)
 	fs.StringVar(&opts.Hash, "hash", "", "hash of blob in hexadecimal (base16). Used if you want to sign an artifact stored elsewhere and have the hash")
 	fs.StringVar(&opts.Bundle, "bundle", "", "write everything required to verify the blob to a FILE")
 	fs.BoolVar(&opts.NewBundleFormat, "new-bundle-format", true, "output bundle in new format that contains all verification material")
@@ -78,20 +72,12 @@ instead; --hash names the blob by its digest when it is stored elsewhere.`,
 	flags.Deprecated(fs, "output-certificate", "please use --bundle to provide the output bundle location, which will include the certificate")
 	fs.StringVar(&opts.RFC3161Timestamp, "rfc3161-timestamp-bundle", "", "path to an RFC 3161 timestamp bundle FILE")
 	flags.Deprecated(fs, "rfc3161-timestamp-bundle", "please use --bundle to provide the output bundle location, which will include the signed timestamp")
-	fs.StringVar(&opts.RekorEntryType, "rekor-entry-type", "dsse", "specifies the type to be used for a rekor entry upload (dsse|intoto)")
-	flags.Deprecated(fs, "rekor-entry-type", "support for this flag will be removed in the future. it is strongly discouraged to rely on Rekor for attestation storage")
 	return cmd
 }
 
-// maxInputFile bounds a predicate or statement read into memory.
-const maxInputFile = 128 << 20
-
 func run(ctx context.Context, f *cli.Factory, o *Options) error {
-	if (o.Predicate == "") == (o.Statement == "") {
-		return errors.New("one of --predicate or --statement must be set")
-	}
-	if o.RekorEntryType != "dsse" && o.RekorEntryType != "intoto" {
-		return fmt.Errorf("--rekor-entry-type %q: want dsse or intoto", o.RekorEntryType)
+	if err := o.Predicate.Validate(); err != nil {
+		return err
 	}
 	if o.Bundle == "" && o.OutputSignature == "" && o.OutputAttestation == "" {
 		o.Bundle = o.Artifact + ".att.sigstore.json"
@@ -103,7 +89,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
-	s, services, err := o.Signer.New(ctx, f, o.Artifact == "-" && o.Hash == "" && o.Statement == "")
+	s, services, err := o.Signer.New(ctx, f, o.Artifact == "-" && o.Hash == "" && o.Predicate.Statement == "")
 	if err != nil {
 		return err
 	}
@@ -170,20 +156,13 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 // statement is the payload to sign: --statement as given (checked), or a
 // statement built from --predicate about the blob.
 func statement(f *cli.Factory, o *Options) ([]byte, error) {
-	if o.Statement != "" {
-		fmt.Fprintf(f.IOStreams.ErrOut, "Using statement from: %s\n", o.Statement)
-		data, err := fileutil.ReadLimit(o.Statement, maxInputFile)
-		if err != nil {
-			return nil, fmt.Errorf("--statement %s: %w", o.Statement, err)
-		}
-		if _, err := attestation.ParseStatement(data); err != nil {
-			return nil, fmt.Errorf("--statement %s: %w", o.Statement, err)
-		}
-		return data, nil
+	if o.Predicate.Statement != "" {
+		fmt.Fprintf(f.IOStreams.ErrOut, "Using statement from: %s\n", o.Predicate.Statement)
+		return o.Predicate.ReadStatement()
 	}
-	pred, err := fileutil.ReadLimit(o.Predicate, maxInputFile)
+	pred, err := o.Predicate.ReadPredicate()
 	if err != nil {
-		return nil, fmt.Errorf("--predicate %s: %w", o.Predicate, err)
+		return nil, err
 	}
 	var sum []byte
 	if o.Hash != "" {
@@ -202,9 +181,9 @@ func statement(f *cli.Factory, o *Options) ([]byte, error) {
 		}
 		sum = sums[crypto.SHA256]
 	}
-	st, err := attestation.NewStatement(o.Type, path.Base(o.Artifact), sum, pred, f.Now())
+	st, err := attestation.NewStatement(o.Predicate.Type, path.Base(o.Artifact), sum, pred, f.Now())
 	if err != nil {
-		return nil, fmt.Errorf("--predicate %s: %w", o.Predicate, err)
+		return nil, fmt.Errorf("--predicate %s: %w", o.Predicate.Predicate, err)
 	}
 	f.Debugf("statement subject %s sha256:%s", path.Base(o.Artifact), hex.EncodeToString(sum))
 	return st, nil

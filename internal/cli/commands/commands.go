@@ -6,11 +6,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/attest"
 	"github.com/signetdev/signet/internal/cli/attestblob"
 	"github.com/signetdev/signet/internal/cli/generatekeypair"
 	"github.com/signetdev/signet/internal/cli/importkeypair"
 	"github.com/signetdev/signet/internal/cli/initialize"
 	"github.com/signetdev/signet/internal/cli/publickey"
+	"github.com/signetdev/signet/internal/cli/sign"
 	"github.com/signetdev/signet/internal/cli/signblob"
 	"github.com/signetdev/signet/internal/cli/verifyblob"
 	"github.com/signetdev/signet/internal/cli/verifyblobattestation"
@@ -20,11 +22,13 @@ import (
 // All returns the constructors of every verb, in help order.
 func All() []cli.Subcommand {
 	return []cli.Subcommand{
+		func(f *cli.Factory) *cobra.Command { return attest.NewCmdAttest(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return attestblob.NewCmdAttestBlob(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return generatekeypair.NewCmdGenerateKeyPair(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return importkeypair.NewCmdImportKeyPair(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return initialize.NewCmdInitialize(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return publickey.NewCmdPublicKey(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return sign.NewCmdSign(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return signblob.NewCmdSignBlob(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return verifyblob.NewCmdVerifyBlob(f, nil) },
 		func(f *cli.Factory) *cobra.Command {

@@ -1,0 +1,425 @@
+// Package sign is the `signet sign` verb: sign container images in their
+// registry, keylessly or with a key, with one certificate for all of them.
+package sign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+
+	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/fileutil"
+	"github.com/signetdev/signet/pkg/artifact"
+	"github.com/signetdev/signet/pkg/attestation"
+	"github.com/signetdev/signet/pkg/imagesig"
+	"github.com/signetdev/signet/pkg/oci"
+	"github.com/signetdev/signet/pkg/signer"
+)
+
+// Options are the inputs of sign.
+type Options struct {
+	Signer   flags.Signer
+	Registry flags.Registry
+
+	Annotations     []string
+	Recursive       bool
+	Upload          bool
+	NewBundleFormat bool
+	Bundle          string
+
+	// cosign v2-era flags, deprecated in v3 and still in CI scripts.
+	Payload                 string
+	OutputSignature         string
+	OutputPayload           string
+	OutputCertificate       string
+	Attachment              string
+	AttachmentTagPrefix     string
+	SignContainerIdentity   []string
+	RecordCreationTimestamp bool
+
+	Images []string
+}
+
+// NewCmdSign builds the verb; runF replaces the run function in tests.
+func NewCmdSign(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "sign [flags] IMAGE [IMAGE...]",
+		Short: "Sign the supplied container image",
+		Long: `Sign container images where they are stored. A tag is resolved to its digest
+and the digest is signed. Keyless (an OIDC identity token is exchanged for a
+short-lived Fulcio certificate) or with --key; the signature is logged in
+Rekor and timestamped as the signing config says.
+
+By default (cosign v3) the Sigstore bundle is stored as an OCI 1.1 referrer
+of the image (with the referrers tag fallback on registries without the
+referrers API); --new-bundle-format=false stores cosign's legacy
+sha256-<hex>.sig image instead. All images of one run share one
+certificate.`,
+		Example: `  # in CI, right after the push
+  signet sign --yes registry.example.com/app@sha256:…
+
+  # a multi-arch index and every image in it
+  signet sign --yes -r registry.example.com/app:v1.2.3
+
+  # with a key, legacy .sig storage
+  signet sign --key cosign.key --new-bundle-format=false registry.example.com/app@sha256:…`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Images = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	opts.Signer.AddFlags(fs, "path to the X.509 certificate in PEM format to include in the OCI Signature")
+	opts.Registry.AddFlags(fs)
+	opts.Registry.AddReferrersModeFlag(fs)
+	fs.StringSliceVarP(&opts.Annotations, "annotations", "a", nil, "extra key=value pairs to sign")
+	fs.BoolVarP(&opts.Recursive, "recursive", "r", false, "if a multi-arch image is specified, additionally sign each discrete image")
+	fs.BoolVar(&opts.Upload, "upload", true, "whether to upload the signature")
+	fs.BoolVar(&opts.NewBundleFormat, "new-bundle-format", true, "expect the signature/attestation to be packaged in a Sigstore bundle")
+	flags.Deprecated(fs, "new-bundle-format", "this will be the only supported format in future versions")
+	fs.StringVar(&opts.Bundle, "bundle", "", "write everything required to verify the image to FILE")
+	fs.StringVar(&opts.Payload, "payload", "", "path to a payload file to use rather than generating one")
+	flags.Deprecated(fs, "payload", "payload will always be generated automatically in future versions")
+	fs.StringVar(&opts.OutputSignature, "output-signature", "", "write the signature to FILE")
+	flags.Deprecated(fs, "output-signature", "please use --bundle to provide the output bundle location, which will include the signature")
+	fs.StringVar(&opts.OutputPayload, "output-payload", "", "write the signed payload to FILE")
+	flags.Deprecated(fs, "output-payload", "please use --bundle to provide the output bundle location, which will include the payload")
+	fs.StringVar(&opts.OutputCertificate, "output-certificate", "", "write the certificate to FILE")
+	flags.Deprecated(fs, "output-certificate", "please use --bundle to provide the output bundle location, which will include the certificate")
+	fs.StringVar(&opts.Attachment, "attachment", "", "DEPRECATED, related image attachment to sign (sbom), default none")
+	flags.Deprecated(fs, "attachment", "please use OCI referrers for attachments; see `cosign attach sbom --registry-referrers-mode=oci-1-1 --help`")
+	fs.StringVar(&opts.AttachmentTagPrefix, "attachment-tag-prefix", "", "optional custom prefix to use for attached image tags. Attachment images are tagged as: `[AttachmentTagPrefix]sha256-[TargetImageDigest].[AttachmentName]`")
+	flags.Deprecated(fs, "attachment-tag-prefix", "please use OCI referrers")
+	fs.StringSliceVar(&opts.SignContainerIdentity, "sign-container-identity", nil, "manually set the .critical.docker-reference field for the signed identity, which is useful when image proxies are being used where the pull reference should match the signature, this flag is comma delimited. ex: --sign-container-identity=identity1,identity2")
+	flags.Deprecated(fs, "sign-container-identity", "not possible when OCI referrers become the default behavior")
+	fs.BoolVar(&opts.RecordCreationTimestamp, "record-creation-timestamp", false, "set the createdAt timestamp in the signature artifact to the time it was created; by default, cosign sets this to the zero value")
+	flags.Deprecated(fs, "record-creation-timestamp", "not used with the new bundle format")
+	return cmd
+}
+
+func run(ctx context.Context, f *cli.Factory, o *Options) error {
+	ann, err := ParseAnnotations(o.Annotations)
+	if err != nil {
+		return err
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	var payload []byte
+	if o.Payload != "" {
+		if payload, err = fileutil.ReadLimit(o.Payload, oci.DefaultMaxAttachmentSize); err != nil {
+			return fmt.Errorf("--payload %s: %w", o.Payload, err)
+		}
+		if _, err := imagesig.ParseSimpleSigning(payload); err != nil {
+			return fmt.Errorf("--payload %s: %w", o.Payload, err)
+		}
+	}
+	client, err := o.Registry.Client(f)
+	if err != nil {
+		return err
+	}
+	// Every image is resolved before a certificate is requested or a log
+	// entry made: a mistyped reference costs nothing.
+	targets, err := Targets(ctx, f, client, o.Images, o.Recursive, o.Attachment)
+	if err != nil {
+		return err
+	}
+	if err := o.checkOutputs(len(targets)); err != nil {
+		return err
+	}
+	s, services, err := o.Signer.New(ctx, f, false)
+	if err != nil {
+		return err
+	}
+	how := o.storage()
+	if how != imagesig.StoreBundleReferrer {
+		if err := LegacyServices(services); err != nil {
+			return err
+		}
+	}
+
+	var outs flags.Outputs
+	for _, t := range targets {
+		st, p, err := signImage(ctx, f, s, t, ann, payload, o)
+		if err != nil {
+			return err
+		}
+		if o.Upload {
+			repo, err := client.StorageRepository(t.Digest)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "Pushing signature to: %s\n", repo.Name())
+			if err := imagesig.Store(ctx, client, t, st, how, oci.SignatureSuffix, nil); err != nil {
+				return fmt.Errorf("storing the signature of %s: %w", t.Digest, err)
+			}
+		}
+		if err := o.addOutputs(&outs, st, p); err != nil {
+			return err
+		}
+		if !o.Upload && o.Bundle == "" && o.OutputSignature == "" {
+			if err := printUnuploaded(f, st, how); err != nil {
+				return err
+			}
+		}
+	}
+	return outs.Write(f.IOStreams.ErrOut)
+}
+
+func (o *Options) check() error {
+	if o.AttachmentTagPrefix != "" {
+		return errors.New("--attachment-tag-prefix: custom attachment tag prefixes are not supported by signet")
+	}
+	if o.NewBundleFormat {
+		for flag, set := range map[string]bool{
+			"--payload":                   o.Payload != "",
+			"--sign-container-identity":   len(o.SignContainerIdentity) > 0,
+			"--output-payload":            o.OutputPayload != "",
+			"--record-creation-timestamp": o.RecordCreationTimestamp,
+		} {
+			if set {
+				return fmt.Errorf("%s applies to legacy simple-signing signatures: add --new-bundle-format=false", flag)
+			}
+		}
+		if o.Registry.ReferrersMode == flags.ReferrersModeLegacy {
+			return errors.New("--registry-referrers-mode=legacy: the new bundle format is stored as an OCI referrer; add --new-bundle-format=false for the legacy .sig tag")
+		}
+	} else if o.RecordCreationTimestamp {
+		return errors.New("--record-creation-timestamp: signet writes signature images with the zero creation time, as cosign does by default")
+	}
+	if len(o.SignContainerIdentity) > 1 {
+		return errors.New("--sign-container-identity: signet signs one docker-reference per signature; give one identity")
+	}
+	return nil
+}
+
+// checkOutputs rejects file outputs that would name several signatures.
+func (o *Options) checkOutputs(n int) error {
+	if n == 1 {
+		return nil
+	}
+	for flag, v := range map[string]string{"--bundle": o.Bundle, "--output-signature": o.OutputSignature, "--output-payload": o.OutputPayload, "--output-certificate": o.OutputCertificate, "--payload": o.Payload} {
+		if v != "" {
+			return fmt.Errorf("%s names one file, and this run signs %d images", flag, n)
+		}
+	}
+	return nil
+}
+
+func (o *Options) storage() imagesig.Storage {
+	switch {
+	case o.NewBundleFormat:
+		return imagesig.StoreBundleReferrer
+	case o.Registry.ReferrersMode == flags.ReferrersModeOCI11:
+		return imagesig.StoreLegacyReferrer
+	default:
+		return imagesig.StoreLegacyTag
+	}
+}
+
+// LegacyServices: cosign's legacy storage holds one Rekor v1 entry (with
+// its SET) and one timestamp; refuse before anything is signed.
+func LegacyServices(s signer.Services) error {
+	for _, r := range s.Rekor {
+		if r.Version != 1 {
+			return fmt.Errorf("--new-bundle-format=false: legacy image signatures cannot hold a Rekor v%d entry (%s); use the default bundle format", r.Version, r.URL)
+		}
+	}
+	if len(s.Rekor) > 1 {
+		return errors.New("--new-bundle-format=false: legacy image signatures hold one Rekor entry, and the signing config names several logs")
+	}
+	if len(s.TSAs) > 1 {
+		return errors.New("--new-bundle-format=false: legacy image signatures hold one RFC 3161 timestamp, and the signing config names several timestamp authorities")
+	}
+	return nil
+}
+
+// signImage signs one image: cosign v3's in-toto sign statement in a
+// DSSE envelope, or (legacy) the simple-signing payload as a message
+// signature. It returns what to store and the payload that was signed.
+func signImage(ctx context.Context, f *cli.Factory, s *signer.Signer, t oci.Target, ann map[string]string, payload []byte, o *Options) (imagesig.Stored, []byte, error) {
+	st := imagesig.Stored{PredicateType: imagesig.SignPredicateType, Created: f.Now().UTC().Format(time.RFC3339)}
+	var err error
+	if o.NewBundleFormat {
+		if payload, err = imagesig.NewSignStatement(t.Descriptor.Digest, ann); err != nil {
+			return st, nil, err
+		}
+		if st.Bundle, err = s.Sign(ctx, signer.DSSE(attestation.PayloadType, payload)); err != nil {
+			return st, nil, fmt.Errorf("signing %s: %w", t.Digest, err)
+		}
+		return st, payload, nil
+	}
+	if payload == nil {
+		identity := t.Ref.Context().Name()
+		if len(o.SignContainerIdentity) == 1 {
+			identity = o.SignContainerIdentity[0]
+		}
+		if payload, err = imagesig.NewSimpleSigning(identity, t.Descriptor.Digest, ann); err != nil {
+			return st, nil, err
+		}
+	}
+	if s.Hash() == 0 {
+		return st, nil, errors.New("--new-bundle-format=false: an ed25519 key cannot sign a legacy payload by its digest; use an ECDSA or RSA key, or the default bundle format")
+	}
+	h := s.Hash().New()
+	h.Write(payload)
+	d := artifact.Digest{Algorithm: s.Hash(), Value: h.Sum(nil)}
+	if st.Bundle, err = s.Sign(ctx, signer.Digest(d)); err != nil {
+		return st, nil, fmt.Errorf("signing %s: %w", t.Digest, err)
+	}
+	if st.Layer, err = imagesig.SignatureLayer(st.Bundle, payload, s.Chain()); err != nil {
+		return st, nil, err
+	}
+	return st, payload, nil
+}
+
+// addOutputs queues the v2-era output files and --bundle.
+func (o *Options) addOutputs(outs *flags.Outputs, st imagesig.Stored, payload []byte) error {
+	if o.Bundle != "" {
+		data, err := st.Bundle.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		outs.Add(o.Bundle, data, "Wrote bundle to file "+o.Bundle)
+	}
+	if o.OutputSignature != "" {
+		sig, err := signer.SignatureFile(st.Bundle, true)
+		if err != nil {
+			return err
+		}
+		outs.Add(o.OutputSignature, sig, "Signature written in "+o.OutputSignature)
+	}
+	if o.OutputPayload != "" {
+		outs.Add(o.OutputPayload, payload, "Payload written in "+o.OutputPayload)
+	}
+	if o.OutputCertificate != "" {
+		c := signer.CertificateFile(st.Bundle, false)
+		if c == nil {
+			return errors.New("--output-certificate: signed with a key, there is no certificate to write")
+		}
+		outs.Add(o.OutputCertificate, c, "Certificate written in "+o.OutputCertificate)
+	}
+	return nil
+}
+
+// printUnuploaded prints a signature that is neither uploaded nor written
+// to a file (--upload=false), so it is not lost: the bundle, or the
+// base64 signature as cosign v2 printed it.
+func printUnuploaded(f *cli.Factory, st imagesig.Stored, how imagesig.Storage) error {
+	if how == imagesig.StoreBundleReferrer {
+		data, err := st.Bundle.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(f.IOStreams.Out, string(data))
+		return nil
+	}
+	sig, err := signer.SignatureFile(st.Bundle, true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(f.IOStreams.Out, string(sig))
+	return nil
+}
+
+// ParseAnnotations parses -a key=value pairs.
+func ParseAnnotations(kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	ann := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-a/--annotations %q: want key=value", kv)
+		}
+		ann[k] = v
+	}
+	return ann, nil
+}
+
+// tagWarning is cosign's warning, word for word: scripts and people grep
+// for it.
+const tagWarning = `Image reference %s uses a tag, not a digest, to identify the image to sign.
+    This can lead you to sign a different image than the intended one. Please use a
+    digest (example.com/ubuntu@sha256:abc123...) rather than tag
+    (example.com/ubuntu:latest) for the input to cosign. The ability to refer to
+    images by tag will be removed in a future release.
+`
+
+// Targets resolves the images to sign: each reference to its digest (a
+// tag with cosign's warning), with -r every manifest of an index too, and
+// with --attachment the attachment image instead of the image.
+func Targets(ctx context.Context, f *cli.Factory, c *oci.Client, images []string, recursive bool, attachment string) ([]oci.Target, error) {
+	var out []oci.Target
+	seen := map[string]bool{}
+	add := func(t oci.Target) {
+		if !seen[t.Digest.String()] {
+			seen[t.Digest.String()] = true
+			out = append(out, t)
+		}
+	}
+	for _, img := range images {
+		ref, err := c.ParseReference(img)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := ref.(name.Tag); ok {
+			f.Warnf(tagWarning, ref)
+		}
+		t, err := c.Resolve(ctx, ref)
+		if err != nil {
+			return nil, cli.WithExitCode(exitForResolve(err), err)
+		}
+		if attachment != "" {
+			if t, err = attachmentTarget(ctx, c, t, attachment); err != nil {
+				return nil, err
+			}
+		}
+		add(t)
+		if recursive {
+			children, err := c.Children(ctx, t)
+			if err != nil {
+				return nil, fmt.Errorf("-r: listing the manifests of %s: %w", t.Digest, err)
+			}
+			for _, ch := range children {
+				add(ch)
+			}
+		}
+	}
+	return out, nil
+}
+
+func exitForResolve(err error) int {
+	if errors.Is(err, oci.ErrNotFound) {
+		return cli.ExitImageTagNotFound
+	}
+	return cli.ExitGeneric
+}
+
+// attachmentTarget is the image cosign v2 stored an attachment (sbom) in.
+func attachmentTarget(ctx context.Context, c *oci.Client, t oci.Target, attachment string) (oci.Target, error) {
+	if attachment != "sbom" {
+		return oci.Target{}, fmt.Errorf("--attachment %q: the only attachment is sbom", attachment)
+	}
+	tag, err := c.LegacyTag(t.Digest, oci.SBOMSuffix)
+	if err != nil {
+		return oci.Target{}, err
+	}
+	at, err := c.Resolve(ctx, tag)
+	if err != nil {
+		return oci.Target{}, fmt.Errorf("--attachment sbom: %s: %w", tag, err)
+	}
+	return at, nil
+}
