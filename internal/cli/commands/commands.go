@@ -14,6 +14,8 @@ import (
 	"github.com/signetdev/signet/internal/cli/publickey"
 	"github.com/signetdev/signet/internal/cli/sign"
 	"github.com/signetdev/signet/internal/cli/signblob"
+	"github.com/signetdev/signet/internal/cli/verify"
+	"github.com/signetdev/signet/internal/cli/verifyattestation"
 	"github.com/signetdev/signet/internal/cli/verifyblob"
 	"github.com/signetdev/signet/internal/cli/verifyblobattestation"
 	"github.com/signetdev/signet/internal/cli/version"
@@ -30,6 +32,8 @@ func All() []cli.Subcommand {
 		func(f *cli.Factory) *cobra.Command { return publickey.NewCmdPublicKey(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return sign.NewCmdSign(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return signblob.NewCmdSignBlob(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return verify.NewCmdVerify(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return verifyattestation.NewCmdVerifyAttestation(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return verifyblob.NewCmdVerifyBlob(f, nil) },
 		func(f *cli.Factory) *cobra.Command {
 			return verifyblobattestation.NewCmdVerifyBlobAttestation(f, nil)

@@ -1,0 +1,210 @@
+// Package verify is the `signet verify` verb, and the image verification
+// driver it shares with verify-attestation.
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/sign"
+	"github.com/signetdev/signet/pkg/imagesig"
+	"github.com/signetdev/signet/pkg/oci"
+)
+
+// Options are the inputs of verify.
+type Options struct {
+	Common
+	// Annotations are -a key=value pairs the payload must carry.
+	Annotations []string
+	// cosign's deprecated inputs; signet reads signatures from the
+	// registry only.
+	Attachment, Payload, Signature string
+	Images                         []string
+}
+
+// Common are the flags verify and verify-attestation share.
+type Common struct {
+	Trust       flags.Trust
+	Verify      flags.Verify
+	Registry    flags.Registry
+	CheckClaims bool
+	Output      string
+	LocalImage  bool
+
+	AttachmentTagPrefix, Certificate, SCT, RekorURL, SignatureDigestAlgorithm string
+}
+
+// AddFlags registers the shared flags.
+func (o *Common) AddFlags(fs *pflag.FlagSet) {
+	o.Trust.AddFlags(fs)
+	o.Verify.AddFlags(fs)
+	o.Registry.AddFlags(fs)
+	fs.BoolVar(&o.CheckClaims, "check-claims", true, "whether to check the claims found (off: a payload naming another image is still accepted, with a warning)")
+	fs.StringVarP(&o.Output, "output", "o", "json", "output format for the signing image information (json|text)")
+	fs.BoolVar(&o.LocalImage, "local-image", false, "whether the specified image is a path to an image saved locally via 'cosign save'")
+	hidden := func(name, msg string) { _ = fs.MarkDeprecated(name, msg) }
+	fs.StringVar(&o.AttachmentTagPrefix, "attachment-tag-prefix", "", "optional custom prefix to use for attached image tags. Attachment images are tagged as: `[AttachmentTagPrefix]sha256-[TargetImageDigest].[AttachmentName]`")
+	hidden("attachment-tag-prefix", "please use OCI referrers")
+	fs.StringVar(&o.Certificate, "certificate", "", "path to the public certificate. The certificate will be verified against the Fulcio roots if the --certificate-chain option is not passed.")
+	hidden("certificate", "please use --bundle with --trusted-root to provide the public certificate")
+	fs.StringVar(&o.SCT, "sct", "", "path to a detached Signed Certificate Timestamp, formatted as a RFC6962 AddChainResponse struct. If a certificate contains an SCT, verification will check both the detached and embedded SCTs.")
+	hidden("sct", "a Signed Certificate Timestamp is now provided via a Sigstore bundle")
+	fs.StringVar(&o.RekorURL, "rekor-url", "https://rekor.sigstore.dev", "address of rekor STL server (unused: signet verifies the log entries stored with the signature, offline)")
+	hidden("rekor-url", "please use --bundle, which includes the Rekor inclusion proof")
+	fs.StringVar(&o.SignatureDigestAlgorithm, "signature-digest-algorithm", "sha256", "digest algorithm to use when processing a signature (sha224|sha256|sha384|sha512)")
+	hidden("signature-digest-algorithm", "please use --bundle, which already includes the digest algorithm")
+}
+
+// NewCmdVerify builds the verb; runF replaces the run function in tests.
+func NewCmdVerify(f *cli.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "verify [flags] IMAGE...",
+		Short: "Verify a signature on the supplied container image",
+		Long: `Verify the signatures of container images: Sigstore bundles stored as OCI
+referrers (cosign v3) and cosign's legacy sha256-<digest>.sig images, both
+looked up every time. A signature counts only for the digest it names.
+
+Unlike cosign, verify never accepts an attestation as a signature: a bundle
+counts only if it signs cosign's image statement
+(https://sigstore.dev/cosign/sign/v1); use verify-attestation for others.
+The docker-reference a legacy payload names is not checked (copies and
+mirrors keep their signatures), as in cosign.
+
+Exit codes: 10 no signatures, 11 image not found, 12 none verified, 13 a
+keyless policy found only key-signed signatures.`,
+		Example: `  signet verify --certificate-identity https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main \
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com ghcr.io/acme/app:v1
+
+  signet verify --key cosign.pub -a env=prod ghcr.io/acme/app@sha256:…`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Images = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	opts.Common.AddFlags(fs)
+	fs.StringSliceVarP(&opts.Annotations, "annotations", "a", nil, "extra key=value pairs to sign")
+	fs.StringVar(&opts.Attachment, "attachment", "", "DEPRECATED, related image attachment to verify (sbom), default none")
+	_ = fs.MarkDeprecated("attachment", "please use OCI referrers for attachments and verify with `--experimental-oci11`")
+	fs.StringVar(&opts.Payload, "payload", "", "payload path or remote URL")
+	_ = fs.MarkDeprecated("payload", "payload will always be verified from the bundle in future versions")
+	fs.StringVar(&opts.Signature, "signature", "", "signature content or path or remote URL")
+	_ = fs.MarkDeprecated("signature", "signatures are automatically fetched from the OCI registry during image verification")
+	return cmd
+}
+
+// Run verifies each image's signatures.
+func Run(ctx context.Context, f *cli.Factory, opts *Options) error {
+	switch {
+	case opts.Attachment != "":
+		return errors.New("--attachment: signet does not verify attachments (cosign deprecated them); verify referrers with verify-attestation")
+	case opts.Payload != "" || opts.Signature != "":
+		return errors.New("--payload/--signature: signet reads image signatures from the registry only; verify a detached signature with verify-blob")
+	}
+	ann, err := sign.ParseAnnotations(opts.Annotations)
+	if err != nil {
+		return err
+	}
+	return Images(ctx, f, &opts.Common, opts.Images, imagesig.Request{Kind: imagesig.KindSignature, Annotations: ann})
+}
+
+// Images verifies each image in turn with the request's kind, type and
+// annotations, printing cosign's header and payloads; it stops at the
+// first image that fails, with cosign's exit code.
+func Images(ctx context.Context, f *cli.Factory, o *Common, images []string, req imagesig.Request) error {
+	if o.Output != "json" && o.Output != "text" {
+		return fmt.Errorf("--output %q: want json or text", o.Output)
+	}
+	switch {
+	case o.Certificate != "" || o.SCT != "":
+		return errors.New("--certificate/--sct: signet verifies the certificate stored with each signature; use --trusted-root for the CAs")
+	case o.AttachmentTagPrefix != "":
+		return errors.New("--attachment-tag-prefix: signet does not support custom attachment tag prefixes")
+	case o.LocalImage:
+		return errors.New("--local-image: reading a `cosign save` OCI layout is not supported by this signet build yet")
+	}
+	p, err := o.Verify.Policy(ctx, f)
+	if err != nil {
+		return err
+	}
+	if p.IgnoreTlogUnsafe {
+		f.Warnf("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.")
+	}
+	client, err := o.Registry.Client(f)
+	if err != nil {
+		return err
+	}
+	req.Policy = p
+	req.CheckClaims = o.CheckClaims
+	req.MaxWorkers = o.Verify.MaxWorkers
+	req.Warnf = f.Warnf
+	var loaded root.TrustedMaterial
+	req.TrustedMaterial = func() (root.TrustedMaterial, error) {
+		// imagesig calls this once.
+		if loaded == nil {
+			tm, err := o.Trust.Material(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			loaded = tm
+		}
+		return loaded, nil
+	}
+	for _, img := range images {
+		if err := one(ctx, f, o, client, img, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func one(ctx context.Context, f *cli.Factory, o *Common, client *oci.Client, img string, req imagesig.Request) error {
+	ref, err := client.ParseReference(img)
+	if err != nil {
+		return fmt.Errorf("image %q: %w", img, err)
+	}
+	t, err := client.Resolve(ctx, ref)
+	if err != nil {
+		if errors.Is(err, oci.ErrNotFound) {
+			return cli.WithExitCode(cli.ExitImageTagNotFound, fmt.Errorf("image tag not found: %s: %w", img, err))
+		}
+		return fmt.Errorf("resolving %s: %w", img, err)
+	}
+	req.Image = t.Digest
+	vs, err := imagesig.Verify(ctx, client, req)
+	if err != nil {
+		return withExitCode(err)
+	}
+	imagesig.WriteHeader(f.IOStreams.ErrOut, img, imagesig.Checks{
+		Annotations: len(req.Annotations) > 0, Claims: o.CheckClaims, Key: req.Policy.Key != nil,
+	}, vs)
+	if req.Kind == imagesig.KindAttestation {
+		return imagesig.WriteAttestations(f.IOStreams.Out, f.IOStreams.ErrOut, vs)
+	}
+	return imagesig.WriteSignatures(f.IOStreams.Out, f.IOStreams.ErrOut, o.Output, img, vs)
+}
+
+// withExitCode maps imagesig's errors to cosign's exit codes.
+func withExitCode(err error) error {
+	switch {
+	case errors.Is(err, imagesig.ErrNoSignatures):
+		return cli.WithExitCode(cli.ExitNoSignatures, err)
+	case errors.Is(err, imagesig.ErrNoCertificate):
+		return cli.WithExitCode(cli.ExitNoCertificate, err)
+	case errors.Is(err, imagesig.ErrNoMatchingSignatures):
+		return cli.WithExitCode(cli.ExitNoMatchingSignature, err)
+	}
+	return err
+}
