@@ -6,14 +6,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/attach"
 	"github.com/signetdev/signet/internal/cli/attest"
 	"github.com/signetdev/signet/internal/cli/attestblob"
+	"github.com/signetdev/signet/internal/cli/clean"
+	"github.com/signetdev/signet/internal/cli/copycmd"
+	"github.com/signetdev/signet/internal/cli/download"
 	"github.com/signetdev/signet/internal/cli/generatekeypair"
 	"github.com/signetdev/signet/internal/cli/importkeypair"
 	"github.com/signetdev/signet/internal/cli/initialize"
 	"github.com/signetdev/signet/internal/cli/publickey"
 	"github.com/signetdev/signet/internal/cli/sign"
 	"github.com/signetdev/signet/internal/cli/signblob"
+	"github.com/signetdev/signet/internal/cli/tree"
+	"github.com/signetdev/signet/internal/cli/triangulate"
 	"github.com/signetdev/signet/internal/cli/verify"
 	"github.com/signetdev/signet/internal/cli/verifyattestation"
 	"github.com/signetdev/signet/internal/cli/verifyblob"
@@ -39,5 +45,11 @@ func All() []cli.Subcommand {
 			return verifyblobattestation.NewCmdVerifyBlobAttestation(f, nil)
 		},
 		func(f *cli.Factory) *cobra.Command { return version.NewCmdVersion(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return attach.NewCmdAttach(f) },
+		func(f *cli.Factory) *cobra.Command { return clean.NewCmdClean(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return copycmd.NewCmdCopy(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return download.NewCmdDownload(f) },
+		func(f *cli.Factory) *cobra.Command { return tree.NewCmdTree(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return triangulate.NewCmdTriangulate(f, nil) },
 	}
 }
