@@ -7,7 +7,6 @@
 package oci
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
@@ -99,7 +98,8 @@ type Options struct {
 
 // Client reads and writes cosign's storage in registries.
 type Client struct {
-	o Options
+	o   Options
+	rts transports
 }
 
 // New returns a client.
@@ -130,79 +130,4 @@ type Referrer struct {
 	Descriptor v1.Descriptor
 	Manifest   *v1.Manifest
 	Layers     []Layer
-}
-
-var errNotImplemented = errors.New("oci: not implemented yet")
-
-// ParseReference parses an image reference, allowing plain HTTP only when
-// the client does.
-func (c *Client) ParseReference(s string) (name.Reference, error) {
-	return nil, errNotImplemented
-}
-
-// Resolve resolves a reference to its digest with one HEAD (GET when the
-// registry does not answer HEAD). A missing tag or manifest wraps
-// ErrNotFound.
-func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Target, error) {
-	return Target{}, errNotImplemented
-}
-
-// Children returns the manifests of an index (nil for an image), for
-// sign -r. Nested indexes are walked; at most MaxIndexChildren in all.
-func (c *Client) Children(ctx context.Context, t Target) ([]Target, error) {
-	return nil, errNotImplemented
-}
-
-// StorageRepository is where signatures of d are kept: d's repository, or
-// Options.Repository.
-func (c *Client) StorageRepository(d name.Digest) (name.Repository, error) {
-	return name.Repository{}, errNotImplemented
-}
-
-// LegacyTag is the tag of d's signatures (suffix ".sig"), attestations
-// (".att") or SBOM (".sbom"): sha256-<hex><suffix> in the storage
-// repository.
-func (c *Client) LegacyTag(d name.Digest, suffix string) (name.Tag, error) {
-	return name.Tag{}, errNotImplemented
-}
-
-// ReadLegacy returns the layers of d's legacy image for suffix, each read
-// whole but bounded; no such tag is (nil, nil).
-func (c *Client) ReadLegacy(ctx context.Context, d name.Digest, suffix string) ([]Layer, error) {
-	return nil, errNotImplemented
-}
-
-// AppendLegacy adds l to d's legacy image for suffix, creating it when
-// missing. An identical layer already there (same content and
-// annotations) is not added twice. replace, when non-nil, drops the
-// existing layers it returns true for (attest --replace).
-func (c *Client) AppendLegacy(ctx context.Context, d name.Digest, suffix string, l Layer, replace func(Layer) bool) error {
-	return errNotImplemented
-}
-
-// WriteLegacy replaces d's legacy image for suffix with one holding
-// exactly layers (attach sbom).
-func (c *Client) WriteLegacy(ctx context.Context, d name.Digest, suffix string, layers []Layer) error {
-	return errNotImplemented
-}
-
-// Referrers lists the artifacts whose subject is d, of artifactType (""
-// for all): the referrers API, or the sha256-<hex> fallback tag when the
-// registry has none. Manifests and layers are fetched, bounded.
-func (c *Client) Referrers(ctx context.Context, d name.Digest, artifactType string) ([]Referrer, error) {
-	return nil, errNotImplemented
-}
-
-// WriteReferrer pushes, by digest, an artifact manifest with the given
-// artifactType, the empty config, layers and annotations, and subject as
-// its subject, into the storage repository; the referrers tag fallback is
-// updated where the registry has no referrers API. It returns the
-// manifest's digest.
-func (c *Client) WriteReferrer(ctx context.Context, subject Target, artifactType string, layers []Layer, annotations map[string]string) (v1.Hash, error) {
-	return v1.Hash{}, errNotImplemented
-}
-
-// Delete deletes a tag or manifest.
-func (c *Client) Delete(ctx context.Context, ref name.Reference) error {
-	return errNotImplemented
 }
