@@ -122,6 +122,69 @@ if [ "${BENCH_STACK:-1}" = 1 ] && [ -n "$COSIGN" ]; then
 	printf 'keyless, Rekor v1, local stack: signet is %.1fx faster\n' "$(echo "$cosign_many / $signet_many" | bc -l)"
 fi
 
+# --- images: verify --key of an image with IMAGE_SIGS signatures ------------
+# On the local stack's registry (crane's: no referrers API, so bundles are
+# listed by the sha256-<hex> fallback index), in both storage formats:
+# IMAGE_SIGS bundle referrers (cosign v3's default), and one legacy .sig
+# image of IMAGE_SIGS layers. Signed once (by signet when it can sign
+# images, else by cosign) and cached in $WORK/image-*.ref while the
+# registry keeps them. BENCH_IMAGE=0 skips this part; SIZE_MIB=1
+# BENCH_STACK=0 makes the blob parts above quick.
+bench_images() {
+	local crane sc tr n=${IMAGE_SIGS:-50}
+	if [ -z "$COSIGN" ] || [ ! -x "$COSIGN" ]; then
+		echo "(images skipped: cosign not found: run hack/local-stack install, or set COSIGN=path)"; return
+	fi
+	if ! hack/local-stack status >/dev/null 2>&1; then
+		echo "(images skipped: the local stack is down: hack/local-stack up)"; return
+	fi
+	if ! "$SIGNET" verify --help >/dev/null 2>&1; then
+		echo "(images skipped: $SIGNET has no verify command yet)"; return
+	fi
+	set -a; eval "$(hack/local-stack env)"; set +a
+	crane=$SIGNET_STACK_CRANE sc=$SIGNET_STACK_SIGNING_CONFIG_V1 tr=$SIGNET_STACK_TRUSTED_ROOT
+	[ -x "$crane" ] || { echo "(images skipped: crane not found at $crane: hack/local-stack install)"; return; }
+	export COSIGN_PASSWORD=bench
+	[ -f "$WORK/signet.key" ] || "$SIGNET" generate-key-pair --output-key-prefix "$WORK/signet" >/dev/null 2>&1
+
+	echo
+	echo "image with $n signatures, key-based, Rekor v1, local registry $SIGNET_STACK_REGISTRY; median of $RUNS runs"
+	local fmt flags ref signer i
+	for fmt in bundle legacy; do
+		flags=(--signing-config "$sc" --trusted-root "$tr")
+		[ "$fmt" = legacy ] && flags=(--new-bundle-format=false --use-signing-config=false --rekor-url "$SIGNET_STACK_REKOR_V1_URL"
+			--trusted-root "$tr")
+		ref=$(cat "$WORK/image-$fmt-$n.ref" 2>/dev/null || true)
+		if [ -z "$ref" ] || ! "$crane" digest "$ref" >/dev/null 2>&1; then
+			head -c 4096 /dev/urandom >"$WORK/layer.bin" && tar -C "$WORK" -cf "$WORK/layer.tar" layer.bin
+			local tag="$SIGNET_STACK_REGISTRY/bench/image-$fmt:$(date +%s)"
+			"$crane" append --new_layer "$WORK/layer.tar" --new_tag "$tag" >/dev/null 2>&1 || { echo "bench: pushing $tag failed" >&2; exit 1; }
+			ref="${tag%:*}@$("$crane" digest "$tag")"
+			signer=signet
+			for i in $(seq "$n"); do
+				if [ "$signer" = signet ] && ! "$SIGNET" sign --yes --key "$WORK/signet.key" "${flags[@]}" "$ref" >/dev/null 2>&1; then
+					[ "$i" = 1 ] || { echo "bench: signet sign failed on signature $i" >&2; exit 1; }
+					signer=cosign
+				fi
+				if [ "$signer" = cosign ]; then
+					HOME="$WORK" "$COSIGN" sign --yes --key "$WORK/signet.key" "${flags[@]}" "$ref" >/dev/null 2>&1 \
+						|| { echo "bench: cosign sign failed on signature $i" >&2; exit 1; }
+				fi
+			done
+			echo "($n $fmt signatures made by $signer)"
+			echo "$ref" >"$WORK/image-$fmt-$n.ref"
+		fi
+		# Each command must succeed once, and see every signature, before it is timed.
+		for cmd in "$SIGNET" "$COSIGN"; do
+			got=$(HOME="$WORK" "$cmd" verify --key "$WORK/signet.pub" --trusted-root "$tr" "$ref" 2>/dev/null | grep -o docker-manifest-digest | wc -l) || true
+			[ "$got" = "$n" ] || { echo "bench: $(basename "$cmd") verify of $ref found $got verified signatures, want $n" >&2; exit 1; }
+		done
+		measure "signet verify --key, $n $fmt" "$SIGNET" verify --key "$WORK/signet.pub" --trusted-root "$tr" "$ref"
+		measure "cosign verify --key, $n $fmt" env HOME="$WORK" "$COSIGN" verify --key "$WORK/signet.pub" --trusted-root "$tr" "$ref"
+	done
+}
+if [ "${BENCH_IMAGE:-1}" = 1 ]; then bench_images; fi
+
 if [ "${BENCH_CHECK:-0}" = 1 ] && { [ "$verify_ok" != 1 ] || [ "$sign_ok" != 1 ]; }; then
 	echo "bench: target missed" >&2
 	exit 1
