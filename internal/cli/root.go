@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/signetdev/signet/internal/atomicfile"
 	"github.com/signetdev/signet/internal/iostreams"
@@ -42,6 +43,7 @@ commands, flags, environment variables, file formats and exit codes.`,
 		// Completion and help need no environment binding and no timeout.
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			f.Verbose = opts.Verbose
+			warnDeprecatedFlags(cmd, f.IOStreams.ErrOut)
 			return bindEnv(cmd, f.Getenv)
 		},
 	}
@@ -64,6 +66,20 @@ commands, flags, environment variables, file formats and exit codes.`,
 		}
 	}
 	return root, opts
+}
+
+// DeprecatedFlag is the flag annotation holding a deprecated flag's
+// notice (see flags.Deprecated).
+const DeprecatedFlag = "signet/deprecated"
+
+// warnDeprecatedFlags prints pflag's notice for each deprecated flag given
+// on the command line, on stderr.
+func warnDeprecatedFlags(cmd *cobra.Command, w io.Writer) {
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if msg := fl.Annotations[DeprecatedFlag]; len(msg) == 1 {
+			fmt.Fprintf(w, "Flag --%s has been deprecated, %s\n", fl.Name, msg[0])
+		}
+	})
 }
 
 func markNoEnvBinding(c *cobra.Command) {

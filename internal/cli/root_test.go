@@ -12,6 +12,7 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/iostreams"
+	"github.com/signetdev/signet/internal/testing/clitest"
 )
 
 // probe is a verb that records the flags it saw.
@@ -130,5 +131,17 @@ func TestOutputFileIsWrittenAtomically(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {
 		t.Errorf("temporary files left: %v", ents)
+	}
+}
+
+// TestDeprecatedFlagNoticeOnStderr: a deprecated flag's notice goes to
+// stderr; stdout stays what scripts capture.
+func TestDeprecatedFlagNoticeOnStderr(t *testing.T) {
+	r := clitest.Run(t, clitest.Options{}, "verify-blob", "--signature", "s.sig", "--key", "k.pub", "x")
+	if !strings.Contains(r.Stderr, "Flag --signature has been deprecated, please use --bundle") {
+		t.Errorf("no deprecation notice on stderr:\n%s", r.Stderr)
+	}
+	if strings.Contains(r.Stdout, "deprecated") {
+		t.Errorf("deprecation notice on stdout:\n%s", r.Stdout)
 	}
 }

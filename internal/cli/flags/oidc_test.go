@@ -67,8 +67,9 @@ func TestOIDCFlagsMatchCosign(t *testing.T) {
 		if fl.Value.Type() != m[2] || fl.DefValue != m[3] {
 			t.Errorf("--%s: %s default %q; cosign: %s default %q", m[1], fl.Value.Type(), fl.DefValue, m[2], m[3])
 		}
-		if dep := strings.Contains(m[4], "[DEPRECATED"); dep != fl.Hidden || dep != (fl.Deprecated != "") {
-			t.Errorf("--%s: hidden %v, deprecated %q; cosign deprecated: %v", m[1], fl.Hidden, fl.Deprecated, dep)
+		notice := fl.Annotations[cli.DeprecatedFlag]
+		if dep := strings.Contains(m[4], "[DEPRECATED"); dep != fl.Hidden || dep != (len(notice) == 1) {
+			t.Errorf("--%s: hidden %v, deprecation notice %q; cosign deprecated: %v", m[1], fl.Hidden, notice, dep)
 		}
 	}
 	for _, v := range []string{"sign", "sign-blob", "attest", "attest-blob"} {

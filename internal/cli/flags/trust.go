@@ -129,7 +129,11 @@ func readCerts(flag, path string) ([]*x509.Certificate, error) {
 }
 
 // deprecated hides a flag and makes using it print cosign's deprecation
-// notice, as cosign does for the same flags.
+// notice, as cosign does for the same flags. pflag's own MarkDeprecated
+// is not used: cobra prints its notice to the command's output writer,
+// which is standard output, where it would corrupt what scripts capture.
+// The root command prints the notice to stderr instead (cli.DeprecatedFlag).
 func deprecated(fs *pflag.FlagSet, name, msg string) {
-	_ = fs.MarkDeprecated(name, msg)
+	_ = fs.MarkHidden(name)
+	_ = fs.SetAnnotation(name, cli.DeprecatedFlag, []string{msg})
 }

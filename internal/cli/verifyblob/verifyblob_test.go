@@ -96,7 +96,7 @@ func TestDetachedKeyless(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
 	r = clitest.Run(t, clitest.Options{}, append(args, write(t, dir, "other", []byte("other")))...)
-	r.CheckOneErrorLine(t)
+	r.CheckErrorLine(t)
 	if !strings.Contains(r.ErrLine(), "signature") {
 		t.Errorf("other artifact: %s", r.ErrLine())
 	}
@@ -147,7 +147,7 @@ func TestDetachedKey(t *testing.T) {
 	}
 	// Without --insecure-ignore-tlog a detached signature has no log entry.
 	r := clitest.Run(t, clitest.Options{}, "verify-blob", "--key", pub, "--signature", b64, "--trusted-root", write(t, dir, "tr.json", fakesigstore.New(t).TrustedRootJSON(t)), art)
-	r.CheckOneErrorLine(t)
+	r.CheckErrorLine(t)
 	if !strings.Contains(r.ErrLine(), "no transparency log entry") {
 		t.Errorf("no tlog: %s", r.ErrLine())
 	}
@@ -172,10 +172,10 @@ func TestDetachedEd25519(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
 	r = clitest.Run(t, clitest.Options{}, "verify-blob", "--key", pub, "--signature", sig, "--insecure-ignore-tlog", write(t, dir, "other", []byte("other")))
-	r.CheckOneErrorLine(t)
+	r.CheckErrorLine(t)
 	sum := sha256.Sum256(content)
 	r = clitest.Run(t, clitest.Options{}, "verify-blob", "--key", pub, "--signature", sig, "--insecure-ignore-tlog", "sha256:"+hex.EncodeToString(sum[:]))
-	r.CheckOneErrorLine(t)
+	r.CheckErrorLine(t)
 	if !strings.Contains(r.ErrLine(), "ed25519, which signs the content itself") {
 		t.Errorf("digest with ed25519: %s", r.ErrLine())
 	}
