@@ -3,6 +3,8 @@ package httpx
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -111,9 +113,26 @@ func transient(resp *http.Response, err error) bool {
 		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
 			return false // an unknown host stays unknown
 		}
+		if wrongProtocolOrCertificate(err) {
+			return false
+		}
 		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 	}
 	return resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented
+}
+
+// wrongProtocolOrCertificate: a server that speaks plain HTTP, or whose
+// certificate does not verify, answers the same way every time. Retrying
+// only delays the caller; go-containerregistry, for one, falls back from
+// HTTPS to HTTP on exactly this error for local registries.
+func wrongProtocolOrCertificate(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var authErr x509.UnknownAuthorityError
+	var invalidErr x509.CertificateInvalidError
+	var recErr tls.RecordHeaderError // net/http turns it into ErrSchemeMismatch after the transport
+	return errors.As(err, &certErr) || errors.As(err, &hostErr) || errors.As(err, &authErr) || errors.As(err, &invalidErr) ||
+		errors.As(err, &recErr) || errors.Is(err, http.ErrSchemeMismatch)
 }
 
 // BindContext returns a RoundTripper that runs every request under ctx,

@@ -106,3 +106,28 @@ func TestRetryStopsAtDeadline(t *testing.T) {
 		t.Fatalf("err %v after %v: want the deadline, quickly", err, time.Since(start))
 	}
 }
+
+// TestNoRetryWrongSchemeOrCertificate: HTTPS to a plain-HTTP server, and a
+// server whose certificate is not trusted, fail at once; every retry would
+// meet the same answer.
+func TestNoRetryWrongSchemeOrCertificate(t *testing.T) {
+	var n atomic.Int32
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { n.Add(1) })
+	plain := httptest.NewServer(h)
+	defer plain.Close()
+	tlsSrv := httptest.NewTLSServer(h)
+	defer tlsSrv.Close()
+	for _, url := range []string{strings.Replace(plain.URL, "http://", "https://", 1), tlsSrv.URL} {
+		var waits []time.Duration
+		r := &Retry{Base: http.DefaultTransport, Sleep: noSleep(&waits)}
+		if _, err := (&http.Client{Transport: r}).Get(url); err == nil {
+			t.Fatalf("%s: no error", url)
+		}
+		if len(waits) != 0 {
+			t.Errorf("%s: retried %d times", url, len(waits))
+		}
+	}
+	if n.Load() != 0 {
+		t.Errorf("handler reached %d times", n.Load())
+	}
+}
