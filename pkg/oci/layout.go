@@ -2,15 +2,21 @@ package oci
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // The kind annotations of cosign save's index.json. cosign v3 saves no
@@ -23,6 +29,9 @@ const (
 	KindAttestations    = "dev.cosignproject.cosign/atts"
 	KindReferrer        = "dev.sigstore.signet/referrer"
 	maxLayoutIndexBytes = MaxManifestSize
+	// maxLayoutBlobs bounds the blobs scanned for referrers cosign save
+	// leaves out of index.json.
+	maxLayoutBlobs = 100000
 )
 
 // Store is what verification reads signatures from: a registry Client or
@@ -44,7 +53,7 @@ func SaveLayout(ctx context.Context, c *Client, t Target, dir string) error {
 	if err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
-	ro := c.RemoteOptions(ctx)
+	ro := c.BoundedRemoteOptions(ctx)
 	kind := func(k string) layout.Option { return layout.WithAnnotations(map[string]string{KindAnnotation: k}) }
 	if t.Descriptor.MediaType.IsIndex() {
 		idx, err := remote.Index(t.Digest, ro...)
@@ -137,6 +146,7 @@ func LoadLayout(ctx context.Context, c *Client, dir string, ref name.Reference) 
 	if err != nil {
 		return Target{}, err
 	}
+	l.WithMaxAttachmentSize(c.maxAttachment())
 	ro := c.RemoteOptions(ctx)
 	top, err := l.Subject()
 	if err != nil {
@@ -164,17 +174,26 @@ func LoadLayout(ctx context.Context, c *Client, dir string, ref name.Reference) 
 	}
 	d := ref.Context().Digest(top.Digest.String())
 	t := Target{Ref: ref, Digest: d, Descriptor: v1.Descriptor{MediaType: top.MediaType, Size: top.Size, Digest: top.Digest}}
-	for _, m := range l.idx.Manifests {
+	refs, err := l.referrerDescs()
+	if err != nil {
+		return Target{}, err
+	}
+	for _, m := range append(l.idx.Manifests, refs...) {
 		var dst name.Reference
 		switch m.Annotations[KindAnnotation] {
 		case KindSignatures:
 			dst, err = c.LegacyTag(d, SignatureSuffix)
 		case KindAttestations:
 			dst, err = c.LegacyTag(d, AttestationSuffix)
-		case KindReferrer:
+		case kindScanned:
 			var repo name.Repository
-			repo, err = c.StorageRepository(d)
-			dst = repo.Digest(m.Digest.String())
+			if repo, err = c.StorageRepository(d); err == nil {
+				err = l.pushReferrer(repo, m, ro)
+			}
+			if err != nil {
+				return Target{}, err
+			}
+			continue
 		default:
 			continue
 		}
@@ -199,6 +218,8 @@ type Layout struct {
 	p   layout.Path
 	idx *v1.IndexManifest
 	max int64
+	// refs caches referrerDescs.
+	refs []v1.Descriptor
 }
 
 // OpenLayout reads dir's index.json.
@@ -323,11 +344,12 @@ func (l *Layout) Referrers(_ context.Context, d name.Digest, artifactType string
 	if err := l.isSubject(d); err != nil {
 		return nil, err
 	}
+	descs, err := l.referrerDescs()
+	if err != nil {
+		return nil, err
+	}
 	var out []Referrer
-	for _, desc := range l.idx.Manifests {
-		if desc.Annotations[KindAnnotation] != KindReferrer {
-			continue
-		}
+	for _, desc := range descs {
 		m, err := l.manifest(desc)
 		if err != nil {
 			return nil, err
@@ -348,4 +370,174 @@ func (l *Layout) Referrers(_ context.Context, d name.Digest, artifactType string
 		out = append(out, Referrer{Descriptor: desc, Manifest: m, Layers: layers})
 	}
 	return out, nil
+}
+
+// kindScanned marks, in memory only, a referrer found by referrerDescs.
+const kindScanned = "dev.sigstore.signet/referrer-found"
+
+// referrerDescs are the layout's referrer manifests: those index.json lists
+// under signet's kind, and those cosign v3 save writes to blobs/ without
+// listing them (cosign's verify --local-image and load find them by
+// scanning blobs/sha256 for manifests with a subject; so does this).
+func (l *Layout) referrerDescs() ([]v1.Descriptor, error) {
+	if l.refs != nil {
+		return l.refs, nil
+	}
+	out := []v1.Descriptor{}
+	seen := map[string]bool{}
+	for _, m := range l.idx.Manifests {
+		seen[m.Digest.Hex] = true
+		if m.Annotations[KindAnnotation] == KindReferrer {
+			out = append(out, v1.Descriptor{MediaType: m.MediaType, Size: m.Size, Digest: m.Digest, Annotations: map[string]string{KindAnnotation: kindScanned}})
+		}
+	}
+	dir := filepath.Join(l.dir, "blobs", "sha256")
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("layout %s: %w", l.dir, err)
+	}
+	if len(entries) > maxLayoutBlobs {
+		return nil, fmt.Errorf("layout %s: %d blobs, more than %d: %w", l.dir, len(entries), maxLayoutBlobs, ErrTooLarge)
+	}
+	for _, e := range entries {
+		h, err := v1.NewHash("sha256:" + e.Name())
+		if err != nil || seen[h.Hex] || !e.Type().IsRegular() {
+			continue
+		}
+		d, ok, err := l.scanBlob(filepath.Join(dir, e.Name()), h)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if len(out) >= MaxReferrers {
+				return nil, fmt.Errorf("layout %s: more than %d referrers: %w", l.dir, MaxReferrers, ErrTooLarge)
+			}
+			out = append(out, d)
+		}
+	}
+	l.refs = out
+	return out, nil
+}
+
+// scanBlob says whether the blob at path is an image manifest with a
+// subject. Layers and configs are skipped after a peek or a size check.
+func (l *Layout) scanBlob(path string, h v1.Hash) (v1.Descriptor, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return v1.Descriptor{}, false, fmt.Errorf("layout %s: %w", l.dir, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > MaxManifestSize || fi.Size() < 2 {
+		return v1.Descriptor{}, false, nil
+	}
+	var first [1]byte
+	if _, err := io.ReadFull(f, first[:]); err != nil || first[0] != '{' {
+		return v1.Descriptor{}, false, nil
+	}
+	rest, err := readBounded(f, MaxManifestSize-1, "layout blob "+h.String())
+	if err != nil {
+		return v1.Descriptor{}, false, err
+	}
+	raw := append(first[:], rest...)
+	if checkDigest(raw, h) != nil {
+		return v1.Descriptor{}, false, nil // not content-addressed: not trusted as anything
+	}
+	var m struct {
+		MediaType string          `json:"mediaType"`
+		Subject   *v1.Descriptor  `json:"subject"`
+		Layers    json.RawMessage `json:"layers"`
+	}
+	if json.Unmarshal(raw, &m) != nil || m.Subject == nil || m.Layers == nil {
+		return v1.Descriptor{}, false, nil
+	}
+	mt := types.MediaType(m.MediaType)
+	if mt == "" {
+		mt = types.OCIManifestSchema1
+	}
+	if mt.IsIndex() {
+		return v1.Descriptor{}, false, nil
+	}
+	return v1.Descriptor{MediaType: mt, Size: int64(len(raw)), Digest: h, Annotations: map[string]string{KindAnnotation: kindScanned}}, true, nil
+}
+
+// BoundedRemoteOptions are RemoteOptions whose manifest and referrers
+// reads stop at MaxManifestSize (ggcr's own limit is 100 MiB), for verbs
+// that read manifests through ggcr (save, copy).
+func (c *Client) BoundedRemoteOptions(ctx context.Context) []remote.Option {
+	return append(c.RemoteOptions(ctx), remote.WithTransport(boundManifests{c.base()}))
+}
+
+type boundManifests struct{ rt http.RoundTripper }
+
+func (b boundManifests) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := b.rt.RoundTrip(req)
+	if err != nil || req.Method != http.MethodGet || resp.StatusCode != http.StatusOK ||
+		!(strings.Contains(req.URL.Path, "/manifests/") || strings.Contains(req.URL.Path, "/referrers/")) {
+		return resp, err
+	}
+	if resp.ContentLength > MaxManifestSize {
+		resp.Body.Close()
+		return nil, fmt.Errorf("manifest %s: %d bytes, more than %d: %w", req.URL.Path, resp.ContentLength, MaxManifestSize, ErrTooLarge)
+	}
+	resp.Body = &boundedBody{rc: resp.Body, left: MaxManifestSize, what: req.URL.Path}
+	return resp, nil
+}
+
+// boundedBody fails a read past its limit instead of truncating, so a
+// cut-off manifest is never mistaken for a whole one.
+type boundedBody struct {
+	rc   io.ReadCloser
+	left int64
+	what string
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, fmt.Errorf("manifest %s: more than %d bytes: %w", b.what, MaxManifestSize, ErrTooLarge)
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, fmt.Errorf("manifest %s: more than %d bytes: %w", b.what, MaxManifestSize, ErrTooLarge)
+	}
+	return n, err
+}
+
+func (b *boundedBody) Close() error { return b.rc.Close() }
+
+// pushReferrer pushes a referrer manifest as saved, blobs first: cosign
+// save leaves referrers out of index.json, so ggcr's layout cannot open
+// them as images.
+func (l *Layout) pushReferrer(repo name.Repository, d v1.Descriptor, ro []remote.Option) error {
+	what := fmt.Sprintf("layout %s referrer %s", l.dir, d.Digest)
+	raw, err := l.blob(d.Digest, d.Size, MaxManifestSize, what)
+	if err != nil {
+		return err
+	}
+	m, err := parseManifest(raw, what)
+	if err != nil {
+		return err
+	}
+	for _, bd := range append([]v1.Descriptor{m.Config}, m.Layers...) {
+		b, err := l.blob(bd.Digest, bd.Size, l.max, fmt.Sprintf("%s blob %s", what, bd.Digest))
+		if err != nil {
+			return err
+		}
+		if err := remote.WriteLayer(repo, static.NewLayer(b, bd.MediaType), ro...); err != nil {
+			return fmt.Errorf("load %s blob %s to %s: %w", what, bd.Digest, repo, mapError(err))
+		}
+	}
+	mt := m.MediaType
+	if mt == "" {
+		mt = types.OCIManifestSchema1
+	}
+	dst := repo.Digest(d.Digest.String())
+	if err := remote.Put(dst, rawManifest{raw: raw, mt: mt}, ro...); err != nil {
+		return fmt.Errorf("load %s to %s: %w", what, dst, mapError(err))
+	}
+	return nil
 }

@@ -15,7 +15,9 @@ import (
 	"github.com/signetdev/signet/internal/cli/generatekeypair"
 	"github.com/signetdev/signet/internal/cli/importkeypair"
 	"github.com/signetdev/signet/internal/cli/initialize"
+	"github.com/signetdev/signet/internal/cli/load"
 	"github.com/signetdev/signet/internal/cli/publickey"
+	"github.com/signetdev/signet/internal/cli/save"
 	"github.com/signetdev/signet/internal/cli/sign"
 	"github.com/signetdev/signet/internal/cli/signblob"
 	"github.com/signetdev/signet/internal/cli/tree"
@@ -51,5 +53,7 @@ func All() []cli.Subcommand {
 		func(f *cli.Factory) *cobra.Command { return download.NewCmdDownload(f) },
 		func(f *cli.Factory) *cobra.Command { return tree.NewCmdTree(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return triangulate.NewCmdTriangulate(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return save.NewCmdSave(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return load.NewCmdLoad(f, nil) },
 	}
 }

@@ -114,7 +114,8 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	if t, err = regcmd.Platform(ctx, c, t, opts.Platform); err != nil {
 		return err
 	}
-	ro := c.RemoteOptions(ctx)
+	// ggcr reads manifests up to 100 MiB; copy reads them as pkg/oci does.
+	ro := c.BoundedRemoteOptions(ctx)
 	cp := copier{ro: ro, force: opts.Force}
 	if what.Image {
 		if err := cp.manifest(t.Digest, dst); err != nil {

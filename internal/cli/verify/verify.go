@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -79,7 +80,10 @@ The docker-reference a legacy payload names is not checked (copies and
 mirrors keep their signatures), as in cosign.
 
 Exit codes: 10 no signatures, 11 image not found, 12 none verified, 13 a
-keyless policy found only key-signed signatures.`,
+keyless policy found only key-signed signatures.
+
+With --local-image each argument is a directory written by save (signet's
+or cosign's), verified offline; as in cosign, any failure exits 1.`,
 		Example: `  signet verify --certificate-identity https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main \
     --certificate-oidc-issuer https://token.actions.githubusercontent.com ghcr.io/acme/app:v1
 
@@ -132,8 +136,6 @@ func Images(ctx context.Context, f *cli.Factory, o *Common, images []string, req
 		return errors.New("--certificate/--sct: signet verifies the certificate stored with each signature; use --trusted-root for the CAs")
 	case o.AttachmentTagPrefix != "":
 		return errors.New("--attachment-tag-prefix: signet does not support custom attachment tag prefixes")
-	case o.LocalImage:
-		return errors.New("--local-image: reading a `cosign save` OCI layout is not supported by this signet build yet")
 	}
 	p, err := o.Verify.Policy(ctx, f)
 	if err != nil {
@@ -142,10 +144,11 @@ func Images(ctx context.Context, f *cli.Factory, o *Common, images []string, req
 	if p.IgnoreTlogUnsafe {
 		f.Warnf("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.")
 	}
-	client, err := o.Registry.Client(f)
+	ro, err := o.Registry.Options(f)
 	if err != nil {
 		return err
 	}
+	client := oci.New(ro)
 	req.Policy = p
 	req.CheckClaims = o.CheckClaims
 	req.MaxWorkers = o.Verify.MaxWorkers
@@ -163,28 +166,66 @@ func Images(ctx context.Context, f *cli.Factory, o *Common, images []string, req
 		return loaded, nil
 	}
 	for _, img := range images {
-		if err := one(ctx, f, o, client, img, req); err != nil {
+		var src imagesig.Source
+		if o.LocalImage {
+			src, req.Image, err = localImage(img, ro.MaxAttachmentSize)
+		} else {
+			src, req.Image, err = remoteImage(ctx, client, img)
+		}
+		if err != nil {
+			return err
+		}
+		if err := one(ctx, f, o, src, img, req); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func one(ctx context.Context, f *cli.Factory, o *Common, client *oci.Client, img string, req imagesig.Request) error {
+func remoteImage(ctx context.Context, client *oci.Client, img string) (imagesig.Source, name.Digest, error) {
 	ref, err := client.ParseReference(img)
 	if err != nil {
-		return fmt.Errorf("image %q: %w", img, err)
+		return nil, name.Digest{}, fmt.Errorf("image %q: %w", img, err)
 	}
 	t, err := client.Resolve(ctx, ref)
 	if err != nil {
 		if errors.Is(err, oci.ErrNotFound) {
-			return cli.WithExitCode(cli.ExitImageTagNotFound, fmt.Errorf("image tag not found: %s: %w", img, err))
+			return nil, name.Digest{}, cli.WithExitCode(cli.ExitImageTagNotFound, fmt.Errorf("image tag not found: %s: %w", img, err))
 		}
-		return fmt.Errorf("resolving %s: %w", img, err)
+		return nil, name.Digest{}, fmt.Errorf("resolving %s: %w", img, err)
 	}
-	req.Image = t.Digest
-	vs, err := imagesig.Verify(ctx, client, req)
+	return client, t.Digest, nil
+}
+
+// localImage opens a `cosign save` directory (--local-image: each
+// argument is a path, as in cosign). The layout knows no repository, so
+// the digest gets a placeholder one; only the digest is ever checked.
+func localImage(dir string, maxAttachment int64) (imagesig.Source, name.Digest, error) {
+	l, err := oci.OpenLayout(dir)
 	if err != nil {
+		return nil, name.Digest{}, fmt.Errorf("--local-image: %w", err)
+	}
+	s, err := l.Subject()
+	if err != nil {
+		return nil, name.Digest{}, fmt.Errorf("--local-image: %w", err)
+	}
+	d, err := name.NewDigest(localRepository + "@" + s.Digest.String())
+	if err != nil {
+		return nil, name.Digest{}, fmt.Errorf("--local-image %s: image digest %q: %w", dir, s.Digest, err)
+	}
+	return l.WithMaxAttachmentSize(maxAttachment), d, nil
+}
+
+// localRepository names the saved image in messages.
+const localRepository = "oci-layout/saved-image"
+
+func one(ctx context.Context, f *cli.Factory, o *Common, src imagesig.Source, img string, req imagesig.Request) error {
+	vs, err := imagesig.Verify(ctx, src, req)
+	if err != nil {
+		if o.LocalImage {
+			// cosign exits 1 for every --local-image failure.
+			return fmt.Errorf("--local-image %s: %w", img, err)
+		}
 		return withExitCode(err)
 	}
 	imagesig.WriteHeader(f.IOStreams.ErrOut, img, imagesig.Checks{
