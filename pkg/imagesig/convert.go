@@ -1,12 +1,17 @@
 package imagesig
 
 import (
+	"time"
+
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"google.golang.org/protobuf/proto"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -163,4 +168,38 @@ func ReferrerBundle(l oci.Layer, allowCertificateChain bool) (*bundle.Bundle, er
 		return nil, err
 	}
 	return b, nil
+}
+
+// envelopeTimestamp handles cosign v2's legacy attestations, whose RFC
+// 3161 timestamp covers the layer (the envelope) where cosign v3 and
+// bundles timestamp the signature. If the layer's timestamp verifies over
+// the envelope with a timestamp authority of the trusted root, and falls
+// within the certificate's validity, it is taken as checked and the
+// bundle is returned without it (sigstore-go would check it against the
+// signature); otherwise the bundle is returned as is and sigstore-go
+// checks the timestamp as a v3 one. checked reports the first case.
+func envelopeTimestamp(b *bundle.Bundle, l oci.Layer, cert *x509.Certificate, tm root.TrustedMaterial) (_ *bundle.Bundle, checked bool, _ error) {
+	tvd := b.GetVerificationMaterial().GetTimestampVerificationData()
+	if l.MediaType != oci.DSSEMediaType || len(tvd.GetRfc3161Timestamps()) != 1 {
+		return b, false, nil
+	}
+	der := tvd.GetRfc3161Timestamps()[0].GetSignedTimestamp()
+	for _, tsa := range tm.TimestampingAuthorities() {
+		got, err := tsa.Verify(der, l.Data)
+		if err != nil {
+			continue
+		}
+		if cert != nil && (got.Time.Before(cert.NotBefore) || got.Time.After(cert.NotAfter)) {
+			return nil, false, fmt.Errorf("signing time check failed: the attestation's RFC 3161 timestamp (%s) is outside the certificate's validity (%s to %s)",
+				got.Time.UTC().Format(time.RFC3339), cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+		}
+		pb := proto.Clone(b.Bundle).(*protobundle.Bundle)
+		pb.VerificationMaterial.TimestampVerificationData = nil
+		nb, err := bundle.NewBundle(pb)
+		if err != nil {
+			return nil, false, fmt.Errorf("assembling a bundle: %w", err)
+		}
+		return nb, true, nil
+	}
+	return b, false, nil
 }

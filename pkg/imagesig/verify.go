@@ -285,6 +285,17 @@ func verifyCandidate(ctx context.Context, c Candidate, r Request, tm func() (roo
 			return fail(fmt.Errorf("loading trust material: %w", err))
 		}
 	}
+	if c.Format == FormatLegacy && env != nil && needTrust {
+		var checked bool
+		if b, checked, err = envelopeTimestamp(b, c.Layer, vc.Certificate(), material); err != nil {
+			return fail(err)
+		}
+		if checked {
+			// The timestamp requirement is met; the log entry's time
+			// dates the certificate for sigstore-go.
+			p.UseSignedTimestamps = false
+		}
+	}
 	res, err := verifier.Verify(ctx, b, art, p, material)
 	if err != nil {
 		return fail(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -33,14 +34,20 @@ func SignatureLayer(b *bundle.Bundle, payload []byte, chain []*x509.Certificate)
 
 // AttestationLayer is the legacy .att layer for a DSSE bundle: the
 // envelope as content, an empty signature annotation (the signature is in
-// the envelope), the predicate type, and the verification material.
+// the envelope), the predicate type, and the verification material (the
+// timestamp over the signature, as cosign v3 writes it).
+//
+// The content is the envelope exactly as sigstore-go sent it to Rekor v1
+// (encoding/json of the protobuf envelope): cosign checks the dsse entry's
+// envelopeHash against the layer's sha256.
 func AttestationLayer(b *bundle.Bundle, predicateType string, chain []*x509.Certificate) (oci.Layer, error) {
-	if b.GetDsseEnvelope() == nil {
+	env := b.GetDsseEnvelope()
+	if env == nil {
 		return oci.Layer{}, errors.New("a legacy attestation must be a DSSE envelope")
 	}
-	env, err := signer.SignatureFile(b, false)
+	data, err := json.Marshal(env)
 	if err != nil {
-		return oci.Layer{}, err
+		return oci.Layer{}, fmt.Errorf("encoding the envelope: %w", err)
 	}
 	ann, err := legacyAnnotations(b, chain)
 	if err != nil {
@@ -48,7 +55,14 @@ func AttestationLayer(b *bundle.Bundle, predicateType string, chain []*x509.Cert
 	}
 	ann[oci.AnnotationSignature] = ""
 	ann[oci.AnnotationPredicateType] = predicateType
-	return oci.Layer{MediaType: oci.DSSEMediaType, Data: env, Annotations: ann}, nil
+	return oci.Layer{MediaType: oci.DSSEMediaType, Data: data, Annotations: ann}, nil
+}
+
+// TimestampAnnotation is the dev.sigstore.cosign/rfc3161timestamp value
+// for a DER timestamp response: {"SignedRFC3161Timestamp":"<base64>"}.
+func TimestampAnnotation(der []byte) string {
+	b, _ := json.Marshal(struct{ SignedRFC3161Timestamp []byte }{der})
+	return string(b)
 }
 
 // legacyAnnotations carries a bundle's verification material the way
