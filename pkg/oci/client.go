@@ -38,10 +38,13 @@ func (c *Client) warnf(format string, args ...any) {
 // RemoteOptions are ggcr remote options with this client's auth,
 // transport (retries included, so ggcr's own are off), context and user
 // agent, for verbs that call ggcr directly (copy, save, load, tree, clean).
+// Manifest and referrers reads stop at MaxManifestSize (ggcr alone takes
+// 100 MiB), also where ggcr reads on its own, as when remote.Put updates a
+// referrers fallback index.
 func (c *Client) RemoteOptions(ctx context.Context) []remote.Option {
 	opts := []remote.Option{
 		remote.WithContext(ctx),
-		remote.WithTransport(c.base()),
+		remote.WithTransport(boundManifests{c.base()}),
 		remote.WithRetryPredicate(func(error) bool { return false }),
 		remote.WithRetryStatusCodes(),
 	}

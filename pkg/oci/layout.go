@@ -53,7 +53,7 @@ func SaveLayout(ctx context.Context, c *Client, t Target, dir string) error {
 	if err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
-	ro := c.BoundedRemoteOptions(ctx)
+	ro := c.RemoteOptions(ctx)
 	kind := func(k string) layout.Option { return layout.WithAnnotations(map[string]string{KindAnnotation: k}) }
 	if t.Descriptor.MediaType.IsIndex() {
 		idx, err := remote.Index(t.Digest, ro...)
@@ -461,13 +461,8 @@ func (l *Layout) scanBlob(path string, h v1.Hash) (v1.Descriptor, bool, error) {
 	return v1.Descriptor{MediaType: mt, Size: int64(len(raw)), Digest: h, Annotations: map[string]string{KindAnnotation: kindScanned}}, true, nil
 }
 
-// BoundedRemoteOptions are RemoteOptions whose manifest and referrers
-// reads stop at MaxManifestSize (ggcr's own limit is 100 MiB), for verbs
-// that read manifests through ggcr (save, copy).
-func (c *Client) BoundedRemoteOptions(ctx context.Context) []remote.Option {
-	return append(c.RemoteOptions(ctx), remote.WithTransport(boundManifests{c.base()}))
-}
-
+// boundManifests fails a manifest or referrers read past MaxManifestSize
+// rather than truncating it.
 type boundManifests struct{ rt http.RoundTripper }
 
 func (b boundManifests) RoundTrip(req *http.Request) (*http.Response, error) {

@@ -115,7 +115,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 		return err
 	}
 	// ggcr reads manifests up to 100 MiB; copy reads them as pkg/oci does.
-	ro := c.BoundedRemoteOptions(ctx)
+	ro := c.RemoteOptions(ctx)
 	cp := copier{ro: ro, force: opts.Force}
 	if what.Image {
 		if err := cp.manifest(t.Digest, dst); err != nil {
