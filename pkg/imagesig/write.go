@@ -153,3 +153,20 @@ func Store(ctx context.Context, c *oci.Client, t oci.Target, s Stored, how Stora
 		return err
 	}
 }
+
+// CheckLegacyServices: cosign's legacy storage holds one Rekor v1 entry (with
+// its SET) and one timestamp; refuse before anything is signed.
+func CheckLegacyServices(s signer.Services) error {
+	for _, r := range s.Rekor {
+		if r.Version != 1 {
+			return fmt.Errorf("--new-bundle-format=false: legacy image signatures cannot hold a Rekor v%d entry (%s); use the default bundle format", r.Version, r.URL)
+		}
+	}
+	if len(s.Rekor) > 1 {
+		return errors.New("--new-bundle-format=false: legacy image signatures hold one Rekor entry, and the signing config names several logs")
+	}
+	if len(s.TSAs) > 1 {
+		return errors.New("--new-bundle-format=false: legacy image signatures hold one RFC 3161 timestamp, and the signing config names several timestamp authorities")
+	}
+	return nil
+}

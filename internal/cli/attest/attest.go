@@ -13,7 +13,7 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
-	"github.com/signetdev/signet/internal/cli/sign"
+	"github.com/signetdev/signet/internal/cli/regcmd"
 	"github.com/signetdev/signet/pkg/attestation"
 	"github.com/signetdev/signet/pkg/imagesig"
 	"github.com/signetdev/signet/pkg/oci"
@@ -98,7 +98,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
-	targets, err := sign.Targets(ctx, f, client, o.Images, false, "")
+	targets, err := regcmd.Targets(ctx, f, client, o.Images, false, "")
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 	how := imagesig.StoreBundleReferrer
 	if !o.NewBundleFormat {
 		how = imagesig.StoreLegacyTag
-		if err := sign.LegacyServices(services); err != nil {
+		if err := imagesig.CheckLegacyServices(services); err != nil {
 			return err
 		}
 	}

@@ -57,7 +57,7 @@ func NewCmdCopy(f *cli.Factory, runF func(context.Context, *Options) error) *cob
 	regcmd.AddTagPrefixFlag(fs, &opts.TagPrefix)
 	fs.StringSliceVar(&opts.Only, "only", nil, "custom string array to only copy specific items, this flag is comma delimited. ex: --only=sig,att,sbom")
 	fs.BoolVar(&opts.SigOnly, "sig-only", false, "[DEPRECATED] only copy the image signature")
-	_ = fs.MarkDeprecated("sig-only", "use --only=sig")
+	flags.Deprecated(fs, "sig-only", "use --only=sig")
 	fs.BoolVarP(&opts.Force, "force", "f", false, "overwrite destination image(s), if necessary")
 	fs.StringVar(&opts.Platform, "platform", "", "only copy container image and its signatures for a specific platform image")
 	return cmd

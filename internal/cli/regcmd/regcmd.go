@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/pkg/oci"
 )
 
@@ -27,7 +28,7 @@ const SBOMDeprecation = "SBOM attachments are deprecated and support will be rem
 // --attachment-tag-prefix.
 func AddTagPrefixFlag(fs *pflag.FlagSet, p *string) {
 	fs.StringVar(p, "attachment-tag-prefix", "", "optional custom prefix to use for attached image tags. Attachment images are tagged as: `[AttachmentTagPrefix]sha256-[TargetImageDigest].[AttachmentName]`")
-	_ = fs.MarkDeprecated("attachment-tag-prefix", "please use OCI referrers")
+	flags.Deprecated(fs, "attachment-tag-prefix", "please use OCI referrers")
 }
 
 // NoTagPrefix rejects --attachment-tag-prefix on verbs whose storage

@@ -6,14 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/regcmd"
 	"github.com/signetdev/signet/internal/fileutil"
 	"github.com/signetdev/signet/pkg/artifact"
 	"github.com/signetdev/signet/pkg/attestation"
@@ -109,7 +108,7 @@ certificate.`,
 }
 
 func run(ctx context.Context, f *cli.Factory, o *Options) error {
-	ann, err := ParseAnnotations(o.Annotations)
+	ann, err := flags.ParseAnnotations(o.Annotations)
 	if err != nil {
 		return err
 	}
@@ -131,7 +130,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 	}
 	// Every image is resolved before a certificate is requested or a log
 	// entry made: a mistyped reference costs nothing.
-	targets, err := Targets(ctx, f, client, o.Images, o.Recursive, o.Attachment)
+	targets, err := regcmd.Targets(ctx, f, client, o.Images, o.Recursive, o.Attachment)
 	if err != nil {
 		return err
 	}
@@ -144,7 +143,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 	}
 	how := o.storage()
 	if how != imagesig.StoreBundleReferrer {
-		if err := LegacyServices(services); err != nil {
+		if err := imagesig.CheckLegacyServices(services); err != nil {
 			return err
 		}
 	}
@@ -226,23 +225,6 @@ func (o *Options) storage() imagesig.Storage {
 	default:
 		return imagesig.StoreLegacyTag
 	}
-}
-
-// LegacyServices: cosign's legacy storage holds one Rekor v1 entry (with
-// its SET) and one timestamp; refuse before anything is signed.
-func LegacyServices(s signer.Services) error {
-	for _, r := range s.Rekor {
-		if r.Version != 1 {
-			return fmt.Errorf("--new-bundle-format=false: legacy image signatures cannot hold a Rekor v%d entry (%s); use the default bundle format", r.Version, r.URL)
-		}
-	}
-	if len(s.Rekor) > 1 {
-		return errors.New("--new-bundle-format=false: legacy image signatures hold one Rekor entry, and the signing config names several logs")
-	}
-	if len(s.TSAs) > 1 {
-		return errors.New("--new-bundle-format=false: legacy image signatures hold one RFC 3161 timestamp, and the signing config names several timestamp authorities")
-	}
-	return nil
 }
 
 // signImage signs one image: cosign v3's in-toto sign statement in a
@@ -331,95 +313,4 @@ func printUnuploaded(f *cli.Factory, st imagesig.Stored, how imagesig.Storage) e
 	}
 	fmt.Fprintln(f.IOStreams.Out, string(sig))
 	return nil
-}
-
-// ParseAnnotations parses -a key=value pairs.
-func ParseAnnotations(kvs []string) (map[string]string, error) {
-	if len(kvs) == 0 {
-		return nil, nil
-	}
-	ann := make(map[string]string, len(kvs))
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("-a/--annotations %q: want key=value", kv)
-		}
-		ann[k] = v
-	}
-	return ann, nil
-}
-
-// tagWarning is cosign's warning, word for word: scripts and people grep
-// for it.
-const tagWarning = `Image reference %s uses a tag, not a digest, to identify the image to sign.
-    This can lead you to sign a different image than the intended one. Please use a
-    digest (example.com/ubuntu@sha256:abc123...) rather than tag
-    (example.com/ubuntu:latest) for the input to cosign. The ability to refer to
-    images by tag will be removed in a future release.
-`
-
-// Targets resolves the images to sign: each reference to its digest (a
-// tag with cosign's warning), with -r every manifest of an index too, and
-// with --attachment the attachment image instead of the image.
-func Targets(ctx context.Context, f *cli.Factory, c *oci.Client, images []string, recursive bool, attachment string) ([]oci.Target, error) {
-	var out []oci.Target
-	seen := map[string]bool{}
-	add := func(t oci.Target) {
-		if !seen[t.Digest.String()] {
-			seen[t.Digest.String()] = true
-			out = append(out, t)
-		}
-	}
-	for _, img := range images {
-		ref, err := c.ParseReference(img)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := ref.(name.Tag); ok {
-			f.Warnf(tagWarning, ref)
-		}
-		t, err := c.Resolve(ctx, ref)
-		if err != nil {
-			return nil, cli.WithExitCode(exitForResolve(err), err)
-		}
-		if attachment != "" {
-			if t, err = attachmentTarget(ctx, c, t, attachment); err != nil {
-				return nil, err
-			}
-		}
-		add(t)
-		if recursive {
-			children, err := c.Children(ctx, t)
-			if err != nil {
-				return nil, fmt.Errorf("-r: listing the manifests of %s: %w", t.Digest, err)
-			}
-			for _, ch := range children {
-				add(ch)
-			}
-		}
-	}
-	return out, nil
-}
-
-func exitForResolve(err error) int {
-	if errors.Is(err, oci.ErrNotFound) {
-		return cli.ExitImageTagNotFound
-	}
-	return cli.ExitGeneric
-}
-
-// attachmentTarget is the image cosign v2 stored an attachment (sbom) in.
-func attachmentTarget(ctx context.Context, c *oci.Client, t oci.Target, attachment string) (oci.Target, error) {
-	if attachment != "sbom" {
-		return oci.Target{}, fmt.Errorf("--attachment %q: the only attachment is sbom", attachment)
-	}
-	tag, err := c.LegacyTag(t.Digest, oci.SBOMSuffix)
-	if err != nil {
-		return oci.Target{}, err
-	}
-	at, err := c.Resolve(ctx, tag)
-	if err != nil {
-		return oci.Target{}, fmt.Errorf("--attachment sbom: %s: %w", tag, err)
-	}
-	return at, nil
 }

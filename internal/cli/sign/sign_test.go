@@ -44,18 +44,6 @@ func TestArgvToOptions(t *testing.T) {
 	}
 }
 
-func TestParseAnnotations(t *testing.T) {
-	got, err := sign.ParseAnnotations([]string{"a=b", "c=d=e", "empty="})
-	if err != nil || got["a"] != "b" || got["c"] != "d=e" || got["empty"] != "" {
-		t.Fatalf("got %v, %v", got, err)
-	}
-	for _, bad := range []string{"novalue", "=v"} {
-		if _, err := sign.ParseAnnotations([]string{bad}); err == nil || !strings.Contains(err.Error(), bad) {
-			t.Errorf("%q: error %v", bad, err)
-		}
-	}
-}
-
 // fixture is a registry with one random image and a cosign key pair.
 type fixture struct {
 	host, key, pub string

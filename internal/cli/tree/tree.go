@@ -44,7 +44,7 @@ func NewCmdTree(f *cli.Factory, runF func(context.Context, *Options) error) *cob
 	opts.Registry.AddReferrersModeFlag(fs)
 	regcmd.AddTagPrefixFlag(fs, &opts.TagPrefix)
 	fs.BoolVar(&opts.ExperimentalOCI11, "experimental-oci11", true, "set to false to ignore OCI 1.1 behavior")
-	_ = fs.MarkDeprecated("experimental-oci11", "OCI referrers will be the default behavior in future versions")
+	flags.Deprecated(fs, "experimental-oci11", "OCI referrers will be the default behavior in future versions")
 	return cmd
 }
 

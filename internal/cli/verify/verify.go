@@ -14,7 +14,6 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
-	"github.com/signetdev/signet/internal/cli/sign"
 	"github.com/signetdev/signet/pkg/imagesig"
 	"github.com/signetdev/signet/pkg/oci"
 )
@@ -50,7 +49,7 @@ func (o *Common) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.CheckClaims, "check-claims", true, "whether to check the claims found (off: a payload naming another image is still accepted, with a warning)")
 	fs.StringVarP(&o.Output, "output", "o", "json", "output format for the signing image information (json|text)")
 	fs.BoolVar(&o.LocalImage, "local-image", false, "whether the specified image is a path to an image saved locally via 'cosign save'")
-	hidden := func(name, msg string) { _ = fs.MarkDeprecated(name, msg) }
+	hidden := func(name, msg string) { flags.Deprecated(fs, name, msg) }
 	fs.StringVar(&o.AttachmentTagPrefix, "attachment-tag-prefix", "", "optional custom prefix to use for attached image tags. Attachment images are tagged as: `[AttachmentTagPrefix]sha256-[TargetImageDigest].[AttachmentName]`")
 	hidden("attachment-tag-prefix", "please use OCI referrers")
 	fs.StringVar(&o.Certificate, "certificate", "", "path to the public certificate. The certificate will be verified against the Fulcio roots if the --certificate-chain option is not passed.")
@@ -101,11 +100,11 @@ or cosign's), verified offline; as in cosign, any failure exits 1.`,
 	opts.Common.AddFlags(fs)
 	fs.StringSliceVarP(&opts.Annotations, "annotations", "a", nil, "extra key=value pairs to sign")
 	fs.StringVar(&opts.Attachment, "attachment", "", "DEPRECATED, related image attachment to verify (sbom), default none")
-	_ = fs.MarkDeprecated("attachment", "please use OCI referrers for attachments and verify with `--experimental-oci11`")
+	flags.Deprecated(fs, "attachment", "please use OCI referrers for attachments and verify with `--experimental-oci11`")
 	fs.StringVar(&opts.Payload, "payload", "", "payload path or remote URL")
-	_ = fs.MarkDeprecated("payload", "payload will always be verified from the bundle in future versions")
+	flags.Deprecated(fs, "payload", "payload will always be verified from the bundle in future versions")
 	fs.StringVar(&opts.Signature, "signature", "", "signature content or path or remote URL")
-	_ = fs.MarkDeprecated("signature", "signatures are automatically fetched from the OCI registry during image verification")
+	flags.Deprecated(fs, "signature", "signatures are automatically fetched from the OCI registry during image verification")
 	return cmd
 }
 
@@ -117,7 +116,7 @@ func Run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	case opts.Payload != "" || opts.Signature != "":
 		return errors.New("--payload/--signature: signet reads image signatures from the registry only; verify a detached signature with verify-blob")
 	}
-	ann, err := sign.ParseAnnotations(opts.Annotations)
+	ann, err := flags.ParseAnnotations(opts.Annotations)
 	if err != nil {
 		return err
 	}
