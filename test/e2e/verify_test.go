@@ -27,9 +27,16 @@ func signet(t *testing.T, args ...string) clitest.Result {
 	return r
 }
 
+// wantVerified: exit 0 and "Verified OK" as the only stderr line but for
+// the notices of deprecated flags used.
 func wantVerified(t *testing.T, r clitest.Result) {
 	t.Helper()
-	if r.Code != 0 || strings.TrimSpace(r.Stderr) != "Verified OK" {
+	lines := r.StderrLines()
+	ok := r.Code == 0 && len(lines) > 0 && lines[len(lines)-1] == "Verified OK"
+	for _, l := range lines[:max(len(lines)-1, 0)] {
+		ok = ok && strings.HasPrefix(l, "Flag --") && strings.Contains(l, " has been deprecated, ")
+	}
+	if !ok {
 		t.Fatalf("exit %d, stderr:\n%s", r.Code, r.Stderr)
 	}
 }

@@ -2,23 +2,19 @@ package save_test
 
 import (
 	"encoding/json"
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/signetdev/signet/internal/testing/clitest"
+	"github.com/signetdev/signet/internal/testing/regtest"
 	"github.com/signetdev/signet/internal/trust/trusttest"
-	"github.com/signetdev/signet/pkg/keys"
 	"github.com/signetdev/signet/pkg/oci"
 )
 
@@ -33,35 +29,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, referrers bool) fixture {
 	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(referrers), registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
-	img, err := random.Image(512, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, _ := name.NewTag(host + "/app:v1")
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
-	h, _ := img.Digest()
+	host := regtest.Registry(t, referrers)
+	_, d := regtest.PushRandom(t, host, "app")
 	dir := t.TempDir()
-	fx := fixture{host: host, digest: tag.Context().Digest(h.String()), env: clitest.Env{"COSIGN_PASSWORD": ""}}
-	for i, prefix := range []string{"cosign", "other"} {
-		kp, err := keys.GenerateKeyPair(func(bool) ([]byte, error) { return nil, nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, pub, err := keys.WriteKeyPair(filepath.Join(dir, prefix), kp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			fx.key, fx.pub = key, pub
-		} else {
-			fx.otherPub = pub
-		}
-	}
+	fx := fixture{host: host, digest: d, env: clitest.Env{"COSIGN_PASSWORD": ""}}
+	fx.key, fx.pub = regtest.KeyPair(t, dir, "cosign")
+	_, fx.otherPub = regtest.KeyPair(t, dir, "other")
 	fx.root = filepath.Join(dir, "trusted_root.json")
 	if err := os.WriteFile(fx.root, trusttest.TrustedRootJSON(t, "layout"), 0o600); err != nil {
 		t.Fatal(err)

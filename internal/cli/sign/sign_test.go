@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,8 +13,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 
@@ -25,6 +20,7 @@ import (
 	"github.com/signetdev/signet/internal/cli/sign"
 	"github.com/signetdev/signet/internal/iostreams"
 	"github.com/signetdev/signet/internal/testing/clitest"
+	"github.com/signetdev/signet/internal/testing/regtest"
 	"github.com/signetdev/signet/pkg/imagesig"
 	"github.com/signetdev/signet/pkg/keys"
 )
@@ -53,34 +49,10 @@ type fixture struct {
 
 func newFixture(t *testing.T, referrers bool) fixture {
 	t.Helper()
-	var opts []registry.Option
-	if referrers {
-		opts = append(opts, registry.WithReferrersSupport(true))
-	}
-	opts = append(opts, registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(registry.New(opts...))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
-	img, err := random.Image(512, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, _ := name.NewTag(host + "/app:v1")
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
-	h, _ := img.Digest()
-	dir := t.TempDir()
-	kp, err := keys.GenerateKeyPair(func(bool) ([]byte, error) { return nil, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, pub, err := keys.WriteKeyPair(filepath.Join(dir, "cosign"), kp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fixture{host: host, key: key, pub: pub, digest: tag.Context().Digest(h.String()),
-		env: clitest.Env{"COSIGN_PASSWORD": ""}}
+	host := regtest.Registry(t, referrers)
+	_, d := regtest.PushRandom(t, host, "app")
+	key, pub := regtest.KeyPair(t, t.TempDir(), "cosign")
+	return fixture{host: host, key: key, pub: pub, digest: d, env: clitest.Env{"COSIGN_PASSWORD": ""}}
 }
 
 func (fx fixture) sign(t *testing.T, args ...string) clitest.Result {

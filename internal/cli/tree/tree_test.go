@@ -1,49 +1,22 @@
 package tree_test
 
 import (
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/signetdev/signet/internal/testing/clitest"
+	"github.com/signetdev/signet/internal/testing/regtest"
 )
 
 // pushImage starts a registry (with or without the referrers API) and
 // pushes a random image; it returns the tag reference and digest.
 func pushImage(t *testing.T, referrers bool) (tag, digest string) {
 	t.Helper()
-	var h http.Handler
-	if referrers {
-		h = registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0)))
-	} else {
-		h = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
-	ref, err := name.ParseReference(host + "/acme/app:v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := random.Image(64, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := img.Digest()
-	return ref.String(), d.String()
+	tg, d := regtest.PushRandom(t, regtest.Registry(t, referrers), "acme/app")
+	return tg.String(), d.DigestStr()
 }
 
 // TestAttachDownloadTree: the classic SBOM flow through the CLI, on

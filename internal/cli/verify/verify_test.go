@@ -11,19 +11,16 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/signetdev/signet/internal/testing/clitest"
+	"github.com/signetdev/signet/internal/testing/regtest"
 	"github.com/signetdev/signet/pkg/imagesig"
 	"github.com/signetdev/signet/pkg/oci"
 )
@@ -31,19 +28,8 @@ import (
 // pushImage pushes a random image and returns its digest reference.
 func pushImage(t *testing.T, host, repo string) name.Digest {
 	t.Helper()
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := name.NewTag(host + "/" + repo + ":v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
-	h, _ := img.Digest()
-	return tag.Context().Digest(h.String())
+	_, d := regtest.PushRandom(t, host, repo)
+	return d
 }
 
 // keySigLayer signs the simple-signing payload for d with key, as
@@ -88,9 +74,7 @@ func writeKey(t *testing.T, key *ecdsa.PrivateKey) string {
 func TestVerifyExitCodes(t *testing.T) {
 	for _, referrers := range []bool{false, true} {
 		t.Run(map[bool]string{false: "no referrers API", true: "referrers API"}[referrers], func(t *testing.T) {
-			srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(referrers)))
-			defer srv.Close()
-			host := strings.TrimPrefix(srv.URL, "http://")
+			host := regtest.Registry(t, referrers)
 			signed := pushImage(t, host, "app")
 			unsigned := pushImage(t, host, "other")
 
