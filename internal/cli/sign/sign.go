@@ -182,18 +182,17 @@ func (o *Options) check() error {
 	}
 	if o.NewBundleFormat {
 		for flag, set := range map[string]bool{
-			"--payload":                   o.Payload != "",
-			"--sign-container-identity":   len(o.SignContainerIdentity) > 0,
-			"--output-payload":            o.OutputPayload != "",
-			"--record-creation-timestamp": o.RecordCreationTimestamp,
+			"--payload":                 o.Payload != "",
+			"--sign-container-identity": len(o.SignContainerIdentity) > 0,
+			"--output-payload":          o.OutputPayload != "",
 		} {
 			if set {
 				return fmt.Errorf("%s applies to legacy simple-signing signatures: add --new-bundle-format=false", flag)
 			}
 		}
-		if o.Registry.ReferrersMode == flags.ReferrersModeLegacy {
-			return errors.New("--registry-referrers-mode=legacy: the new bundle format is stored as an OCI referrer; add --new-bundle-format=false for the legacy .sig tag")
-		}
+		// --registry-referrers-mode=legacy changes nothing here: cosign v3
+		// stores a bundle as a referrer whatever the mode (checked on the
+		// local stack), and scripts pass it.
 	} else if o.RecordCreationTimestamp {
 		return errors.New("--record-creation-timestamp: signet writes signature images with the zero creation time, as cosign does by default")
 	}
