@@ -63,7 +63,9 @@ else
   echo "(cosign not found: run hack/local-stack install, or set COSIGN=path, to compare)"
 fi
 
-ratio=$(echo "$signet_verify_blob___key_t / $openssl_dgst__sha256_t" | bc -l)
+# div A B: A/B, or 0 when B rounds to zero (a tiny SIZE_MIB).
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.4f", a / b; else print 0 }'; }
+ratio=$(div "$signet_verify_blob___key_t" "$openssl_dgst__sha256_t")
 rss_mib=$(echo "$signet_verify_blob___key_rss / 1024" | bc -l)
 printf '\nverify: signet/openssl time %.2fx (target <= 1.15x); signet peak RSS %.1f MiB (target < 32 MiB)\n' "$ratio" "$rss_mib"
 verify_ok=$(awk -v r="$ratio" -v m="$rss_mib" 'BEGIN { print (r <= 1.15 && m < 32) }')
@@ -87,7 +89,7 @@ fi
 head -c 1024 /dev/urandom >"$WORK/small"
 measure "signet sign-blob --key, 1 KiB" "$SIGNET" sign-blob --key "$WORK/signet.key" --tlog-upload=false --use-signing-config=false \
 	--trusted-root "$TR" --bundle "$WORK/small.bundle" "$WORK/small"
-sratio=$(echo "$signet_sign_blob___key_t / $openssl_dgst__sha256_t" | bc -l)
+sratio=$(div "$signet_sign_blob___key_t" "$openssl_dgst__sha256_t")
 srss=$(echo "$signet_sign_blob___key_rss / 1024" | bc -l)
 sgrowth=$(echo "($signet_sign_blob___key_rss - $signet_sign_blob___key__1_KiB_rss) / 1024" | bc -l)
 printf '\nsign: signet/openssl time %.2fx (target <= 1.15x); peak RSS %.1f MiB, of which %.1f MiB grows with the blob (streaming: ~0)\n' "$sratio" "$srss" "$sgrowth"
@@ -119,7 +121,7 @@ if [ "${BENCH_STACK:-1}" = 1 ] && [ -n "$COSIGN" ]; then
 	done
 	cosign_many=$(echo "$(date +%s.%N) - $start" | bc -l)
 	printf '%-34s %8.2f s\n' "signet sign-blob, 100 files, 1 run" "$signet_many" "cosign sign-blob, 100 runs" "$cosign_many"
-	printf 'keyless, Rekor v1, local stack: signet is %.1fx faster\n' "$(echo "$cosign_many / $signet_many" | bc -l)"
+	printf 'keyless, Rekor v1, local stack: signet is %.1fx faster\n' "$(div "$cosign_many" "$signet_many")"
 fi
 
 # --- images: verify --key of an image with IMAGE_SIGS signatures ------------
