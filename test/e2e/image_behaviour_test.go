@@ -201,3 +201,37 @@ func TestImageKeyPairWorkflow(t *testing.T) {
 		}
 	}
 }
+
+// TestImageCopyKeepsSignatures: signet copy takes an image with its
+// bundle-referrer signature, legacy .sig signature and attestation to
+// another repository, where cosign and signet verify all three (cosign
+// #4564: verification failing after a copy).
+func TestImageCopyKeepsSignatures(t *testing.T) {
+	env := stack.Get(t)
+	env.RequireFull(t)
+	cosign, signet := cosignTool(env, env.RequireCosign(t)), signetTool()
+	keys := newImageKeys(t, env, env.RequireCosign(t))
+	pred := writeFile(t, t.TempDir(), "provenance.json", imageProvenance)
+	legacy := []string{"--yes", "--new-bundle-format=false", "--use-signing-config=false", "--rekor-url", env.RekorV1URL, "--trusted-root", env.TrustedRoot}
+	for _, reg := range imageRegistries(t, env) {
+		t.Run(reg.name, func(t *testing.T) {
+			ref := env.PushRandomImageTo(t, reg.host, "e2e/copy-src")
+			signet.ok(t, keys.vars, append(append([]string{"sign", "--key", keys.key}, bundleSign(env)...), ref)...)
+			signet.ok(t, keys.vars, append(append([]string{"sign", "--key", keys.key}, legacy...), ref)...)
+			signet.ok(t, keys.vars, append(append([]string{"attest", "--key", keys.key, "--predicate", pred, "--type", "slsaprovenance1"}, bundleSign(env)...), ref)...)
+
+			// A new repository per run: the stack's registry outlives a run.
+			dstRepo := reg.host + "/e2e/copy-dst-" + digestOf(t, ref)[len("sha256:"):][:12]
+			signet.ok(t, nil, "copy", ref, dstRepo+":v1")
+			dst := dstRepo + "@" + digestOf(t, ref)
+			for _, v := range []imageTool{signet, cosign} {
+				out := v.ok(t, nil, append(append([]string{"verify"}, keys.policy(env)...), dst)...)
+				wantDigest(t, out, dst)
+				if n := len(verifiedDigests(t, out)); v.name == "signet" && n != 2 {
+					t.Errorf("signet verify of the copy: %d signatures, want 2 (bundle and legacy)", n)
+				}
+				wantDigest(t, v.ok(t, nil, append(append([]string{"verify-attestation", "--type", "slsaprovenance1"}, keys.policy(env)...), dst)...), dst)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -116,7 +117,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	}
 	// ggcr reads manifests up to 100 MiB; copy reads them as pkg/oci does.
 	ro := c.RemoteOptions(ctx)
-	cp := copier{ro: ro, force: opts.Force}
+	cp := copier{ro: ro, force: opts.Force, out: f.IOStreams.ErrOut}
 	if what.Image {
 		if err := cp.manifest(t.Digest, dst); err != nil {
 			return err
@@ -142,15 +143,17 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 type copier struct {
 	ro    []remote.Option
 	force bool
+	out   io.Writer // cosign's "Copying … to …..." progress lines
 }
 
 // manifest copies src (an image or an index, blobs streamed) to dst.
 func (cp copier) manifest(src name.Reference, dst name.Reference) error {
 	if !cp.force {
 		if _, err := remote.Head(dst, cp.ro...); err == nil {
-			return fmt.Errorf("destination %s already exists; --force overwrites it", dst)
+			return fmt.Errorf("image %q already exists. Use `-f` to overwrite", dst)
 		}
 	}
+	fmt.Fprintf(cp.out, "Copying %s to %s...\n", src, dst)
 	desc, err := remote.Get(src, cp.ro...)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", src, err)
@@ -214,7 +217,8 @@ func (cp copier) attachments(ctx context.Context, c *oci.Client, t oci.Target, d
 		src := srcRepo.Digest(r.Descriptor.Digest.String())
 		dst := dstRepo.Digest(r.Descriptor.Digest.String())
 		// Same digest: already there is the same content.
-		cpf := copier{ro: cp.ro, force: true}
+		cpf := cp
+		cpf.force = true
 		if err := cpf.manifest(src, dst); err != nil {
 			if errors.Is(err, oci.ErrNotFound) {
 				continue
