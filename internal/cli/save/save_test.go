@@ -142,6 +142,11 @@ func TestSaveVerifyLocalLoad(t *testing.T) {
 				if !strings.Contains(r.Stderr, "Verification for "+d+" --") || !strings.Contains(r.Stdout, fx.digest.DigestStr()) {
 					t.Errorf("%s: header or digest missing:\n%s\n%s", d, r.Stderr, r.Stdout)
 				}
+				// cosign names no reference for the bundle signature of a
+				// saved image (the legacy payload keeps its own).
+				if !strings.Contains(r.Stdout, `"docker-reference":""`) || strings.Contains(r.Stdout, `"docker-reference":"`+d) {
+					t.Errorf("%s: docker-reference of the bundle signature:\n%s", d, r.Stdout)
+				}
 				r = fx.verifyLocal(t, fx.pub, "verify-attestation", "--type", "custom", d)
 				if r.Code != 0 || !strings.Contains(r.Stdout, `"payload"`) {
 					t.Errorf("verify-attestation --local-image %s: exit %d: %s", d, r.Code, r.Stderr)

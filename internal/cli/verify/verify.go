@@ -233,7 +233,11 @@ func one(ctx context.Context, f *cli.Factory, o *Common, src imagesig.Source, im
 	if req.Kind == imagesig.KindAttestation {
 		return imagesig.WriteAttestations(f.IOStreams.Out, f.IOStreams.ErrOut, vs)
 	}
-	return imagesig.WriteSignatures(f.IOStreams.Out, f.IOStreams.ErrOut, o.Output, img, vs)
+	ref := img
+	if o.LocalImage {
+		ref = "" // cosign names no reference for a saved image
+	}
+	return imagesig.WriteSignatures(f.IOStreams.Out, f.IOStreams.ErrOut, o.Output, ref, vs)
 }
 
 // withExitCode maps imagesig's errors to cosign's exit codes.
