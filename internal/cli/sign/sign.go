@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -148,27 +151,31 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 		}
 	}
 
-	var outs flags.Outputs
-	for _, t := range targets {
+	results := signAll(ctx, f.IOStreams.ErrOut, targets, func(ctx context.Context, t oci.Target, progress func(string)) (imagesig.Stored, []byte, error) {
 		st, p, err := signImage(ctx, f, s, t, ann, payload, o)
+		if err != nil || !o.Upload {
+			return st, p, err
+		}
+		repo, err := client.StorageRepository(t.Digest)
 		if err != nil {
-			return err
+			return st, p, err
 		}
-		if o.Upload {
-			repo, err := client.StorageRepository(t.Digest)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "Pushing signature to: %s\n", repo.Name())
-			if err := imagesig.Store(ctx, client, t, st, how, oci.SignatureSuffix, nil); err != nil {
-				return fmt.Errorf("storing the signature of %s: %w", t.Digest, err)
-			}
+		progress("Pushing signature to: " + repo.Name())
+		if err := imagesig.Store(ctx, client, t, st, how, oci.SignatureSuffix, nil); err != nil {
+			return st, p, fmt.Errorf("storing the signature of %s: %w", t.Digest, err)
 		}
-		if err := o.addOutputs(&outs, st, p); err != nil {
+		return st, p, nil
+	})
+	if err := failures(results); err != nil {
+		return err
+	}
+	var outs flags.Outputs
+	for _, r := range results {
+		if err := o.addOutputs(&outs, r.stored, r.payload); err != nil {
 			return err
 		}
 		if !o.Upload && o.Bundle == "" && o.OutputSignature == "" {
-			if err := printUnuploaded(f, st, how); err != nil {
+			if err := printUnuploaded(f, r.stored, how); err != nil {
 				return err
 			}
 		}
@@ -312,4 +319,65 @@ func printUnuploaded(f *cli.Factory, st imagesig.Stored, how imagesig.Storage) e
 	}
 	fmt.Fprintln(f.IOStreams.Out, string(sig))
 	return nil
+}
+
+// signWorkers bounds how many images are signed and stored at once: the
+// work is round trips to Rekor, the TSA and the registry.
+const signWorkers = 8
+
+type signed struct {
+	target  oci.Target
+	stored  imagesig.Stored
+	payload []byte
+	err     error
+}
+
+// signAll runs one(target) for every target, several at a time (all
+// with the one signer). A failure does not stop the others. progress lines are
+// written whole, one at a time.
+func signAll(ctx context.Context, errOut io.Writer, targets []oci.Target,
+	one func(context.Context, oci.Target, func(string)) (imagesig.Stored, []byte, error)) []signed {
+	var mu sync.Mutex
+	progress := func(line string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(errOut, line)
+	}
+	results := make([]signed, len(targets))
+	sem := make(chan struct{}, signWorkers)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			st, p, err := one(ctx, t, progress)
+			results[i] = signed{target: t, stored: st, payload: p, err: err}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// failures is nil when every image was signed, the one error when one
+// failed, and one line naming each failure otherwise.
+func failures(results []signed) error {
+	var errs []error
+	for _, r := range results {
+		if r.err != nil {
+			errs = append(errs, r.err)
+		}
+	}
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return fmt.Errorf("%d of %d images were not signed: %s", len(errs), len(results), strings.Join(msgs, "; "))
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 
@@ -197,5 +198,42 @@ func checkSig(t *testing.T, pubPath string, msg, sig []byte) {
 	}
 	if err := v.VerifySignature(bytes.NewReader(sig), bytes.NewReader(msg)); err != nil {
 		t.Errorf("signature does not verify with the key: %v", err)
+	}
+}
+
+// TestSignManyImages: one run signs an index (-r: and its three images)
+// and another image, concurrently, each signature stored for its own
+// digest.
+func TestSignManyImages(t *testing.T) {
+	fx := newFixture(t, true)
+	idx, err := random.Index(128, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, _ := name.NewTag(fx.host + "/multi:v1")
+	if err := remote.WriteIndex(tag, idx); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := idx.Digest()
+	im, _ := idx.IndexManifest()
+	want := []name.Digest{tag.Context().Digest(h.String()), fx.digest}
+	for _, m := range im.Manifests {
+		want = append(want, tag.Context().Digest(m.Digest.String()))
+	}
+	r := fx.sign(t, "-r", tag.String(), fx.digest.String())
+	if r.Code != 0 {
+		t.Fatalf("sign: %s", r.Stderr)
+	}
+	if n := strings.Count(r.Stderr, "Pushing signature to: "); n != len(want) {
+		t.Errorf("%d push lines, want %d:\n%s", n, len(want), r.Stderr)
+	}
+	for _, d := range want {
+		refs, err := remote.Referrers(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := refs.IndexManifest(); len(m.Manifests) != 1 {
+			t.Errorf("%s: %d referrers, want 1", d, len(m.Manifests))
+		}
 	}
 }
