@@ -235,3 +235,24 @@ func TestImageCopyKeepsSignatures(t *testing.T) {
 		})
 	}
 }
+
+// TestImageGitLabClaims: an image signed keylessly from a GitLab job is
+// verified with signet's flags for GitLab's certificate extensions (cosign
+// has them only for GitHub); a wrong branch is exit 12, and the error
+// names the flag, the expected and the found value.
+func TestImageGitLabClaims(t *testing.T) {
+	env := stack.Get(t)
+	env.RequireFull(t)
+	signet := signetTool()
+	req := stack.TokenRequest{ProjectPath: "acme/claims", Ref: "main"}
+	ref := env.PushRandomImageTo(t, env.Registry, "e2e/claims")
+	signet.ok(t, nil, append(append([]string{"sign", "--identity-token", env.Token(t, req)}, bundleSign(env)...), ref)...)
+	policy := append(keylessPolicy(env, req), "--certificate-source-repository-uri", "https://gitlab.example.com/acme/claims")
+	wantDigest(t, signet.ok(t, nil, append(append([]string{"verify"}, policy...), "--certificate-source-repository-ref", "refs/heads/main", ref)...), ref)
+	r := signet.fails(t, 12, nil, append(append([]string{"verify"}, policy...), "--certificate-source-repository-ref", "refs/heads/release", ref)...)
+	for _, want := range []string{"--certificate-source-repository-ref", `"refs/heads/release"`, `"refs/heads/main"`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the error does not name %s:\n%s", want, r.stderr)
+		}
+	}
+}
