@@ -22,13 +22,18 @@ import (
 // The kind annotations of cosign save's index.json. cosign v3 saves no
 // referrers; signet adds them under its own kind, which cosign ignores.
 const (
-	KindAnnotation      = "kind"
-	KindImage           = "dev.cosignproject.cosign/image"
-	KindImageIndex      = "dev.cosignproject.cosign/imageIndex"
-	KindSignatures      = "dev.cosignproject.cosign/sigs"
-	KindAttestations    = "dev.cosignproject.cosign/atts"
-	KindReferrer        = "dev.sigstore.signet/referrer"
-	maxLayoutIndexBytes = MaxManifestSize
+	KindAnnotation   = "kind"
+	KindImage        = "dev.cosignproject.cosign/image"
+	KindImageIndex   = "dev.cosignproject.cosign/imageIndex"
+	KindSignatures   = "dev.cosignproject.cosign/sigs"
+	KindAttestations = "dev.cosignproject.cosign/atts"
+	KindReferrer     = "dev.sigstore.signet/referrer"
+	// The .sig/.att images of an index's images, each with
+	// AnnotationSubject naming its image.
+	KindChildSignatures   = "dev.sigstore.signet/child-sigs"
+	KindChildAttestations = "dev.sigstore.signet/child-atts"
+	AnnotationSubject     = "dev.sigstore.signet/subject"
+	maxLayoutIndexBytes   = MaxManifestSize
 	// maxLayoutBlobs bounds the blobs scanned for referrers cosign save
 	// leaves out of index.json.
 	maxLayoutBlobs = 100000
@@ -72,8 +77,37 @@ func SaveLayout(ctx context.Context, c *Client, t Target, dir string) error {
 			return fmt.Errorf("save %s: %w", t.Digest, err)
 		}
 	}
-	for suffix, k := range map[string]string{SignatureSuffix: KindSignatures, AttestationSuffix: KindAttestations} {
-		tag, m, err := c.legacyManifest(ctx, t.Digest, suffix)
+	if err := c.saveSignatures(ctx, p, t.Digest, false); err != nil {
+		return err
+	}
+	if !t.Descriptor.MediaType.IsIndex() {
+		return nil
+	}
+	// The images of an index carry their own signatures (sign -r); cosign
+	// save leaves them out. They go under signet's own kinds, which cosign
+	// load ignores (it would push every "sigs" image to the index's tag).
+	children, err := c.Children(ctx, t)
+	if err != nil {
+		return fmt.Errorf("save %s: %w", t.Digest, err)
+	}
+	for _, ch := range children {
+		if err := c.saveSignatures(ctx, p, ch.Digest, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// saveSignatures adds d's .sig and .att images and its referrers to the
+// layout; child marks them as belonging to an image of the saved index.
+func (c *Client) saveSignatures(ctx context.Context, p layout.Path, d name.Digest, child bool) error {
+	ro := c.RemoteOptions(ctx)
+	kinds := map[string]string{SignatureSuffix: KindSignatures, AttestationSuffix: KindAttestations}
+	if child {
+		kinds = map[string]string{SignatureSuffix: KindChildSignatures, AttestationSuffix: KindChildAttestations}
+	}
+	for suffix, k := range kinds {
+		tag, m, err := c.legacyManifest(ctx, d, suffix)
 		if err != nil {
 			return err
 		}
@@ -87,23 +121,27 @@ func SaveLayout(ctx context.Context, c *Client, t Target, dir string) error {
 		if err != nil {
 			return fmt.Errorf("save %s: %w", tag, mapError(err))
 		}
-		if err := p.AppendImage(img, kind(k)); err != nil {
+		ann := map[string]string{KindAnnotation: k}
+		if child {
+			ann[AnnotationSubject] = d.DigestStr()
+		}
+		if err := p.AppendImage(img, layout.WithAnnotations(ann)); err != nil {
 			return fmt.Errorf("save %s: %w", tag, err)
 		}
 	}
-	repo, err := c.StorageRepository(t.Digest)
+	repo, err := c.StorageRepository(d)
 	if err != nil {
 		return err
 	}
-	descs, err := c.listReferrers(ctx, repo, t.Digest, "")
+	descs, err := c.listReferrers(ctx, repo, d, "")
 	if err != nil {
 		return err
 	}
-	for _, d := range descs {
-		if d.MediaType.IsIndex() {
+	for _, desc := range descs {
+		if desc.MediaType.IsIndex() {
 			continue
 		}
-		ref := repo.Digest(d.Digest.String())
+		ref := repo.Digest(desc.Digest.String())
 		raw, _, err := c.getManifest(ctx, repo, ref.DigestStr())
 		if err != nil {
 			return err
@@ -122,8 +160,8 @@ func SaveLayout(ctx context.Context, c *Client, t Target, dir string) error {
 		if err := p.WriteImage(img); err != nil {
 			return fmt.Errorf("save %s: %w", ref, err)
 		}
-		d.Annotations = map[string]string{KindAnnotation: KindReferrer}
-		if err := p.AppendDescriptor(d); err != nil {
+		desc.Annotations = map[string]string{KindAnnotation: KindReferrer}
+		if err := p.AppendDescriptor(desc); err != nil {
 			return fmt.Errorf("save %s: %w", ref, err)
 		}
 	}
@@ -185,6 +223,14 @@ func LoadLayout(ctx context.Context, c *Client, dir string, ref name.Reference) 
 			dst, err = c.LegacyTag(d, SignatureSuffix)
 		case KindAttestations:
 			dst, err = c.LegacyTag(d, AttestationSuffix)
+		case KindChildSignatures, KindChildAttestations:
+			suffix := map[string]string{KindChildSignatures: SignatureSuffix, KindChildAttestations: AttestationSuffix}[m.Annotations[KindAnnotation]]
+			var h v1.Hash
+			if h, err = v1.NewHash(m.Annotations[AnnotationSubject]); err != nil {
+				err = fmt.Errorf("layout %s: %s image %s names no valid subject: %w", dir, m.Annotations[KindAnnotation], m.Digest, err)
+			} else {
+				dst, err = c.LegacyTag(ref.Context().Digest(h.String()), suffix)
+			}
 		case kindScanned:
 			var repo name.Repository
 			if repo, err = c.StorageRepository(d); err == nil {
