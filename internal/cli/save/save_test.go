@@ -236,16 +236,7 @@ func TestSaveLoadErrors(t *testing.T) {
 // verify.
 func TestSaveLoadIndex(t *testing.T) {
 	fx := newFixture(t, false)
-	idx, err := random.Index(128, 1, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, _ := name.NewTag(fx.host + "/multi:v1")
-	if err := remote.WriteIndex(tag, idx); err != nil {
-		t.Fatal(err)
-	}
-	h, _ := idx.Digest()
-	im, _ := idx.IndexManifest()
+	tag, index, children := regtest.PushRandomIndex(t, fx.host, "multi", 2)
 	if r := fx.run(t, "sign", "-r", "--yes", "--key", fx.key, "--use-signing-config=false", "--tlog-upload=false", tag.String()); r.Code != 0 {
 		t.Fatalf("sign -r: %s", r.Stderr)
 	}
@@ -253,16 +244,16 @@ func TestSaveLoadIndex(t *testing.T) {
 	if r := fx.run(t, "save", "--dir", dir, tag.String()); r.Code != 0 {
 		t.Fatalf("save: %s", r.Stderr)
 	}
-	if r := fx.verifyLocal(t, fx.pub, dir); r.Code != 0 || !strings.Contains(r.Stdout, h.String()) {
+	if r := fx.verifyLocal(t, fx.pub, dir); r.Code != 0 || !strings.Contains(r.Stdout, index.DigestStr()) {
 		t.Fatalf("verify --local-image of the index: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 	dst := fx.host + "/multi-loaded"
 	if r := fx.run(t, "load", "--dir", dir, dst+":v1"); r.Code != 0 {
 		t.Fatalf("load: %s", r.Stderr)
 	}
-	refs := []string{dst + "@" + h.String()}
-	for _, m := range im.Manifests {
-		refs = append(refs, dst+"@"+m.Digest.String())
+	refs := []string{dst + "@" + index.DigestStr()}
+	for _, c := range children {
+		refs = append(refs, dst+"@"+c.DigestStr())
 	}
 	for _, ref := range refs {
 		if r := fx.run(t, "verify", "--key", fx.pub, "--insecure-ignore-tlog", ref); r.Code != 0 {

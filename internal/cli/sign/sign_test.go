@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 
@@ -206,20 +205,8 @@ func checkSig(t *testing.T, pubPath string, msg, sig []byte) {
 // digest.
 func TestSignManyImages(t *testing.T) {
 	fx := newFixture(t, true)
-	idx, err := random.Index(128, 1, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, _ := name.NewTag(fx.host + "/multi:v1")
-	if err := remote.WriteIndex(tag, idx); err != nil {
-		t.Fatal(err)
-	}
-	h, _ := idx.Digest()
-	im, _ := idx.IndexManifest()
-	want := []name.Digest{tag.Context().Digest(h.String()), fx.digest}
-	for _, m := range im.Manifests {
-		want = append(want, tag.Context().Digest(m.Digest.String()))
-	}
+	tag, index, children := regtest.PushRandomIndex(t, fx.host, "multi", 3)
+	want := append([]name.Digest{index, fx.digest}, children...)
 	r := fx.sign(t, "-r", tag.String(), fx.digest.String())
 	if r.Code != 0 {
 		t.Fatalf("sign: %s", r.Stderr)

@@ -65,3 +65,34 @@ func KeyPair(t testing.TB, dir, prefix string) (key, pub string) {
 	}
 	return key, pub
 }
+
+// PushRandomIndex pushes a random index of n one-layer images as
+// host/repo:v1 and returns the tag, the index's digest reference and its
+// images' digest references.
+func PushRandomIndex(t testing.TB, host, repo string, n int) (name.Tag, name.Digest, []name.Digest) {
+	t.Helper()
+	idx, err := random.Index(128, 1, int64(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(host + "/" + repo + ":v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(tag, idx); err != nil {
+		t.Fatal(err)
+	}
+	h, err := idx.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var children []name.Digest
+	for _, m := range im.Manifests {
+		children = append(children, tag.Context().Digest(m.Digest.String()))
+	}
+	return tag, tag.Context().Digest(h.String()), children
+}
