@@ -58,13 +58,6 @@ func AttestationLayer(b *bundle.Bundle, predicateType string, chain []*x509.Cert
 	return oci.Layer{MediaType: oci.DSSEMediaType, Data: data, Annotations: ann}, nil
 }
 
-// TimestampAnnotation is the dev.sigstore.cosign/rfc3161timestamp value
-// for a DER timestamp response: {"SignedRFC3161Timestamp":"<base64>"}.
-func TimestampAnnotation(der []byte) string {
-	b, _ := json.Marshal(struct{ SignedRFC3161Timestamp []byte }{der})
-	return string(b)
-}
-
 // legacyAnnotations carries a bundle's verification material the way
 // cosign's legacy storage does. The legacy form has room for one Rekor v1
 // entry (with its SET) and one timestamp.

@@ -155,23 +155,6 @@ func (e *Env) Referrers(t testing.TB, digestRef string) []v1.Descriptor {
 	return im.Manifests
 }
 
-// HasReferrersAPI reports whether host answers the OCI 1.1 referrers
-// endpoint for digestRef (200), rather than 404 as crane's registry does.
-func (e *Env) HasReferrersAPI(t testing.TB, digestRef string) bool {
-	t.Helper()
-	d, err := name.NewDigest(digestRef)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := fmt.Sprintf("%s://%s/v2/%s/referrers/%s", d.Context().Scheme(), d.Context().RegistryStr(), d.Context().RepositoryStr(), d.DigestStr())
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
-
 // Resolve returns the digest reference (host/repo@sha256:…) of ref, a tag
 // or digest reference.
 func (e *Env) Resolve(t testing.TB, ref string) string {

@@ -33,7 +33,7 @@ import (
 	"github.com/signetdev/signet/internal/testing/stack/localstack"
 )
 
-// Service names accepted by StopService and StartService.
+// Service names accepted by StopService and StopServiceForTest.
 const (
 	OIDC           = localstack.SvcOIDC
 	Fulcio         = localstack.SvcFulcio
@@ -288,14 +288,6 @@ func (e *Env) StopService(t testing.TB, name string) {
 	t.Helper()
 	if err := localstack.StopService(e.cfg, name); err != nil {
 		t.Fatalf("stopping %s: %v", name, err)
-	}
-}
-
-// StartService starts a stopped service again and waits until it is ready.
-func (e *Env) StartService(t testing.TB, name string) {
-	t.Helper()
-	if err := localstack.StartService(context.Background(), e.cfg, name); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
 	}
 }
 

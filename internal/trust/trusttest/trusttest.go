@@ -73,13 +73,6 @@ func NewRepo(t testing.TB, expires time.Time, targets map[string][]byte) *Repo {
 	return r
 }
 
-// RootVersion is the version of the newest root.json.
-func (r *Repo) RootVersion() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.root.Signed.Version
-}
-
 // RotateRoot publishes a new root version that replaces the timestamp key
 // (the root key, which signs it, stays), then new metadata signed with it.
 func (r *Repo) RotateRoot() {

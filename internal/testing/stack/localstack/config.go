@@ -27,15 +27,6 @@ const (
 	Minimal Mode = "minimal"
 )
 
-// ParseMode accepts "full" or "minimal".
-func ParseMode(s string) (Mode, error) {
-	switch Mode(s) {
-	case Full, Minimal:
-		return Mode(s), nil
-	}
-	return "", fmt.Errorf("unknown mode %q (want full or minimal)", s)
-}
-
 // Config says where things live. The zero value is not usable; start from
 // DefaultConfig.
 type Config struct {
