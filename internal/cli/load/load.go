@@ -43,7 +43,6 @@ to IMAGE, and its legacy .sig and .att images and referrers next to it.`,
 			return run(cmd.Context(), f, opts)
 		},
 	}
-	regcmd.NoEnv(cmd)
 	fs := cmd.Flags()
 	opts.Registry.AddFlags(fs)
 	regcmd.AddTagPrefixFlag(fs, &opts.TagPrefix)

@@ -45,7 +45,6 @@ and verify-attestation --local-image verify it offline.`,
 			return run(cmd.Context(), f, opts)
 		},
 	}
-	regcmd.NoEnv(cmd)
 	fs := cmd.Flags()
 	opts.Registry.AddFlags(fs)
 	regcmd.AddTagPrefixFlag(fs, &opts.TagPrefix)
