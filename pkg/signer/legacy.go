@@ -16,17 +16,21 @@ import (
 // signature and certificate files, and the RFC 3161 timestamp file.
 
 type legacyBundle struct {
-	Base64Signature string             `json:"base64Signature"`
-	Cert            string             `json:"cert,omitempty"`
-	RekorBundle     *legacyRekorBundle `json:"rekorBundle,omitempty"`
+	Base64Signature string       `json:"base64Signature"`
+	Cert            string       `json:"cert,omitempty"`
+	RekorBundle     *RekorBundle `json:"rekorBundle,omitempty"`
 }
 
-type legacyRekorBundle struct {
-	SignedEntryTimestamp []byte        `json:"SignedEntryTimestamp"`
-	Payload              legacyPayload `json:"Payload"`
+// RekorBundle is a Rekor v1 entry with its SET in cosign's pre-v3 form:
+// the rekorBundle of a legacy blob bundle and the dev.sigstore.cosign/bundle
+// annotation of a legacy image signature.
+type RekorBundle struct {
+	SignedEntryTimestamp []byte       `json:"SignedEntryTimestamp"`
+	Payload              RekorPayload `json:"Payload"`
 }
 
-type legacyPayload struct {
+// RekorPayload is the logged entry of a RekorBundle.
+type RekorPayload struct {
 	Body           string `json:"body"`
 	IntegratedTime int64  `json:"integratedTime"`
 	LogIndex       int64  `json:"logIndex"`
@@ -57,7 +61,7 @@ func LegacyBundle(b *bundle.Bundle, keyPEM []byte) ([]byte, error) {
 
 // rekorBundle is the bundle's one Rekor v1 entry in cosign's pre-v3 form,
 // or nil when the signature was not logged.
-func rekorBundle(b *bundle.Bundle) (*legacyRekorBundle, error) {
+func rekorBundle(b *bundle.Bundle) (*RekorBundle, error) {
 	entries := b.GetVerificationMaterial().GetTlogEntries()
 	if len(entries) > 1 {
 		return nil, errors.New("the legacy formats hold one Rekor entry; this signature has several")
@@ -69,9 +73,9 @@ func rekorBundle(b *bundle.Bundle) (*legacyRekorBundle, error) {
 	if e.GetInclusionPromise() == nil {
 		return nil, errors.New("the legacy formats need a Rekor v1 entry with a signed entry timestamp; Rekor v2 entries have none (use the default bundle format)")
 	}
-	return &legacyRekorBundle{
+	return &RekorBundle{
 		SignedEntryTimestamp: e.GetInclusionPromise().GetSignedEntryTimestamp(),
-		Payload: legacyPayload{
+		Payload: RekorPayload{
 			Body:           base64.StdEncoding.EncodeToString(e.GetCanonicalizedBody()),
 			IntegratedTime: e.GetIntegratedTime(),
 			LogIndex:       e.GetLogIndex(),
@@ -164,9 +168,14 @@ func TimestampFile(b *bundle.Bundle) ([]byte, error) {
 	if len(ts) == 0 {
 		return nil, nil
 	}
-	out, err := json.Marshal(struct {
-		SignedRFC3161Timestamp []byte
-	}{ts[0].GetSignedTimestamp()})
+	return TimestampJSON(ts[0].GetSignedTimestamp())
+}
+
+// TimestampJSON is cosign's form of a DER RFC 3161 timestamp response:
+// {"SignedRFC3161Timestamp":"<base64 DER>"}, the --rfc3161-timestamp file
+// and the dev.sigstore.cosign/rfc3161timestamp annotation.
+func TimestampJSON(der []byte) ([]byte, error) {
+	out, err := json.Marshal(struct{ SignedRFC3161Timestamp []byte }{der})
 	if err != nil {
 		return nil, fmt.Errorf("encoding the timestamp: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/pkg/signer"
 )
 
 func readPEM(f *cli.Factory, flag, path string) ([]byte, error) {
@@ -20,19 +21,6 @@ func readPEM(f *cli.Factory, flag, path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: want PEM certificates, found none", flag, path)
 	}
 	return b, nil
-}
-
-// rekorBundle is cosign's dev.sigstore.cosign/bundle annotation.
-type rekorBundle struct {
-	SignedEntryTimestamp []byte       `json:"SignedEntryTimestamp"`
-	Payload              rekorPayload `json:"Payload"`
-}
-
-type rekorPayload struct {
-	Body           string `json:"body"`
-	IntegratedTime int64  `json:"integratedTime"`
-	LogIndex       int64  `json:"logIndex"`
-	LogID          string `json:"logID"`
 }
 
 // logEntry is one entry of a Rekor v1 API response
@@ -56,7 +44,7 @@ func ParseRekorResponse(b []byte) (string, error) {
 	if err := json.Unmarshal(b, &probe); err != nil {
 		return "", fmt.Errorf("want a Rekor bundle or log entry (JSON object): %w", err)
 	}
-	var rb rekorBundle
+	var rb signer.RekorBundle
 	if _, ok := probe["SignedEntryTimestamp"]; ok {
 		if err := json.Unmarshal(b, &rb); err != nil {
 			return "", fmt.Errorf("rekor bundle: %w", err)
@@ -74,8 +62,8 @@ func ParseRekorResponse(b []byte) (string, error) {
 		if e.Verification == nil || e.IntegratedTime == nil || e.LogIndex == nil {
 			return "", errors.New("rekor log entry: missing verification.signedEntryTimestamp, integratedTime or logIndex")
 		}
-		rb = rekorBundle{SignedEntryTimestamp: e.Verification.SignedEntryTimestamp,
-			Payload: rekorPayload{Body: e.Body, IntegratedTime: *e.IntegratedTime, LogIndex: *e.LogIndex, LogID: e.LogID}}
+		rb = signer.RekorBundle{SignedEntryTimestamp: e.Verification.SignedEntryTimestamp,
+			Payload: signer.RekorPayload{Body: e.Body, IntegratedTime: *e.IntegratedTime, LogIndex: *e.LogIndex, LogID: e.LogID}}
 	}
 	if len(rb.SignedEntryTimestamp) == 0 || rb.Payload.Body == "" || rb.Payload.LogID == "" {
 		return "", errors.New("rekor bundle: missing SignedEntryTimestamp, body or logID")
@@ -98,8 +86,6 @@ func TimestampAnnotation(b []byte) (string, error) {
 		}
 		der = d
 	}
-	out, err := json.Marshal(struct {
-		SignedRFC3161Timestamp []byte `json:"SignedRFC3161Timestamp"`
-	}{der})
+	out, err := signer.TimestampJSON(der)
 	return string(out), err
 }
