@@ -126,3 +126,32 @@ func WriteAll(outs []Output, mode os.FileMode) error {
 	}
 	return nil
 }
+
+// WriteDir fills a directory that does not exist yet so that a failed run
+// leaves none behind: fill writes into a temporary directory beside path,
+// which is renamed to path once fill succeeds. An existing directory is
+// filled in place (it may hold other files, which must not be lost).
+func WriteDir(path string, fill func(dir string) error) error {
+	if _, err := os.Stat(path); err == nil {
+		return fill(path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return err
+	}
+	if err := fill(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	return nil
+}

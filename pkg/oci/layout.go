@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/signetdev/signet/internal/atomicfile"
 )
 
 // The kind annotations of cosign save's index.json. cosign v3 saves no
@@ -52,8 +54,13 @@ var (
 )
 
 // SaveLayout writes t as cosign save does: the image or index, its .sig
-// and .att images, and (signet's addition) its referrers.
+// and .att images, and (signet's addition) its referrers. A new directory
+// appears only complete; a failed save leaves none.
 func SaveLayout(ctx context.Context, c *Client, t Target, dir string) error {
+	return atomicfile.WriteDir(dir, func(tmp string) error { return c.saveLayout(ctx, t, tmp) })
+}
+
+func (c *Client) saveLayout(ctx context.Context, t Target, dir string) error {
 	p, err := layout.Write(dir, empty.Index)
 	if err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)

@@ -228,6 +228,17 @@ func TestSaveLoadErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, want %q in %s", c.args, r.Code, c.want, r.ErrLine())
 		}
 	}
+	// A save that fails half-way (the image written, its signature over
+	// the attachment limit) into a new directory leaves no directory.
+	env := clitest.Env{"COSIGN_MAX_ATTACHMENT_SIZE": "10"}
+	r := clitest.Run(t, clitest.Options{Env: env, Transport: http.DefaultTransport}, "save", "--dir", filepath.Join(dir, "new"), fx.digest.String())
+	r.CheckErrorLine(t)
+	if !strings.Contains(r.ErrLine(), "COSIGN_MAX_ATTACHMENT_SIZE") {
+		t.Errorf("half-way failure: %s", r.ErrLine())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
 }
 
 // TestSaveLoadIndex: a multi-arch index signed with -r (the index and each
