@@ -72,8 +72,7 @@ sha256-<hex>.att image with --new-bundle-format=false.`,
 	fs.StringVar(&opts.Bundle, "bundle", "", "write everything required to verify the blob to a FILE")
 	fs.BoolVar(&opts.RecordCreationTimestamp, "record-creation-timestamp", false, "set the createdAt timestamp in the attestation artifact to the time it was created; by default, cosign sets this to the zero value")
 	flags.Deprecated(fs, "record-creation-timestamp", "not used with the new bundle format")
-	fs.StringVar(&opts.AttachmentTagPrefix, "attachment-tag-prefix", "", "optional custom prefix to use for attached image tags. Attachment images are tagged as: `[AttachmentTagPrefix]sha256-[TargetImageDigest].[AttachmentName]`")
-	flags.Deprecated(fs, "attachment-tag-prefix", "please use OCI referrers")
+	regcmd.AddTagPrefixFlag(fs, &opts.AttachmentTagPrefix)
 	return cmd
 }
 
@@ -81,8 +80,8 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 	if err := o.Predicate.Validate(); err != nil {
 		return err
 	}
-	if o.AttachmentTagPrefix != "" {
-		return errors.New("--attachment-tag-prefix: custom attachment tag prefixes are not supported by signet")
+	if err := regcmd.NoTagPrefix(o.AttachmentTagPrefix); err != nil {
+		return err
 	}
 	if o.RecordCreationTimestamp && !o.NewBundleFormat {
 		return errors.New("--record-creation-timestamp: signet writes attestation images with the zero creation time, as cosign does by default")

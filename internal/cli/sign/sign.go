@@ -101,8 +101,7 @@ certificate.`,
 	flags.Deprecated(fs, "output-certificate", "please use --bundle to provide the output bundle location, which will include the certificate")
 	fs.StringVar(&opts.Attachment, "attachment", "", "DEPRECATED, related image attachment to sign (sbom), default none")
 	flags.Deprecated(fs, "attachment", "please use OCI referrers for attachments; see `cosign attach sbom --registry-referrers-mode=oci-1-1 --help`")
-	fs.StringVar(&opts.AttachmentTagPrefix, "attachment-tag-prefix", "", "optional custom prefix to use for attached image tags. Attachment images are tagged as: `[AttachmentTagPrefix]sha256-[TargetImageDigest].[AttachmentName]`")
-	flags.Deprecated(fs, "attachment-tag-prefix", "please use OCI referrers")
+	regcmd.AddTagPrefixFlag(fs, &opts.AttachmentTagPrefix)
 	fs.StringSliceVar(&opts.SignContainerIdentity, "sign-container-identity", nil, "manually set the .critical.docker-reference field for the signed identity, which is useful when image proxies are being used where the pull reference should match the signature, this flag is comma delimited. ex: --sign-container-identity=identity1,identity2")
 	flags.Deprecated(fs, "sign-container-identity", "not possible when OCI referrers become the default behavior")
 	fs.BoolVar(&opts.RecordCreationTimestamp, "record-creation-timestamp", false, "set the createdAt timestamp in the signature artifact to the time it was created; by default, cosign sets this to the zero value")
@@ -184,8 +183,8 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 }
 
 func (o *Options) check() error {
-	if o.AttachmentTagPrefix != "" {
-		return errors.New("--attachment-tag-prefix: custom attachment tag prefixes are not supported by signet")
+	if err := regcmd.NoTagPrefix(o.AttachmentTagPrefix); err != nil {
+		return err
 	}
 	if o.NewBundleFormat {
 		for flag, set := range map[string]bool{

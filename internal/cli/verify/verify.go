@@ -14,6 +14,7 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/regcmd"
 	"github.com/signetdev/signet/pkg/imagesig"
 	"github.com/signetdev/signet/pkg/oci"
 )
@@ -50,8 +51,7 @@ func (o *Common) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.Output, "output", "o", "json", "output format for the signing image information (json|text)")
 	fs.BoolVar(&o.LocalImage, "local-image", false, "whether the specified image is a path to an image saved locally via 'cosign save'")
 	hidden := func(name, msg string) { flags.Deprecated(fs, name, msg) }
-	fs.StringVar(&o.AttachmentTagPrefix, "attachment-tag-prefix", "", "optional custom prefix to use for attached image tags. Attachment images are tagged as: `[AttachmentTagPrefix]sha256-[TargetImageDigest].[AttachmentName]`")
-	hidden("attachment-tag-prefix", "please use OCI referrers")
+	regcmd.AddTagPrefixFlag(fs, &o.AttachmentTagPrefix)
 	fs.StringVar(&o.Certificate, "certificate", "", "path to the public certificate. The certificate will be verified against the Fulcio roots if the --certificate-chain option is not passed.")
 	hidden("certificate", "please use --bundle with --trusted-root to provide the public certificate")
 	fs.StringVar(&o.SCT, "sct", "", "path to a detached Signed Certificate Timestamp, formatted as a RFC6962 AddChainResponse struct. If a certificate contains an SCT, verification will check both the detached and embedded SCTs.")
@@ -130,11 +130,11 @@ func Images(ctx context.Context, f *cli.Factory, o *Common, images []string, req
 	if o.Output != "json" && o.Output != "text" {
 		return fmt.Errorf("--output %q: want json or text", o.Output)
 	}
-	switch {
-	case o.Certificate != "" || o.SCT != "":
+	if o.Certificate != "" || o.SCT != "" {
 		return errors.New("--certificate/--sct: signet verifies the certificate stored with each signature; use --trusted-root for the CAs")
-	case o.AttachmentTagPrefix != "":
-		return errors.New("--attachment-tag-prefix: signet does not support custom attachment tag prefixes")
+	}
+	if err := regcmd.NoTagPrefix(o.AttachmentTagPrefix); err != nil {
+		return err
 	}
 	p, err := o.Verify.Policy(ctx, f)
 	if err != nil {
