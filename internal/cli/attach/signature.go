@@ -113,11 +113,7 @@ func runSignature(ctx context.Context, f *cli.Factory, opts *SignatureOptions) e
 		ann[oci.AnnotationTimestamp] = ts
 	}
 
-	c, err := opts.Registry.Client(f)
-	if err != nil {
-		return err
-	}
-	t, err := regcmd.Resolve(ctx, c, opts.Image)
+	c, t, err := regcmd.Open(ctx, f, &opts.Registry, opts.Image)
 	if err != nil {
 		return err
 	}

@@ -75,11 +75,7 @@ func runAttestation(ctx context.Context, f *cli.Factory, opts *AttestationOption
 			return fmt.Errorf("--predicate-type: %w", err)
 		}
 	}
-	c, err := opts.Registry.Client(f)
-	if err != nil {
-		return err
-	}
-	t, err := regcmd.Resolve(ctx, c, opts.Image)
+	c, t, err := regcmd.Open(ctx, f, &opts.Registry, opts.Image)
 	if err != nil {
 		return err
 	}

@@ -50,11 +50,7 @@ func runSBOM(ctx context.Context, f *cli.Factory, opts *SBOMOptions) error {
 	if err := regcmd.NoTagPrefix(opts.TagPrefix); err != nil {
 		return err
 	}
-	c, err := opts.Registry.Client(f)
-	if err != nil {
-		return err
-	}
-	t, err := regcmd.Resolve(ctx, c, opts.Image)
+	c, t, err := regcmd.Open(ctx, f, &opts.Registry, opts.Image)
 	if err != nil {
 		return err
 	}

@@ -124,3 +124,14 @@ func Deprecate(f *cli.Factory, cmd *cobra.Command, msg string) {
 		return run(c, args)
 	}
 }
+
+// Open builds the registry client from the verb's registry flags and
+// resolves image with it: the start of every registry verb.
+func Open(ctx context.Context, f *cli.Factory, reg *flags.Registry, image string) (*oci.Client, oci.Target, error) {
+	c, err := reg.Client(f)
+	if err != nil {
+		return nil, oci.Target{}, err
+	}
+	t, err := Resolve(ctx, c, image)
+	return c, t, err
+}

@@ -60,11 +60,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	if opts.Dir == "" {
 		return errors.New("--dir: the directory to save to is empty")
 	}
-	c, err := opts.Registry.Client(f)
-	if err != nil {
-		return err
-	}
-	t, err := regcmd.Resolve(ctx, c, opts.Image)
+	c, t, err := regcmd.Open(ctx, f, &opts.Registry, opts.Image)
 	if err != nil {
 		return err
 	}

@@ -62,11 +62,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	if opts.Type == "sbom" {
 		f.Warnf("%s", regcmd.SBOMDeprecation)
 	}
-	c, err := opts.Registry.Client(f)
-	if err != nil {
-		return err
-	}
-	t, err := regcmd.Resolve(ctx, c, opts.Image)
+	c, t, err := regcmd.Open(ctx, f, &opts.Registry, opts.Image)
 	if err != nil {
 		return err
 	}
