@@ -39,8 +39,10 @@ type RekorPayload struct {
 
 // LegacyBundle renders b as cosign's pre-v3 blob bundle. That format holds
 // one Rekor v1 entry (with its SET) and no timestamp: a Rekor v2 entry is
-// an error, and RFC 3161 timestamps go to their own file.
-func LegacyBundle(b *bundle.Bundle, keyPEM []byte) ([]byte, error) {
+// an error, and RFC 3161 timestamps go to their own file. A key-signed
+// bundle gets no "cert": a public key there is what GHSA-fx35-mq7g-6g98
+// abused, and cosign ≥ 3.1.3 refuses a bundle that carries one.
+func LegacyBundle(b *bundle.Bundle) ([]byte, error) {
 	sig, err := legacySignature(b)
 	if err != nil {
 		return nil, err
@@ -48,8 +50,6 @@ func LegacyBundle(b *bundle.Bundle, keyPEM []byte) ([]byte, error) {
 	lb := legacyBundle{Base64Signature: base64.StdEncoding.EncodeToString(sig)}
 	if c := certificatePEM(b); c != nil {
 		lb.Cert = base64.StdEncoding.EncodeToString(c)
-	} else if keyPEM != nil {
-		lb.Cert = base64.StdEncoding.EncodeToString(keyPEM)
 	}
 	rb, err := rekorBundle(b)
 	if err != nil {

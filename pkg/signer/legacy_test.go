@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+
 	"github.com/signetdev/signet/internal/testing/fakesigstore"
 	"github.com/signetdev/signet/pkg/artifact"
 	"github.com/signetdev/signet/pkg/signer"
@@ -26,7 +28,7 @@ func TestLegacyOutputsRoundTrip(t *testing.T) {
 	content := []byte("legacy round trip")
 	b := fs.SignBlob(t, "ci@example.com", "https://issuer.example", content, fakesigstore.SignOptions{TSATimes: []time.Time{time.Now()}})
 
-	data, err := signer.LegacyBundle(b, nil)
+	data, err := signer.LegacyBundle(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,5 +76,30 @@ func TestLegacyOutputsRoundTrip(t *testing.T) {
 	sum := sha256.Sum256(content)
 	if !bytes.Equal(b.GetMessageSignature().GetMessageDigest().GetDigest(), sum[:]) {
 		t.Fatal("fixture digest")
+	}
+}
+
+// A key-signed legacy bundle carries no "cert": a public key there is what
+// GHSA-fx35-mq7g-6g98 abused (cosign 3.1.3 stopped writing it, and
+// refuses bundles that hold one).
+func TestLegacyBundleNeverHoldsAKey(t *testing.T) {
+	pb, err := verifier.Parts{Signature: []byte("signature bytes")}.Bundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundle.NewBundle(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := signer.LegacyBundle(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lb map[string]any
+	if err := json.Unmarshal(data, &lb); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := lb["cert"]; ok || lb["base64Signature"] == nil {
+		t.Errorf("key-signed legacy bundle: %s", data)
 	}
 }

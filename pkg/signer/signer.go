@@ -183,10 +183,6 @@ func (s *Signer) useCertificate(cert *x509.Certificate) error {
 // Hash is the digest algorithm a blob must be hashed with for Digest.
 func (s *Signer) Hash() crypto.Hash { return s.key.Hash() }
 
-// VerificationPEM is the certificate, or the public key when signing with
-// a key alone, in PEM.
-func (s *Signer) VerificationPEM() []byte { return s.pemKey }
-
 // Certificate is the signing certificate (nil when signing with a key).
 func (s *Signer) Certificate() *x509.Certificate { return s.cert }
 

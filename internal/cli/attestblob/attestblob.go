@@ -107,7 +107,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 		if o.NewBundleFormat {
 			data, err = b.MarshalJSON()
 		} else {
-			data, err = signer.LegacyBundle(b, s.VerificationPEM())
+			data, err = signer.LegacyBundle(b)
 		}
 		if err != nil {
 			return err

@@ -171,7 +171,7 @@ func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, 
 	}
 	var outs flags.Outputs
 	if bundlePath != "" {
-		data, err := encodeBundle(b, o.NewBundleFormat, s)
+		data, err := encodeBundle(b, o.NewBundleFormat)
 		if err != nil {
 			return err
 		}
@@ -217,11 +217,11 @@ func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, 
 	return nil
 }
 
-func encodeBundle(b *bundle.Bundle, newFormat bool, s *signer.Signer) ([]byte, error) {
+func encodeBundle(b *bundle.Bundle, newFormat bool) ([]byte, error) {
 	if newFormat {
 		return b.MarshalJSON()
 	}
-	return signer.LegacyBundle(b, s.VerificationPEM())
+	return signer.LegacyBundle(b)
 }
 
 // workers bounds how many files are hashed and logged at once: hashing
