@@ -15,7 +15,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/base64"
 	"encoding/hex"
 	"math/big"
 	"testing"
@@ -28,7 +27,6 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
-	"github.com/sigstore/sigstore-go/pkg/tlog"
 )
 
 // Sigstore is a Fulcio CA, a Rekor log and a TSA, all in memory.
@@ -97,6 +95,9 @@ type SignOptions struct {
 	IntegratedTime time.Time
 	// TSATimes are RFC 3161 timestamps to add, at these times.
 	TSATimes []time.Time
+	// InclusionProof (Attest): add an inclusion proof and checkpoint,
+	// making a v0.2 bundle.
+	InclusionProof bool
 }
 
 // SignBlob signs artifact as identity (an email SAN) from issuer and
@@ -124,19 +125,7 @@ func (s *Sigstore) SignBlob(t testing.TB, identity, issuer string, artifact []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	tle := entries[0].TransparencyLogEntry()
-	logID := hex.EncodeToString(tle.GetLogId().GetKeyId())
-	set, err := s.vs.RekorSignPayload(tlog.RekorPayload{
-		Body:           base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()),
-		IntegratedTime: tle.GetIntegratedTime(),
-		LogIndex:       tle.GetLogIndex(),
-		LogID:          logID,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tle.KindVersion = &protorekor.KindVersion{Kind: "hashedrekord", Version: "0.0.1"}
-	tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
+	tle := s.withSET(t, entries[0], "hashedrekord", "0.0.1")
 
 	sig := sc.Signature()
 	digest := sha256.Sum256(artifact)
@@ -153,13 +142,7 @@ func (s *Sigstore) SignBlob(t testing.TB, identity, issuer string, artifact []by
 			Signature:     sig,
 		}},
 	}
-	if len(o.TSATimes) > 0 {
-		tvd := &protobundle.TimestampVerificationData{}
-		for _, at := range o.TSATimes {
-			tvd.Rfc3161Timestamps = append(tvd.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: s.timestamp(t, sig, at)})
-		}
-		pb.VerificationMaterial.TimestampVerificationData = tvd
-	}
+	s.addTimestamps(t, pb, sig, o.TSATimes)
 	b, err := bundle.NewBundle(pb)
 	if err != nil {
 		t.Fatal(err)
@@ -221,8 +204,8 @@ func tsaLeaf(key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey crypto.S
 func (s *Sigstore) TrustedRootJSON(t testing.TB) []byte {
 	t.Helper()
 	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01,
-		s.vs.FulcioCertificateAuthorities(), s.vs.CTLogs(),
-		[]root.TimestampingAuthority{s.tsa}, s.vs.RekorLogs())
+		s.vs.FulcioCertificateAuthorities(), rawLogIDs(s.vs.CTLogs()),
+		[]root.TimestampingAuthority{s.tsa}, rawLogIDs(s.vs.RekorLogs()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,4 +214,19 @@ func (s *Sigstore) TrustedRootJSON(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// rawLogIDs copies the VirtualSigstore's logs with their IDs as raw bytes:
+// it stores the hex string's bytes, which a trusted_root.json would carry
+// as a different ID, so that no entry would match its log once written.
+func rawLogIDs(logs map[string]*root.TransparencyLog) map[string]*root.TransparencyLog {
+	out := map[string]*root.TransparencyLog{}
+	for id, l := range logs {
+		c := *l
+		if raw, err := hex.DecodeString(string(l.ID)); err == nil {
+			c.ID = raw
+		}
+		out[id] = &c
+	}
+	return out
 }

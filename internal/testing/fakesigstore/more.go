@@ -1,0 +1,304 @@
+package fakesigstore
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"testing"
+	"time"
+
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
+)
+
+// Attest signs payload (an in-toto statement, or anything a test needs
+// signed) in a DSSE envelope of type application/vnd.in-toto+json as
+// identity from issuer. The bundle is v0.1 (a SET only) or, with
+// InclusionProof, v0.2 (a SET and an inclusion proof with a checkpoint).
+func (s *Sigstore) Attest(t testing.TB, identity, issuer string, payload []byte, o SignOptions) *bundle.Bundle {
+	t.Helper()
+	it := o.IntegratedTime
+	if it.IsZero() {
+		it = time.Now()
+	}
+	ent, err := s.vs.AttestAtTime(identity, issuer, payload, it, o.InclusionProof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, err := ent.VerificationContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ent.TlogEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tle := s.withSET(t, entries[0], "dsse", "0.0.1")
+	sc, err := ent.SignatureContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := sc.EnvelopeContent().RawEnvelope()
+	sig, err := base64.StdEncoding.DecodeString(env.Signatures[0].Sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb := &protobundle.Bundle{
+		MediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content: &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{
+				Certificates: []*protocommon.X509Certificate{{RawBytes: vc.Certificate().Raw}},
+			}},
+			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
+		},
+		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
+			Payload:     payload,
+			PayloadType: env.PayloadType,
+			Signatures:  []*protodsse.Signature{{Sig: sig}},
+		}},
+	}
+	if o.InclusionProof {
+		pb.MediaType = "application/vnd.dev.sigstore.bundle+json;version=0.2"
+	}
+	s.addTimestamps(t, pb, sig, o.TSATimes)
+	b, err := bundle.NewBundle(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// withSET completes a VirtualSigstore entry as Rekor returns it: its kind
+// and version, and a SET over it.
+func (s *Sigstore) withSET(t testing.TB, e *tlog.Entry, kind, version string) *protorekor.TransparencyLogEntry {
+	t.Helper()
+	tle := e.TransparencyLogEntry()
+	set, err := s.vs.RekorSignPayload(tlog.RekorPayload{
+		Body:           base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()),
+		IntegratedTime: tle.GetIntegratedTime(),
+		LogIndex:       tle.GetLogIndex(),
+		LogID:          hex.EncodeToString(tle.GetLogId().GetKeyId()),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tle.KindVersion = &protorekor.KindVersion{Kind: kind, Version: version}
+	tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
+	return tle
+}
+
+func (s *Sigstore) addTimestamps(t testing.TB, pb *protobundle.Bundle, sig []byte, at []time.Time) {
+	if len(at) == 0 {
+		return
+	}
+	tvd := &protobundle.TimestampVerificationData{}
+	for _, ts := range at {
+		tvd.Rfc3161Timestamps = append(tvd.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: s.timestamp(t, sig, ts)})
+	}
+	pb.VerificationMaterial.TimestampVerificationData = tvd
+}
+
+// Timestamp is an RFC 3161 timestamp of sig by the instance's TSA, dated at.
+func (s *Sigstore) Timestamp(t testing.TB, sig []byte, at time.Time) []byte {
+	t.Helper()
+	return s.timestamp(t, sig, at)
+}
+
+// LogHashedRekord records a hashedrekord entry in the instance's log: sig
+// over the SHA-256 digest, verified by pubPEM (a PEM public key or
+// certificate), at time it, and returns it with its SET (no inclusion
+// proof). It lets a test log what the VirtualSigstore cannot: key-signed
+// entries, or entries for a signature it made itself.
+func (s *Sigstore) LogHashedRekord(t testing.TB, sig, pubPEM, digest []byte, it time.Time) *protorekor.TransparencyLogEntry {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{
+		"apiVersion": "0.0.1", "kind": "hashedrekord",
+		"spec": map[string]any{
+			"data":      map[string]any{"hash": map[string]any{"algorithm": "sha256", "value": hex.EncodeToString(digest)}},
+			"signature": map[string]any{"content": sig, "publicKey": map[string]any{"content": pubPEM}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logID, err := hex.DecodeString(s.logID(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := tlog.NewEntry(body, it.Unix(), 7, logID, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.withSET(t, e, "hashedrekord", "0.0.1")
+}
+
+func (s *Sigstore) logID(t testing.TB) string {
+	id, err := s.vs.RekorLogID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// LegacyJSON writes a v0.1 bundle in cosign's legacy bundle format
+// (sign-blob --bundle before v3): base64Signature (the signature, or the
+// DSSE envelope as cosign v2 attest-blob wrote it), cert and rekorBundle.
+func LegacyJSON(t testing.TB, b *bundle.Bundle) []byte {
+	t.Helper()
+	var sig []byte
+	if env := b.GetDsseEnvelope(); env != nil {
+		var err error
+		sig, err = json.Marshal(map[string]any{
+			"payloadType": env.GetPayloadType(),
+			"payload":     env.GetPayload(),
+			"signatures":  []map[string]any{{"keyid": "", "sig": env.GetSignatures()[0].GetSig()}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		sig = b.GetMessageSignature().GetSignature()
+	}
+	out := map[string]any{"base64Signature": base64.StdEncoding.EncodeToString(sig)}
+	if certs := b.GetVerificationMaterial().GetX509CertificateChain().GetCertificates(); len(certs) > 0 {
+		out["cert"] = base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certs[0].GetRawBytes()}))
+	}
+	if tl := b.GetVerificationMaterial().GetTlogEntries(); len(tl) > 0 {
+		e := tl[0]
+		out["rekorBundle"] = map[string]any{
+			"SignedEntryTimestamp": e.GetInclusionPromise().GetSignedEntryTimestamp(),
+			"Payload": map[string]any{
+				"body":           base64.StdEncoding.EncodeToString(e.GetCanonicalizedBody()),
+				"integratedTime": e.GetIntegratedTime(),
+				"logIndex":       e.GetLogIndex(),
+				"logID":          hex.EncodeToString(e.GetLogId().GetKeyId()),
+			},
+		}
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// CA is a private certificate hierarchy (root, intermediate) whose leaf
+// certificates the test shapes freely: extensions, validity. Signatures
+// it makes carry RFC 3161 timestamps from the instance's TSA and no log
+// entry (verify with the log ignored).
+type CA struct {
+	s            *Sigstore
+	Root, Inter  *x509.Certificate
+	interKey     *ecdsa.PrivateKey
+	validityFrom time.Time
+}
+
+// NewCA makes a root valid for ten years around now and an intermediate
+// valid from interFrom to interTo.
+func (s *Sigstore) NewCA(t testing.TB, interFrom, interTo time.Time) *CA {
+	t.Helper()
+	rootKey := newKey(t)
+	rootTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(10), Subject: pkix.Name{CommonName: "private root"},
+		NotBefore: time.Now().Add(-5 * 365 * 24 * time.Hour), NotAfter: time.Now().Add(5 * 365 * 24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	rootCert := create(t, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
+	interKey := newKey(t)
+	interTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(11), Subject: pkix.Name{CommonName: "private intermediate"},
+		NotBefore: interFrom, NotAfter: interTo,
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	}
+	inter := create(t, interTmpl, rootCert, interKey.Public(), rootKey)
+	return &CA{s: s, Root: rootCert, Inter: inter, interKey: interKey, validityFrom: rootTmpl.NotBefore}
+}
+
+// SignBlob issues a leaf from leaf (a template: subject, SANs, extensions,
+// validity), signs artifact with it and returns a v0.3 bundle with
+// timestamps at tsaTimes.
+func (ca *CA) SignBlob(t testing.TB, leaf *x509.Certificate, artifact []byte, tsaTimes []time.Time) *bundle.Bundle {
+	t.Helper()
+	key := newKey(t)
+	leaf.SerialNumber = big.NewInt(time.Now().UnixNano())
+	leaf.KeyUsage = x509.KeyUsageDigitalSignature
+	leaf.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
+	cert := create(t, leaf, ca.Inter, key.Public(), ca.interKey)
+	digest := sha256.Sum256(artifact)
+	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb := &protobundle.Bundle{
+		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content: &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: cert.Raw}},
+		},
+		Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
+			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest[:]},
+			Signature:     sig,
+		}},
+	}
+	ca.s.addTimestamps(t, pb, sig, tsaTimes)
+	b, err := bundle.NewBundle(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TrustedRootJSON is a trusted_root.json trusting this hierarchy as the
+// Fulcio CA, with the instance's Rekor log, CT logs and TSA.
+func (ca *CA) TrustedRootJSON(t testing.TB) []byte {
+	t.Helper()
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01,
+		[]root.CertificateAuthority{&root.FulcioCertificateAuthority{
+			Root: ca.Root, Intermediates: []*x509.Certificate{ca.Inter},
+			ValidityPeriodStart: ca.validityFrom.UTC().Truncate(time.Second), URI: "https://private-ca.test",
+		}},
+		rawLogIDs(ca.s.vs.CTLogs()), []root.TimestampingAuthority{ca.s.tsa}, rawLogIDs(ca.s.vs.RekorLogs()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tr.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func newKey(t testing.TB) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func create(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
