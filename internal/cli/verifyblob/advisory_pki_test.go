@@ -1,0 +1,179 @@
+package verifyblob_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/signetdev/signet/internal/testing/fakesigstore"
+	"github.com/signetdev/signet/pkg/verifier"
+)
+
+// GHSA-wfqv-66vq-46rm (cosign 3.0.5): only the leaf was checked against
+// the verified time, so an intermediate that expired before the signing
+// time (private PKI) was accepted. Intermediate valid until T, leaf until
+// T+1d: a timestamp at T+30m fails, T−30m passes (the fake TSA's chain
+// lives two hours from now, hence T in the near future). With neither log
+// nor timestamp the current time dates the chain: an intermediate expired
+// an hour ago fails.
+func TestAdvisory_GHSA_wfqv_66vq_46rm_ExpiredIntermediate(t *testing.T) {
+	fs := fakesigstore.New(t)
+	content := []byte("signed under a private CA")
+	flags := append([]string{"--insecure-ignore-tlog"}, keyless...)
+	leaf := func(from time.Time) *x509.Certificate {
+		return &x509.Certificate{NotBefore: from, NotAfter: from.Add(48 * time.Hour), EmailAddresses: []string{advIdentity},
+			ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}, Value: derUTF8(t, advIssuer)}}}
+	}
+	check := func(t *testing.T, T time.Time, at []time.Time, ok bool) {
+		ca := fs.NewCA(t, T.Add(-10*time.Hour), T)
+		e := &advEnv{fs: fs, dir: t.TempDir(), modes: trustModes(t, ca.TrustedRootJSON(t))}
+		args := append(append([]string{"--bundle", e.file(t, "b.json", bundleJSON(t, ca.SignBlob(t, leaf(T.Add(-3*time.Hour)), content, at)))}, flags...), e.file(t, "blob", content))
+		if ok {
+			e.pass(t, "verify-blob", args...)
+		} else {
+			e.fail(t, "certificate", "verify-blob", args...)
+		}
+	}
+	T := time.Now().Add(time.Hour).Truncate(time.Second)
+	t.Run("timestamp before T", func(t *testing.T) { check(t, T, []time.Time{T.Add(-30 * time.Minute)}, true) })
+	t.Run("timestamp after T", func(t *testing.T) { check(t, T, []time.Time{T.Add(30 * time.Minute)}, false) })
+	t.Run("current time, intermediate valid", func(t *testing.T) { check(t, T, nil, true) })
+	t.Run("current time, intermediate expired", func(t *testing.T) { check(t, time.Now().Add(-time.Hour), nil, false) })
+}
+
+// GHSA-52v5-jr5w-gjxr (sigstore-js 4.1.1): a documented certificate
+// constraint was dropped before the policy was built, so any certificate
+// satisfied it. Every identity flag signet accepts, given a wrong value on
+// an otherwise valid bundle, must fail; the right values all together
+// pass.
+func TestAdvisory_GHSA_52v5_jr5w_gjxr_EveryIdentityFlag(t *testing.T) {
+	fs := fakesigstore.New(t)
+	ca := fs.NewCA(t, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	e := &advEnv{fs: fs, dir: t.TempDir(), modes: trustModes(t, ca.TrustedRootJSON(t))[:1]}
+	content := []byte("a CI build output")
+	art := e.file(t, "blob", content)
+	san, _ := url.Parse("https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main")
+	leaf := &x509.Certificate{NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(10 * time.Minute), URIs: []*url.URL{san},
+		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}, Value: derUTF8(t, "https://token.example")}}}
+	good := map[string]string{}
+	for _, c := range verifier.Claims {
+		v := "value-of-" + c.Name
+		good[c.Name] = v
+		val := derUTF8(t, v)
+		if c.OID[len(c.OID)-1] <= 6 {
+			val = []byte(v) // the legacy GitHub OIDs hold raw strings
+		}
+		leaf.ExtraExtensions = append(leaf.ExtraExtensions, pkix.Extension{Id: c.OID, Value: val})
+	}
+	b := e.file(t, "b.json", bundleJSON(t, ca.SignBlob(t, leaf, content, []time.Time{time.Now()})))
+	base := []string{"--bundle", b, "--insecure-ignore-tlog", "--insecure-ignore-sct"}
+	id := []string{"--certificate-identity", san.String(), "--certificate-oidc-issuer", "https://token.example"}
+
+	all := append(append([]string{}, base...), id...)
+	for _, c := range verifier.Claims {
+		all = append(all, "--certificate-"+c.Name, good[c.Name])
+	}
+	e.pass(t, "verify-blob", append(all, art)...)
+
+	cases := map[string][]string{
+		"certificate-identity":                {"--certificate-identity", "https://github.com/acme/other", "--certificate-oidc-issuer", "https://token.example"},
+		"certificate-identity-regexp":         {"--certificate-identity-regexp", "^https://github.com/evil/", "--certificate-oidc-issuer", "https://token.example"},
+		"certificate-oidc-issuer":             {"--certificate-identity", san.String(), "--certificate-oidc-issuer", "https://other.example"},
+		"certificate-oidc-issuer-regexp":      {"--certificate-identity", san.String(), "--certificate-oidc-issuer-regexp", "^https://other"},
+		"identity regexp is a full-SAN match": {"--certificate-identity-regexp", "^acme$", "--certificate-oidc-issuer", "https://token.example"},
+	}
+	for _, c := range verifier.Claims {
+		cases["certificate-"+c.Name] = append(append([]string{}, id...), "--certificate-"+c.Name, "wrong")
+		if _, legacy := map[string]bool{"github-workflow-trigger": true, "github-workflow-sha": true, "github-workflow-name": true, "github-workflow-repository": true, "github-workflow-ref": true}[c.Name]; !legacy {
+			cases["certificate-"+c.Name+"-regexp"] = append(append([]string{}, id...), "--certificate-"+c.Name+"-regexp", "^wrong$")
+		}
+	}
+	if len(cases) < 2*len(verifier.Claims) {
+		t.Fatalf("only %d cases for %d claims", len(cases), len(verifier.Claims))
+	}
+	for name, flags := range cases {
+		t.Run(name, func(t *testing.T) {
+			e.fail(t, "", "verify-blob", append(append(append([]string{}, base...), flags...), art)...)
+		})
+	}
+}
+
+// GHSA-xgjw-pm74-86q4 (@sigstore/verify 3.1.1): in a v0.2 bundle, an
+// entry with an inclusion proof but no inclusion promise had its unsigned
+// integratedTime used as a verified time. Without the SET (and with no
+// timestamp) there is no verified time: it must fail, whatever the
+// integratedTime says. With the SET it passes.
+func TestAdvisory_GHSA_xgjw_pm74_86q4_UnsignedIntegratedTime(t *testing.T) {
+	e := newAdvEnv(t)
+	content := []byte("v0.2 subject")
+	art := e.file(t, "blob", content)
+	sum := sha256.Sum256(content)
+	b := e.fs.Attest(t, advIdentity, advIssuer, statement(t, "https://cosign.sigstore.dev/attestation/v1", hex.EncodeToString(sum[:])), fakesigstore.SignOptions{InclusionProof: true})
+	v02 := bundleJSON(t, b)
+	flags := append([]string{}, keyless...)
+	e.pass(t, "verify-blob-attestation", append(append([]string{"--bundle", e.file(t, "v02.json", v02)}, flags...), art)...)
+	for name, it := range map[string]time.Time{"unchanged": {}, "edited into the certificate window": time.Now().Add(2 * time.Minute)} {
+		noPromise := edit(t, v02, func(d map[string]any) {
+			entry := field(d, "verificationMaterial", "tlogEntries", "0").(map[string]any)
+			delete(entry, "inclusionPromise")
+			if !it.IsZero() {
+				entry["integratedTime"] = json.Number(itoa(it.Unix()))
+			}
+		})
+		t.Run(name, func(t *testing.T) {
+			e.fail(t, "", "verify-blob-attestation", append(append([]string{"--bundle", e.file(t, "nopromise.json", noPromise)}, flags...), art)...)
+		})
+	}
+}
+
+// GHSA-ccxc-vr6p-4858 (cosign 1.5.2): a Rekor entry (SET) copied from one
+// signature onto another was trusted; the logged signature was never
+// compared with the one verified. One key signs twice, only S1 is logged;
+// S2 with S1's entry must fail. The image half is in pkg/imagesig.
+func TestAdvisory_GHSA_ccxc_vr6p_4858_LoggedSignatureMismatch(t *testing.T) {
+	e := newAdvEnv(t)
+	content := []byte("signed twice")
+	art := e.file(t, "blob", content)
+	key := newECKey(t)
+	pub := pubPEM(t, key)
+	digest := sha256.Sum256(content)
+	s1, _ := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	s2, _ := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	tle := e.fs.LogHashedRekord(t, s1, pub, digest[:], time.Now())
+	legacy := func(sig []byte) []byte {
+		out, _ := json.Marshal(map[string]any{
+			"base64Signature": base64.StdEncoding.EncodeToString(sig),
+			"rekorBundle": map[string]any{
+				"SignedEntryTimestamp": tle.GetInclusionPromise().GetSignedEntryTimestamp(),
+				"Payload": map[string]any{
+					"body": base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()), "integratedTime": tle.GetIntegratedTime(),
+					"logIndex": tle.GetLogIndex(), "logID": hex.EncodeToString(tle.GetLogId().GetKeyId()),
+				},
+			},
+		})
+		return out
+	}
+	keyPath := e.file(t, "key.pub", pub)
+	e.pass(t, "verify-blob", "--bundle", e.file(t, "s1.json", legacy(s1)), "--key", keyPath, art)
+	e.fail(t, "transparency log", "verify-blob", "--bundle", e.file(t, "s2.json", legacy(s2)), "--key", keyPath, art)
+}
+
+func derUTF8(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := asn1.MarshalWithParams(s, "utf8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
