@@ -64,7 +64,7 @@ func ParseBundle(data []byte, allowCertificateChain bool) (*bundle.Bundle, Forma
 		}
 		b, err := bundle.NewBundle(pb, opts...)
 		if err != nil {
-			return nil, FormatCosignLegacy, fmt.Errorf("invalid cosign bundle: %w", err)
+			return nil, FormatCosignLegacy, fmt.Errorf("invalid cosign bundle: %s", describeParseError(err))
 		}
 		return b, FormatCosignLegacy, nil
 	}
