@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -38,6 +39,12 @@ func FuzzParseBundle(f *testing.F) {
 	seedBundles(f)
 	f.Add([]byte(`{"base64Signature":"AAAA","cert":"","rekorBundle":{"SignedEntryTimestamp":"AA==","Payload":{"body":"e30=","integratedTime":1,"logIndex":1,"logID":"00"}}}`))
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
+	// Rekor bodies that crashed Rekor's types (GHSA-frqx-jfcm-6jjr,
+	// GHSA-273p-m2cw-6833, GHSA-843x-px86-vq42).
+	for _, mb := range malformedBodies {
+		f.Add([]byte(`{"base64Signature":"AAAA","rekorBundle":{"SignedEntryTimestamp":"AA==","Payload":{"body":"` +
+			base64.StdEncoding.EncodeToString([]byte(mb.body)) + `","integratedTime":1,"logIndex":1,"logID":"00"}}}`))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, chain := range []bool{false, true} {
 			b, _, err := verifier.ParseBundle(data, chain)

@@ -17,6 +17,7 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"math/big"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,8 @@ type Sigstore struct {
 	tsa     *root.SigstoreTimestampingAuthority
 	tsaKey  *ecdsa.PrivateKey
 	created time.Time
+	// nextIndex numbers the entries LogHashedRekord logs.
+	nextIndex atomic.Int64
 }
 
 // New makes a fresh instance. Certificates it issues are valid for ten
