@@ -2,8 +2,8 @@ package verifier_test
 
 import (
 	"bytes"
-	"crypto"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
