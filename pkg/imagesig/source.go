@@ -65,6 +65,13 @@ type Candidate struct {
 	ManifestAnnotations map[string]string
 }
 
+// MaxSignatures bounds the signatures (or attestations) of one image that
+// are verified, referrers and tag together: cosign's cap since
+// GHSA-vfp6-jrw2-99g9, so that a registry cannot keep a verifier (an
+// admission controller) busy with endless signatures. oci.MaxLayers (1000)
+// still bounds what one manifest may list before anything is fetched.
+const MaxSignatures = 100
+
 // collected is what Collect found, and why it may have found less.
 type collected struct {
 	candidates []Candidate
@@ -77,7 +84,7 @@ type collected struct {
 
 // collect gathers the candidates of kind for d: its referrers (bundles,
 // and simple-signing referrers for signatures) and the layers of its
-// legacy tag. At most oci.MaxLayers candidates are accepted.
+// legacy tag. At most MaxSignatures candidates are accepted.
 func collect(ctx context.Context, src Source, d name.Digest, kind Kind, warnf func(string, ...any)) (collected, error) {
 	var out collected
 	refs, err := src.Referrers(ctx, d, "")
@@ -135,8 +142,8 @@ func collect(ctx context.Context, src Source, d name.Digest, kind Kind, warnf fu
 		}
 		out.candidates = append(out.candidates, Candidate{Origin: fmt.Sprintf("tag %s layer %d", out.tag, i+1), Format: FormatLegacy, Layer: l})
 	}
-	if len(out.candidates) > oci.MaxLayers {
-		return out, fmt.Errorf("%s has %d stored %s, more than the limit of %d", d, len(out.candidates), kind.plural(), oci.MaxLayers)
+	if len(out.candidates) > MaxSignatures {
+		return out, fmt.Errorf("%s has %d stored %s, more than the limit of %d", d, len(out.candidates), kind.plural(), MaxSignatures)
 	}
 	return out, nil
 }
