@@ -220,6 +220,12 @@ func resolveSource(opts *Options) (*source, error) {
 	if mirror == "" {
 		mirror = DefaultMirror
 	}
+	if name := tuf.URLToPath(mirror); name == "" || name == "." || name == ".." || strings.ContainsAny(name, "\\\x00") {
+		// The cache directory is named after the mirror (sigstore-go's
+		// layout): a name that is a path of its own would leave the cache
+		// (GHSA-jqc5-w2xx-5vq4).
+		return nil, fmt.Errorf("TUF mirror %q cannot name a cache directory in %s", mirror, cacheDir)
+	}
 	src := &source{cacheDir: cacheDir, mirror: mirror, production: isMirror(mirror, DefaultMirror)}
 	base, err := defaultRoot(opts, mirror)
 	if err != nil {
