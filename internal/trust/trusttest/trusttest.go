@@ -369,3 +369,45 @@ func RekorURL(tm root.TrustedMaterial) string {
 	}
 	return urls[0]
 }
+
+// The helpers below let tests publish what a compromised or broken
+// repository would: metadata signed by the real keys but wrong, files
+// replaced by hand.
+
+// Key is the private key of a top-level role.
+func (r *Repo) Key(role string) ed25519.PrivateKey {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keys[role]
+}
+
+// CurrentRoot is a copy of the current root metadata, for a test to turn
+// into a new (possibly malicious) version.
+func (r *Repo) CurrentRoot() *metadata.Metadata[metadata.RootType] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, err := r.root.ToBytes(false)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	m, err := metadata.Root().FromBytes(b)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return m
+}
+
+// WriteFile replaces Dir/name with data, atomically.
+func (r *Repo) WriteFile(name string, data []byte) { r.write(name, data) }
+
+// ReadFile reads Dir/name.
+func (r *Repo) ReadFile(name string) []byte {
+	b, err := os.ReadFile(filepath.Join(r.Dir, name))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return b
+}
+
+// Signer signs TUF metadata with k.
+func Signer(t testing.TB, k ed25519.PrivateKey) signature.Signer { return signer(t, k) }
