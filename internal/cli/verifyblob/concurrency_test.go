@@ -166,4 +166,3 @@ func TestConcurrentVerifyBlobSharesOneRefresh(t *testing.T) {
 		return nil
 	})
 }
-
