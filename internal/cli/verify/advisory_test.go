@@ -6,16 +6,27 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"io"
+	"log"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -110,5 +121,65 @@ func TestAdvisory_GHSA_vfp6_jrw2_99g9_ImageSignatureCap(t *testing.T) {
 				t.Errorf("101 signatures: %s", r.ErrLine())
 			}
 		}
+	}
+}
+
+// GHSA-pf56-329r-95rw (@sigstore/oci 0.7.1): Docker-config credentials
+// were chosen by substring, so creds for ghcr.io went to cr.io. A
+// registry that asks for basic auth receives credentials only from an
+// entry for exactly its host:port (go-containerregistry's keychain,
+// docker's matching); entries for a longer name containing it, for the
+// host without the port, or for another port send nothing.
+func TestAdvisory_GHSA_pf56_329r_95rw_DockerConfigExactHost(t *testing.T) {
+	var authSeen atomic.Value
+	authSeen.Store("")
+	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := r.Header.Get("Authorization"); a != "" {
+			authSeen.Store(a)
+		} else {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	hostname, port, _ := net.SplitHostPort(host)
+	img, _ := random.Image(64, 1)
+	tag, _ := name.NewTag(host + "/app:v1")
+	if err := remote.Write(tag, img, remote.WithAuth(&authn.Basic{Username: "u", Password: "p"})); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := img.Digest()
+	ref := tag.Context().Digest(h.String()).String()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pub := writeKey(t, key)
+	cred := base64.StdEncoding.EncodeToString([]byte("u:p"))
+	for _, tc := range []struct {
+		entry string
+		sent  bool
+	}{
+		{"x" + host, false},
+		{"ghcr." + host, false},
+		{hostname, false},
+		{hostname + ":1" + port, false},
+		{host, true},
+	} {
+		t.Run(tc.entry, func(t *testing.T) {
+			authSeen.Store("")
+			dir := t.TempDir()
+			cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{tc.entry: map[string]string{"auth": cred}}})
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("DOCKER_CONFIG", dir)
+			r := clitest.Run(t, clitest.Options{Transport: http.DefaultTransport}, "verify", "--key", pub, "--insecure-ignore-tlog", ref)
+			got := authSeen.Load().(string) != ""
+			if got != tc.sent {
+				t.Errorf("entry %q: credentials sent=%v, want %v (exit %d: %s)", tc.entry, got, tc.sent, r.Code, r.ErrLine())
+			}
+		})
 	}
 }
