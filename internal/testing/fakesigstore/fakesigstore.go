@@ -116,19 +116,7 @@ func (s *Sigstore) SignBlob(t testing.TB, identity, issuer string, artifact []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	vc, err := ent.VerificationContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := ent.SignatureContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := ent.TlogEntries()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tle := s.withSET(t, entries[0], "hashedrekord", "0.0.1")
+	cert, sc, tle := s.parts(t, ent, "hashedrekord")
 
 	sig := sc.Signature()
 	digest := sha256.Sum256(artifact)
@@ -136,7 +124,7 @@ func (s *Sigstore) SignBlob(t testing.TB, identity, issuer string, artifact []by
 		MediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
 		VerificationMaterial: &protobundle.VerificationMaterial{
 			Content: &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{
-				Certificates: []*protocommon.X509Certificate{{RawBytes: vc.Certificate().Raw}},
+				Certificates: []*protocommon.X509Certificate{{RawBytes: cert.Raw}},
 			}},
 			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
 		},

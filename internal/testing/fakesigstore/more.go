@@ -22,7 +22,9 @@ import (
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
+	"github.com/sigstore/sigstore-go/pkg/verify"
 )
 
 // Attest signs payload (an in-toto statement, or anything a test needs
@@ -39,19 +41,7 @@ func (s *Sigstore) Attest(t testing.TB, identity, issuer string, payload []byte,
 	if err != nil {
 		t.Fatal(err)
 	}
-	vc, err := ent.VerificationContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := ent.TlogEntries()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tle := s.withSET(t, entries[0], "dsse", "0.0.1")
-	sc, err := ent.SignatureContent()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, sc, tle := s.parts(t, ent, "dsse")
 	env := sc.EnvelopeContent().RawEnvelope()
 	sig, err := base64.StdEncoding.DecodeString(env.Signatures[0].Sig)
 	if err != nil {
@@ -61,7 +51,7 @@ func (s *Sigstore) Attest(t testing.TB, identity, issuer string, payload []byte,
 		MediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
 		VerificationMaterial: &protobundle.VerificationMaterial{
 			Content: &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{
-				Certificates: []*protocommon.X509Certificate{{RawBytes: vc.Certificate().Raw}},
+				Certificates: []*protocommon.X509Certificate{{RawBytes: cert.Raw}},
 			}},
 			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
 		},
@@ -80,6 +70,25 @@ func (s *Sigstore) Attest(t testing.TB, identity, issuer string, payload []byte,
 		t.Fatal(err)
 	}
 	return b
+}
+
+// parts unpacks a VirtualSigstore entity: its certificate, its signature
+// and its one log entry, completed with a SET.
+func (s *Sigstore) parts(t testing.TB, ent *ca.TestEntity, kind string) (*x509.Certificate, verify.SignatureContent, *protorekor.TransparencyLogEntry) {
+	t.Helper()
+	vc, err := ent.VerificationContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := ent.SignatureContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ent.TlogEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vc.Certificate(), sc, s.withSET(t, entries[0], kind, "0.0.1")
 }
 
 // withSET completes a VirtualSigstore entry as Rekor returns it: its kind
