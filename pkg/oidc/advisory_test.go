@@ -2,7 +2,9 @@ package oidc
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
@@ -93,5 +95,49 @@ func TestAdvisory_GHSA_f83f_xpx7_ffpw_DottedToken(t *testing.T) {
 	// At the limit, dots alone are still malformed, not a crash.
 	if _, err := Parse(strings.Repeat(".", MaxTokenSize)); err == nil {
 		t.Error("64 KiB of dots parsed")
+	}
+}
+
+// GHSA-f5mr-q85p-6hh6 (Fulcio 1.8.6, server-side): OIDC discovery followed
+// a redirect to another host, which could substitute the endpoints and
+// keys. signet's interactive flows discover the issuer the same way: a
+// discovery document redirected to another host (claiming the right
+// issuer, with its own endpoints) is refused; a redirect within the host
+// is followed.
+func TestAdvisory_GHSA_f5mr_q85p_6hh6_DiscoveryRedirect(t *testing.T) {
+	var issuerURL string
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":"http://%s/auth","token_endpoint":"http://%s/token","jwks_uri":"http://%s/keys","device_authorization_endpoint":"http://%s/device"}`,
+			issuerURL, r.Host, r.Host, r.Host, r.Host)
+	}))
+	defer evil.Close()
+	var evilHits atomic.Int64
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			http.Redirect(w, r, evil.URL+"/.well-known/openid-configuration", http.StatusFound)
+		default:
+			evilHits.Add(1)
+			http.NotFound(w, r)
+		}
+	}))
+	defer redirector.Close()
+	issuerURL = redirector.URL
+	_, srv := testIssuer(t)
+	o, _ := interactiveOptions(t, srv)
+	o.Issuer = redirector.URL
+	err := getErr(t, o, "discovering issuer", "refusing a redirect", "to another host")
+	t.Logf("%v", err)
+
+	// Within one host a redirect is followed; to another port or scheme
+	// it is not.
+	via := []*http.Request{httptest.NewRequest("GET", "https://issuer.example/a", nil)}
+	for target, ok := range map[string]bool{
+		"https://issuer.example/b": true, "https://issuer.example:8443/b": false,
+		"http://issuer.example/b": false, "https://evil.example/b": false,
+	} {
+		if err := sameHostRedirect(httptest.NewRequest("GET", target, nil), via); (err == nil) != ok {
+			t.Errorf("redirect to %s: %v", target, err)
+		}
 	}
 }

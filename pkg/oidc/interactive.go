@@ -71,6 +71,7 @@ func interactive(ctx context.Context, o *Options) (*Token, error) {
 	o.Debugf("identity token: %s flow with issuer %s, client %s", flow, o.Issuer, o.ClientID)
 
 	client := o.httpClient()
+	client.CheckRedirect = sameHostRedirect
 	ctx = gooidc.ClientContext(ctx, client) // also oauth2.HTTPClient: every request below uses it
 	provider, err := gooidc.NewProvider(ctx, o.Issuer)
 	if err != nil {
@@ -386,4 +387,18 @@ func clientCredentialsFlow(ctx context.Context, cfg oauth2.Config, secret string
 		return "", oauthError("client_credentials token request", err, secret)
 	}
 	return idTokenOf(t)
+}
+
+// sameHostRedirect lets the issuer's endpoints redirect within their own
+// host only: a redirect elsewhere could substitute the discovery document
+// (and so the authorization, token and key endpoints), Fulcio's
+// GHSA-f5mr-q85p-6hh6.
+func sameHostRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if prev := via[len(via)-1].URL; req.URL.Scheme != prev.Scheme || req.URL.Host != prev.Host {
+		return fmt.Errorf("refusing a redirect from %s to another host, %s", prev.Redacted(), req.URL.Redacted())
+	}
+	return nil
 }
