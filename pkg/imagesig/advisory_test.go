@@ -176,3 +176,21 @@ func TestAdvisory_GHSA_vfp6_jrw2_99g9_SignaturesPerImage(t *testing.T) {
 		}
 	}
 }
+
+// The cap counts each kind on its own: 60 signature and 60 attestation
+// bundle referrers are under it for both verbs.
+func TestSignatureCapCountsEachKind(t *testing.T) {
+	var cs []Candidate
+	for i := 0; i < 60; i++ {
+		cs = append(cs,
+			Candidate{Format: FormatBundle, ManifestAnnotations: map[string]string{oci.AnnotationBundlePredicateType: SignPredicateType}},
+			Candidate{Format: FormatBundle, ManifestAnnotations: map[string]string{oci.AnnotationBundlePredicateType: customType}})
+	}
+	cs = append(cs, Candidate{Format: FormatBundle}, Candidate{Format: FormatLegacy})
+	if n := countOfKind(cs, KindSignature); n != 62 {
+		t.Errorf("signatures: %d", n)
+	}
+	if n := countOfKind(cs, KindAttestation); n != 62 {
+		t.Errorf("attestations: %d", n)
+	}
+}

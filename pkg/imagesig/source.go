@@ -142,8 +142,24 @@ func collect(ctx context.Context, src Source, d name.Digest, kind Kind, warnf fu
 		}
 		out.candidates = append(out.candidates, Candidate{Origin: fmt.Sprintf("tag %s layer %d", out.tag, i+1), Format: FormatLegacy, Layer: l})
 	}
-	if len(out.candidates) > MaxSignatures {
-		return out, fmt.Errorf("%s has %d stored %s, more than the limit of %d", d, len(out.candidates), kind.plural(), MaxSignatures)
+	if n := countOfKind(out.candidates, kind); n > MaxSignatures {
+		return out, fmt.Errorf("%s has %d stored %s, more than the limit of %d", d, n, kind.plural(), MaxSignatures)
 	}
 	return out, nil
+}
+
+// countOfKind counts the candidates that may be of kind: a bundle
+// referrer whose predicate-type annotation names the other kind (a
+// signature's sign statement, or an attestation's type) is not, so that
+// an image's signatures and attestations each have their own cap.
+func countOfKind(cs []Candidate, kind Kind) int {
+	n := 0
+	for _, c := range cs {
+		pt := c.ManifestAnnotations[oci.AnnotationBundlePredicateType]
+		if c.Format == FormatBundle && pt != "" && (pt == SignPredicateType) != (kind == KindSignature) {
+			continue
+		}
+		n++
+	}
+	return n
 }
