@@ -85,3 +85,38 @@ func TestAdvisory_GHSA_88jx_383q_w4qc_AttachmentSize(t *testing.T) {
 		t.Errorf("%d blobs fetched", n)
 	}
 }
+
+// Referrers of one digest: MaxReferrers (1000) over two pages are listed;
+// one more is refused before any referrer manifest is fetched.
+func TestReferrersAtAndPastTheLimit(t *testing.T) {
+	for _, n := range []int{MaxReferrers, MaxReferrers + 1} {
+		reg, img, c := hostileSetup(t, true)
+		reg.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+			if !strings.Contains(r.URL.Path, "/referrers/") {
+				return false
+			}
+			w.Header().Set("Content-Type", string(types.OCIImageIndex))
+			count := n / 2
+			if r.URL.Query().Get("p") == "" {
+				w.Header().Set("Link", `</v2/app/referrers/x?p=2>; rel="next"`)
+			} else {
+				count = n - n/2
+			}
+			b, _ := json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: fakeLayers(count, 10)})
+			w.Write(b)
+			return true
+		})
+		repo := img.Digest.Context()
+		descs, err := c.listReferrers(context.Background(), repo, img.Digest, "")
+		if n <= MaxReferrers {
+			if err != nil || len(descs) != n {
+				t.Errorf("%d referrers: listed %d, %v", n, len(descs), err)
+			}
+			continue
+		}
+		wantTooLarge(t, err, "referrers")
+		if k := reg.count("GET /v2/app/manifests/sha256:"); k != 0 {
+			t.Errorf("%d referrer manifests fetched before refusing", k)
+		}
+	}
+}
