@@ -26,6 +26,9 @@ type flakyMirror struct {
 	srv        *httptest.Server
 	mode       atomic.Int32 // 0 normal, 1 slow, 2 dead
 	timestamps atomic.Int64
+	// dieAfter, when positive, counts down the requests still answered
+	// before the mirror dies.
+	dieAfter atomic.Int64
 }
 
 const (
@@ -48,6 +51,9 @@ func newFlakyMirror(t *testing.T, dir string) *flakyMirror {
 			return
 		case mirrorSlow:
 			time.Sleep(300 * time.Millisecond)
+		}
+		if m.dieAfter.Load() > 0 && m.dieAfter.Add(-1) == 0 {
+			m.mode.Store(mirrorDead)
 		}
 		if r.URL.Path == "/timestamp.json" {
 			m.timestamps.Add(1)
@@ -132,12 +138,10 @@ func TestConcurrentVerifyBlobSharesOneRefresh(t *testing.T) {
 		}
 	})
 	t.Run("stale cache, mirror dies during the refresh", func(t *testing.T) {
-		// The first request is slow; the mirror dies while it waits.
+		// The first request (for a newer root) is answered, slowly; then
+		// the mirror dies, in the middle of the refresh.
 		m.mode.Store(mirrorSlow)
-		go func() {
-			time.Sleep(100 * time.Millisecond)
-			m.mode.Store(mirrorDead)
-		}()
+		m.dieAfter.Store(1)
 		rs := runAll(t, base.Add(50*time.Hour))
 		if w := warned(rs); w != len(rs) {
 			t.Errorf("%d of %d runs warned that the cached root was used", w, len(rs))
