@@ -241,3 +241,34 @@ func TestCancelledContext(t *testing.T) {
 		t.Errorf("cancelled evaluation: %v", err)
 	}
 }
+
+// TestDenyMessages: beyond cosign, a data.signature.deny set explains a
+// failing allow in the violation (cosign ignores the rule).
+func TestDenyMessages(t *testing.T) {
+	set, err := Compile(context.Background(), CosignCLI, src("p.rego", `package signature
+
+import rego.v1
+
+default allow := false
+
+allow if count(deny) == 0
+
+deny contains msg if {
+	input.predicate.Data != "ok"
+	msg := sprintf("Data is %q, want ok", [input.predicate.Data])
+}
+
+deny contains "second reason" if true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := set.Check(context.Background(), []byte(statement))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `policy p.rego: data.signature.allow: is false, not true; deny: Data is "foobar test attestation", want ok; second reason`
+	if r.Err() == nil || r.Err().Error() != want || len(r.Messages) != 1 || r.Messages[0] != "expression value, false, is not true" {
+		t.Errorf("got %v / %q, want %q", r.Err(), r.Messages, want)
+	}
+}

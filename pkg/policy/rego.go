@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -31,6 +32,10 @@ type regoSet struct {
 	conv  Convention
 	srcs  []Source
 	query rego.PreparedEvalQuery // safe for concurrent Eval
+	// deny is data.signature.deny, beyond cosign (CosignCLI only): a set
+	// of messages a policy may define to say why allow is not true;
+	// cosign ignores the rule, so such a policy works with both.
+	deny *rego.PreparedEvalQuery
 }
 
 func compileRego(ctx context.Context, conv Convention, srcs []Source) (*regoSet, error) {
@@ -60,7 +65,48 @@ func compileRego(ctx context.Context, conv Convention, srcs []Source) (*regoSet,
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %s", strings.Join(names(srcs), ", "), strings.Join(strings.Fields(err.Error()), " "))
 	}
-	return &regoSet{conv: conv, srcs: srcs, query: pq}, nil
+	set := &regoSet{conv: conv, srcs: srcs, query: pq}
+	if conv == CosignCLI {
+		opts[0] = rego.Query(denyQuery)
+		dq, err := rego.New(opts...).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("policy %s: %s", strings.Join(names(srcs), ", "), strings.Join(strings.Fields(err.Error()), " "))
+		}
+		set.deny = &dq
+	}
+	return set, nil
+}
+
+const denyQuery = "data.signature.deny"
+
+// denied evaluates data.signature.deny; its messages (strings, or any
+// value as JSON), sorted, or none when the rule is absent or fails.
+func (s *regoSet) denied(ctx context.Context, input any) string {
+	if s.deny == nil {
+		return ""
+	}
+	rs, err := s.deny.Eval(ctx, rego.EvalInput(input))
+	if err != nil || len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return ""
+	}
+	var msgs []string
+	switch v := rs[0].Expressions[0].Value.(type) {
+	case []any:
+		for _, m := range v {
+			if str, ok := m.(string); ok {
+				msgs = append(msgs, str)
+			} else {
+				msgs = append(msgs, jsonText(m))
+			}
+		}
+	case string:
+		msgs = append(msgs, v)
+	}
+	sort.Strings(msgs)
+	if len(msgs) == 0 {
+		return ""
+	}
+	return "; deny: " + strings.Join(msgs, "; ")
 }
 
 func (s *regoSet) check(ctx context.Context, r *Result, statement []byte) error {
@@ -88,15 +134,17 @@ func (s *regoSet) check(ctx context.Context, r *Result, statement []byte) error 
 	if rs.Allowed() {
 		return nil
 	}
+	why := s.denied(ctx, input)
+	before := len(r.Violations)
 	for _, result := range rs {
 		for _, e := range result.Expressions {
 			r.Messages = append(r.Messages, fmt.Sprintf("expression value, %v, is not true", e))
-			r.Violations = append(r.Violations, s.violation(cosignQuery, fmt.Sprintf("is %s, not true", jsonText(e.Value))))
+			r.Violations = append(r.Violations, s.violation(cosignQuery, fmt.Sprintf("is %s, not true%s", jsonText(e.Value), why)))
 		}
 	}
-	if len(r.Violations) == 0 || len(rs) == 0 {
+	if len(r.Violations) == before {
 		r.Messages = append(r.Messages, fmt.Sprintf("result is undefined for query '%s'", cosignQuery))
-		r.Violations = append(r.Violations, s.violation(cosignQuery, "is undefined (no `allow` rule in `package signature` gave a value)"))
+		r.Violations = append(r.Violations, s.violation(cosignQuery, "is undefined (no `allow` rule in `package signature` gave a value)"+why))
 	}
 	return nil
 }
