@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -81,11 +82,11 @@ const denyQuery = "data.signature.deny"
 
 // denied evaluates data.signature.deny; its messages (strings, or any
 // value as JSON), sorted, or none when the rule is absent or fails.
-func (s *regoSet) denied(ctx context.Context, input any) string {
+func (s *regoSet) denied(ctx context.Context, input ast.Value) string {
 	if s.deny == nil {
 		return ""
 	}
-	rs, err := s.deny.Eval(ctx, rego.EvalInput(input))
+	rs, err := s.deny.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil || len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		return ""
 	}
@@ -110,15 +111,18 @@ func (s *regoSet) denied(ctx context.Context, input any) string {
 }
 
 func (s *regoSet) check(ctx context.Context, r *Result, statement []byte) error {
-	// Numbers stay json.Number, as cosign decodes them (UseNumber): a
-	// size or a CVSS score compares exactly, whatever its digits.
-	var input any
-	dec := json.NewDecoder(bytes.NewReader(statement))
-	dec.UseNumber()
-	if err := dec.Decode(&input); err != nil {
-		return fmt.Errorf("statement is not valid JSON: %w", err)
+	// Numbers stay exact, as cosign decodes them (UseNumber): a size or
+	// a CVSS score compares exactly, whatever its digits. The statement
+	// is converted once, here: rego.EvalInput would round-trip it through
+	// JSON again, which for a 5 MB SBOM costs as much as the policy.
+	if !json.Valid(statement) {
+		return errors.New("statement is not valid JSON")
 	}
-	rs, err := s.query.Eval(ctx, rego.EvalInput(input))
+	input, err := ast.ValueFromReader(bytes.NewReader(statement))
+	if err != nil {
+		return fmt.Errorf("statement: %w", err)
+	}
+	rs, err := s.query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
