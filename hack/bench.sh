@@ -95,6 +95,61 @@ sgrowth=$(echo "($signet_sign_blob___key_rss - $signet_sign_blob___key__1_KiB_rs
 printf '\nsign: signet/openssl time %.2fx (target <= 1.15x); peak RSS %.1f MiB, of which %.1f MiB grows with the blob (streaming: ~0)\n' "$sratio" "$srss" "$sgrowth"
 sign_ok=$(awk -v r="$sratio" -v g="$sgrowth" 'BEGIN { print (r <= 1.15 && g <= 8) }')
 
+# --- start-up, size, policies ------------------------------------------------
+# Budgets (issue 9): stripped binary <= 45 MB; `signet version` <= 10 ms
+# median and <= 32 MiB peak RSS; CUE and Rego policies over a 5 MB SBOM
+# statement <= 0.5 s and <= 200 MiB each (the whole verify-blob-attestation
+# run: bundle, signature, policy).
+echo
+size=$(stat -c %s "$SIGNET")
+printf 'binary: %s bytes (%.1f MB; budget 45 MB)\n' "$size" "$(echo "$size / 1000000" | bc -l)"
+size_ok=$(awk -v s="$size" 'BEGIN { print (s <= 45000000) }')
+vtimes=()
+vrss=0
+for _ in $(seq 21); do
+	/usr/bin/time -f "%e %M" -o "$WORK/time.out" "$SIGNET" version >/dev/null 2>&1
+	read -r t m <"$WORK/time.out"
+	vtimes+=("$t"); [ "$m" -gt "$vrss" ] && vrss=$m
+done
+vmed=$(printf '%s\n' "${vtimes[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+init_ms=$(GODEBUG=inittrace=1 "$SIGNET" version 2>&1 >/dev/null | awk '/^init / {s += $5} END {printf "%.1f", s}')
+printf 'signet version: median %.0f ms of 21 runs (budget 10 ms; /usr/bin/time has 10 ms steps), peak RSS %.1f MiB (budget 32), package init %s ms\n' \
+	"$(echo "$vmed * 1000" | bc -l)" "$(echo "$vrss / 1024" | bc -l)" "$init_ms"
+version_ok=$(awk -v t="$vmed" -v m="$vrss" 'BEGIN { print (t <= 0.010 && m <= 32 * 1024) }')
+
+policy_ok=1
+if [ "${BENCH_POLICY:-1}" = 1 ]; then
+	sbom="$WORK/sbom-5m.cdx.json"
+	if [ ! -f "$sbom" ]; then
+		# A syft-like CycloneDX document of about 5 MB: 16000 components.
+		awk 'BEGIN {
+			printf "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.6\",\"metadata\":{\"tools\":{\"components\":[{\"type\":\"application\",\"author\":\"anchore\",\"name\":\"syft\",\"version\":\"1.57.1\"}]}},\"components\":["
+			for (i = 0; i < 16000; i++) {
+				if (i) printf ","
+				printf "{\"type\":\"library\",\"name\":\"pkg-%d\",\"version\":\"1.%d.0\",\"purl\":\"pkg:golang/example.com/pkg-%d@v1.%d.0\",\"licenses\":[{\"license\":{\"id\":\"Apache-2.0\"}}],\"properties\":[{\"name\":\"syft:package:foundBy\",\"value\":\"go-module-binary-cataloger\"},{\"name\":\"syft:location:0:path\",\"value\":\"/usr/local/bin/tool-%d\"}]}", i, i % 97, i, i % 97, i
+			}
+			printf "]}\n"
+		}' >"$sbom.tmp" && mv "$sbom.tmp" "$sbom"
+	fi
+	printf 'predicateType: "https://cyclonedx.org/bom"\npredicate: metadata: tools: components: [...{name: "syft"}]\npredicate: components: [...{name: !="log4j-core"}]\n' >"$WORK/sbom.cue"
+	printf 'package signature\n\nimport rego.v1\n\nallow if {\n\tinput.predicate.metadata.tools.components[_].name == "syft"\n\tnot forbidden\n}\n\nforbidden if input.predicate.components[_].name == "log4j-core"\n' >"$WORK/sbom.rego"
+	if [ ! -f "$WORK/sbom.att.json" ] || [ "$WORK/sbom.att.json" -ot "$sbom" ]; then
+		"$SIGNET" attest-blob --yes --key "$WORK/signet.key" --tlog-upload=false --use-signing-config=false --trusted-root "$TR" \
+			--type cyclonedx --predicate "$sbom" --bundle "$WORK/sbom.att.json" "$WORK/small" >/dev/null 2>&1 \
+			|| { echo "bench: attest-blob of the 5 MB SBOM failed" >&2; exit 1; }
+	fi
+	printf 'policy over a %s-byte SBOM statement (verify-blob-attestation, budget 0.5 s, 200 MiB):\n' "$(stat -c %s "$sbom")"
+	for p in none sbom.cue sbom.rego; do
+		args=()
+		[ "$p" = none ] || args=(--policy "$WORK/$p")
+		measure "verify-blob-attestation, $p" "$SIGNET" verify-blob-attestation --key "$WORK/signet.pub" --insecure-ignore-tlog \
+			--type cyclonedx --bundle "$WORK/sbom.att.json" "${args[@]}" "$WORK/small"
+	done
+	policy_ok=$(awk -v a="$verify_blob_attestation__sbom_cue_t" -v b="$verify_blob_attestation__sbom_rego_t" \
+		-v c="$verify_blob_attestation__sbom_cue_rss" -v d="$verify_blob_attestation__sbom_rego_rss" \
+		'BEGIN { print (a <= 0.5 && b <= 0.5 && c <= 200 * 1024 && d <= 200 * 1024) }')
+fi
+
 # --- keyless: 100 files in one run against the local stack --------------------
 if [ "${BENCH_STACK:-1}" = 1 ] && [ -n "$COSIGN" ]; then
 	started=
@@ -187,7 +242,7 @@ bench_images() {
 }
 if [ "${BENCH_IMAGE:-1}" = 1 ]; then bench_images; fi
 
-if [ "${BENCH_CHECK:-0}" = 1 ] && { [ "$verify_ok" != 1 ] || [ "$sign_ok" != 1 ]; }; then
+if [ "${BENCH_CHECK:-0}" = 1 ] && { [ "$verify_ok" != 1 ] || [ "$sign_ok" != 1 ] || [ "$size_ok" != 1 ] || [ "$version_ok" != 1 ] || [ "$policy_ok" != 1 ]; }; then
 	echo "bench: target missed" >&2
 	exit 1
 fi

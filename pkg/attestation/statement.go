@@ -1,10 +1,12 @@
 package attestation
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -25,11 +27,45 @@ type Statement struct {
 	Predicate     json.RawMessage `json:"predicate"`
 }
 
-// required are the fields cosign insists a predicate of that type has.
-var required = map[string][]string{
-	"slsaprovenance":   {"builder", "buildType"},
-	"slsaprovenance02": {"builder", "buildType"},
-	"slsaprovenance1":  {"buildDefinition", "runDetails"},
+// required are the fields cosign insists a predicate of that type has
+// (the JSON fields of its Go struct without omitempty), with the JSON kind
+// each must be: cosign decodes the file into that struct, so a field of
+// another kind fails there, and unknown fields vanish (signet keeps them).
+var required = map[string][]field{
+	"slsaprovenance":   {{"builder", "object"}, {"buildType", "string"}},
+	"slsaprovenance02": {{"builder", "object"}, {"buildType", "string"}},
+	"slsaprovenance1":  {{"buildDefinition", "object"}, {"runDetails", "object"}},
+	"link": {{"_type", "string"}, {"name", "string"}, {"materials", "object"}, {"products", "object"},
+		{"byproducts", "object"}, {"command", "array"}, {"environment", "object"}},
+}
+
+type field struct{ name, kind string }
+
+// decodeExact decodes JSON keeping numbers as written (json.Number), so
+// re-encoding the predicate never rounds a large or precise number.
+func decodeExact(data []byte, v any) error {
+	if !json.Valid(data) {
+		return json.Unmarshal(data, v) // for its error
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// kindOf names a decoded JSON value's kind; null fits every kind, as
+// encoding/json decodes it into any field.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	}
+	return "number or boolean"
 }
 
 // NewStatement builds the statement cosign's attest-blob builds: the
@@ -51,8 +87,14 @@ func NewStatement(typeFlag, subjectName string, sha256 []byte, predicate []byte,
 		}{string(predicate), now.UTC().Format(time.RFC3339)}
 	case "spdx":
 		pred = string(predicate)
+	case "vuln":
+		raw, err := VulnPredicate(predicate)
+		if err != nil {
+			return nil, err
+		}
+		pred = json.RawMessage(raw)
 	default:
-		if err := json.Unmarshal(predicate, &pred); err != nil {
+		if err := decodeExact(predicate, &pred); err != nil {
 			return nil, fmt.Errorf("predicate for type %s is not JSON: %w", typeFlag, err)
 		}
 		if keys := required[typeFlag]; keys != nil {
@@ -60,10 +102,24 @@ func NewStatement(typeFlag, subjectName string, sha256 []byte, predicate []byte,
 			if !ok {
 				return nil, fmt.Errorf("predicate for type %s must be a JSON object", typeFlag)
 			}
+			var missing, wrong []string
 			for _, k := range keys {
-				if _, ok := obj[k]; !ok {
-					return nil, fmt.Errorf("predicate for type %s: required field %s missing", typeFlag, k)
+				v, ok := obj[k.name]
+				switch {
+				case !ok:
+					missing = append(missing, k.name)
+				case kindOf(v) != k.kind && kindOf(v) != "null":
+					wrong = append(wrong, fmt.Sprintf("%s is a JSON %s, want %s", k.name, kindOf(v), k.kind))
 				}
+			}
+			if len(missing) == 1 && len(wrong) == 0 {
+				return nil, fmt.Errorf("predicate for type %s: required field %s missing", typeFlag, missing[0])
+			}
+			if len(missing) > 0 || len(wrong) > 0 {
+				if len(missing) > 0 {
+					wrong = append([]string{"required fields missing: " + strings.Join(missing, ", ")}, wrong...)
+				}
+				return nil, fmt.Errorf("predicate for type %s does not fit its schema: %s", typeFlag, strings.Join(wrong, "; "))
 			}
 		}
 	}

@@ -363,9 +363,33 @@ func checkPredicateKind(pt string, r Request) error {
 	case r.Kind == KindAttestation && pt == SignPredicateType:
 		return fmt.Errorf("an image signature (predicate type %q), not an attestation: verify verifies it", pt)
 	case r.Kind == KindAttestation && r.PredicateType != "" && pt != r.PredicateType:
-		return fmt.Errorf("attestation type mismatch: expected predicate type %q, found %q", r.PredicateType, pt)
+		return typeMismatch{want: r.PredicateType, found: pt}
 	}
 	return nil
+}
+
+// typeMismatch: an attestation of another predicate type than asked.
+type typeMismatch struct{ want, found string }
+
+func (e typeMismatch) Error() string {
+	return fmt.Sprintf("attestation type mismatch: expected predicate type %q, found %q", e.want, e.found)
+}
+
+// OtherTypes reports the predicate types found when every candidate
+// failed only for being of another predicate type (their payloads are
+// unverified: the type is checked first), so verify-attestation can say
+// what cosign says then, "none of the attestations matched the predicate
+// type".
+func (e *NoMatchError) OtherTypes() ([]string, bool) {
+	var types []string
+	for _, f := range e.failures {
+		var tm typeMismatch
+		if !errors.As(f.err, &tm) {
+			return nil, false
+		}
+		types = append(types, tm.found)
+	}
+	return types, len(types) > 0
 }
 
 // statementClaims checks the verified statement: its kind again, that a

@@ -127,6 +127,15 @@ func Run(ctx context.Context, f *cli.Factory, opts *Options) error {
 // annotations, printing cosign's header and payloads; it stops at the
 // first image that fails, with cosign's exit code.
 func Images(ctx context.Context, f *cli.Factory, o *Common, images []string, req imagesig.Request) error {
+	return ImagesThen(ctx, f, o, images, req, nil)
+}
+
+// Then runs on the verified signatures of one image before anything is
+// printed (verify-attestation's --policy); an error fails the image.
+type Then func(ctx context.Context, image string, vs []imagesig.Verified) error
+
+// ImagesThen is Images with a Then hook.
+func ImagesThen(ctx context.Context, f *cli.Factory, o *Common, images []string, req imagesig.Request, then Then) error {
 	if o.Output != "json" && o.Output != "text" {
 		return fmt.Errorf("--output %q: want json or text", o.Output)
 	}
@@ -174,7 +183,7 @@ func Images(ctx context.Context, f *cli.Factory, o *Common, images []string, req
 		if err != nil {
 			return err
 		}
-		if err := one(ctx, f, o, src, img, req); err != nil {
+		if err := one(ctx, f, o, src, img, req, then); err != nil {
 			return err
 		}
 	}
@@ -218,7 +227,7 @@ func localImage(dir string, maxAttachment int64) (imagesig.Source, name.Digest, 
 // localRepository names the saved image in messages.
 const localRepository = "oci-layout/saved-image"
 
-func one(ctx context.Context, f *cli.Factory, o *Common, src imagesig.Source, img string, req imagesig.Request) error {
+func one(ctx context.Context, f *cli.Factory, o *Common, src imagesig.Source, img string, req imagesig.Request, then Then) error {
 	vs, err := imagesig.Verify(ctx, src, req)
 	if err != nil {
 		if o.LocalImage {
@@ -226,6 +235,11 @@ func one(ctx context.Context, f *cli.Factory, o *Common, src imagesig.Source, im
 			return fmt.Errorf("--local-image %s: %w", img, err)
 		}
 		return withExitCode(err)
+	}
+	if then != nil {
+		if err := then(ctx, img, vs); err != nil {
+			return err
+		}
 	}
 	imagesig.WriteHeader(f.IOStreams.ErrOut, img, imagesig.Checks{
 		Annotations: len(req.Annotations) > 0, Claims: o.CheckClaims, Key: req.Policy.Key != nil,

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sync"
 
+	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
@@ -84,6 +85,9 @@ type Request struct {
 	// Adjust refines the policy (verify-blob-attestation's --type and
 	// --check-claims).
 	Adjust func(*verifier.Policy)
+	// Then runs on the verified bundle before "Verified OK"
+	// (verify-blob-attestation's --policy); an error fails the run.
+	Then func(context.Context, *bundle.Bundle, *verifier.Result) error
 }
 
 // Verify runs the request and reports "Verified OK" on stderr, as cosign.
@@ -109,8 +113,14 @@ func Verify(ctx context.Context, f *cli.Factory, r Request) error {
 		// used, so none is loaded (cosign #4613).
 		tm = &root.BaseTrustedMaterial{}
 	}
-	if _, err := verifier.Verify(ctx, b, r.Artifact, p, tm); err != nil {
+	res, err := verifier.Verify(ctx, b, r.Artifact, p, tm)
+	if err != nil {
 		return err
+	}
+	if r.Then != nil {
+		if err := r.Then(ctx, b, res); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(f.IOStreams.ErrOut, "Verified OK")
 	return nil

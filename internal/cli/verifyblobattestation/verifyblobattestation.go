@@ -4,12 +4,16 @@ package verifyblobattestation
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/attpolicy"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/cli/verifyblob"
 	"github.com/signetdev/signet/pkg/attestation"
@@ -25,6 +29,7 @@ type Options struct {
 	Signature flags.BlobSignature
 
 	Type        string
+	Policy      []string
 	Digest      string
 	DigestAlg   string
 	CheckClaims bool
@@ -41,10 +46,18 @@ func NewCmdVerifyBlobAttestation(f *cli.Factory, runF func(context.Context, *Opt
 		Long: `Verify an in-toto attestation (a DSSE envelope in a Sigstore bundle) about a
 blob: the signature, the signer, the predicate type (--type, default
 "custom"; an attestation of another type is never accepted), and that the
-blob (or --digest) is one of the statement's subjects.`,
+blob (or --digest) is one of the statement's subjects.
+
+--policy FILE.cue|FILE.rego (beyond cosign, which has no --policy here)
+checks the verified in-toto statement with the semantics and messages of
+verify-attestation --policy (docs/POLICIES.md). Policy files are read and
+compiled before anything else; a failing policy exits 1.`,
 		Example: `  signet verify-blob-attestation --bundle pkg.tgz.sigstore.json --type slsaprovenance1 \
     --certificate-identity https://github.com/acme/pkg/.github/workflows/release.yml@refs/heads/main \
-    --certificate-oidc-issuer https://token.actions.githubusercontent.com pkg.tgz`,
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com pkg.tgz
+
+  signet verify-blob-attestation --bundle pkg.tgz.sigstore.json --type slsaprovenance1 --policy slsa.rego \
+    --certificate-identity … --certificate-oidc-issuer … pkg.tgz`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -61,6 +74,7 @@ blob (or --digest) is one of the statement's subjects.`,
 	opts.Verify.AddFlags(fs)
 	opts.Signature.AddFlags(fs, "path to base64-encoded signature over attestation in DSSE format")
 	fs.StringVar(&opts.Type, "type", "custom", "specify a predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or an URI")
+	attpolicy.AddFlag(fs, &opts.Policy)
 	fs.StringVar(&opts.Digest, "digest", "", "Digest to use for verifying in-toto subject (instead of providing a blob)")
 	fs.StringVar(&opts.DigestAlg, "digestAlg", "", "Digest algorithm to use for verifying in-toto subject (instead of providing a blob)")
 	fs.BoolVar(&opts.CheckClaims, "check-claims", true, "if true, verifies the digest exists in the in-toto subject (using either the provided digest and digest algorithm or the provided blob's sha256 digest). If false, only the DSSE envelope is verified.")
@@ -72,18 +86,34 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("--type: %w", err)
 	}
+	checker, err := attpolicy.Load(ctx, opts.Policy)
+	if err != nil {
+		return err
+	}
 	art, err := resolveArtifact(f, opts)
 	if err != nil {
 		return err
 	}
-	return verifyblob.Verify(ctx, f, verifyblob.Request{
+	req := verifyblob.Request{
 		Trust: &opts.Trust, Verify: &opts.Verify, Signature: &opts.Signature,
 		Artifact: art,
 		Adjust: func(p *verifier.Policy) {
 			p.PredicateType = predicateType
 			p.SkipArtifactUnsafe = !opts.CheckClaims
 		},
-	})
+	}
+	if checker != nil {
+		req.Then = func(ctx context.Context, b *bundle.Bundle, _ *verifier.Result) error {
+			payload := b.GetDsseEnvelope().GetPayload()
+			from := "--bundle " + opts.Signature.Bundle
+			if opts.Signature.Bundle == "" {
+				from = "--signature " + opts.Signature.Signature
+			}
+			name := fmt.Sprintf("%s, %s, payload sha256:%x", predicateType, from, sha256.Sum256(payload))
+			return checker.Check(ctx, f.IOStreams.ErrOut, []attpolicy.Attestation{{Statement: payload, Name: name}})
+		}
+	}
+	return verifyblob.Verify(ctx, f, req)
 }
 
 func resolveArtifact(f *cli.Factory, opts *Options) (artifact.Artifact, error) {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -122,4 +124,14 @@ func (r Result) CheckErrorLine(t testing.TB) {
 	if r.Code == 0 || n != 1 {
 		t.Errorf("want a failure with exactly one \"Error: \" line; exit %d, stderr:\n%s", r.Code, r.Stderr)
 	}
+}
+
+// WriteFile writes content to dir/name for a test and returns the path.
+func WriteFile(t testing.TB, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -16,6 +16,10 @@ const (
 	trillianModulePath = "github.com/google/trillian"
 )
 
+// SyftVersion is the SBOM generator of the seed workflow e2e test
+// (test/e2e/policy_test.go), a tool like cosign. Large: minutes cold.
+const SyftVersion = "v1.57.1"
+
 // Component is one cache entry: a set of binaries built from one module
 // version into CacheDir/bin/<Key>.
 type Component struct {
@@ -88,6 +92,12 @@ var Components = []Component{
 		Packages: []string{"github.com/sigstore/cosign/v2/cmd/cosign@" + CosignV2Version},
 		Binaries: []string{"cosign"},
 		Optional: true,
+		Tool:     true,
+	},
+	{
+		Key:      "syft@" + SyftVersion,
+		Packages: []string{"github.com/anchore/syft/cmd/syft@" + SyftVersion},
+		Binaries: []string{"syft"},
 		Tool:     true,
 	},
 }
