@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetdev/signet/internal/batch"
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/cli/regcmd"
@@ -359,24 +359,17 @@ func signAll(ctx context.Context, errOut io.Writer, targets []oci.Target,
 	return results
 }
 
-// failures is nil when every image was signed, the one error when one
-// failed, and one line naming each failure otherwise.
+// failures is nil when every image was signed, the one error when the
+// run had one image, and otherwise each cause once with the images it hit.
 func failures(results []signed) error {
-	var errs []error
+	var fails []batch.Failure
 	for _, r := range results {
 		if r.err != nil {
-			errs = append(errs, r.err)
+			fails = append(fails, batch.Failure{Name: r.target.Digest.String(), Err: r.err})
 		}
 	}
-	switch len(errs) {
-	case 0:
-		return nil
-	case 1:
-		return errs[0]
+	if len(results) == 1 && len(fails) == 1 {
+		return fails[0].Err
 	}
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Error()
-	}
-	return fmt.Errorf("%d of %d images were not signed: %s", len(errs), len(results), strings.Join(msgs, "; "))
+	return batch.New("images", len(results), fails)
 }

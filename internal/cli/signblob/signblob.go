@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/spf13/cobra"
 
+	"github.com/signetdev/signet/internal/batch"
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/pkg/artifact"
@@ -256,19 +255,15 @@ func signMany(ctx context.Context, f *cli.Factory, s *signer.Signer, files []str
 		wg.Wait()
 		close(results)
 	}()
-	var failed []string
+	var failed []batch.Failure
 	for r := range results {
 		if r.err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", r.path, r.err))
+			failed = append(failed, batch.Failure{Name: r.path, Err: r.err})
 			continue
 		}
 		fmt.Fprintf(f.IOStreams.ErrOut, "Wrote bundle to file %s.sigstore.json\n", r.path)
 	}
-	if len(failed) > 0 {
-		sort.Strings(failed)
-		return fmt.Errorf("signing %d of %d files failed: %s", len(failed), len(files), strings.Join(failed, "; "))
-	}
-	return nil
+	return batch.New("files", len(files), failed)
 }
 
 func signFile(ctx context.Context, f *cli.Factory, s *signer.Signer, path string) error {
