@@ -16,8 +16,10 @@ import (
 	"github.com/signetdev/signet/internal/batch"
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/output"
 	"github.com/signetdev/signet/pkg/artifact"
 	"github.com/signetdev/signet/pkg/signer"
+	"github.com/signetdev/signet/pkg/verifier"
 )
 
 // Options are the inputs of sign-blob.
@@ -31,8 +33,31 @@ type Options struct {
 	OutputCertificate string
 	RFC3161Timestamp  string
 	B64               bool
+	Format            output.Format
 
 	Files []string
+}
+
+// Signed is sign-blob's JSON output (--output-format json,
+// docs/JSON-OUTPUT.md): which bundle holds which file's signature.
+type Signed struct {
+	// SignedWith is "certificate" (keyless) or "key".
+	SignedWith string `json:"signedWith"`
+	// Certificate is the one certificate every file was signed under.
+	Certificate *output.Certificate `json:"certificate,omitempty"`
+	// Files are in the order given.
+	Files []File `json:"files"`
+}
+
+// File is one file's outcome: a bundle, or an error.
+type File struct {
+	File   string `json:"file"`
+	Digest string `json:"digest,omitempty"`
+	Bundle string `json:"bundle,omitempty"`
+	// Signature is the base64 signature, when no bundle holds it (a
+	// signature cosign v2 would have printed).
+	Signature string `json:"signature,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // NewCmdSignBlob builds the verb; runF replaces the run function in tests.
@@ -80,10 +105,16 @@ written beside its file as FILE.sigstore.json.`,
 	flags.Deprecated(fs, "rfc3161-timestamp", "please use --bundle to provide the output bundle location, which will include the signed timestamp")
 	fs.BoolVar(&opts.B64, "b64", true, "whether to base64 encode the output")
 	flags.Deprecated(fs, "b64", "please use --bundle, which already base64 encodes content as appropriate")
+	// cosign's --output here is the deprecated signature file, so the
+	// format flag takes another name.
+	opts.Format.AddFlag(fs, "output-format", "")
 	return cmd
 }
 
 func run(ctx context.Context, f *cli.Factory, o *Options) error {
+	if err := o.Format.Check(); err != nil {
+		return err
+	}
 	if o.Output != "" && o.OutputSignature == "" {
 		o.OutputSignature = o.Output
 	}
@@ -99,10 +130,32 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 	if err := o.checkServices(services); err != nil {
 		return err
 	}
+	var files []File
 	if len(o.Files) == 1 {
-		return signOne(ctx, f, s, o, o.Files[0])
+		var one File
+		one, err = signOne(ctx, f, s, o, o.Files[0])
+		files = []File{one}
+	} else {
+		files, err = signMany(ctx, f, s, o.Files)
 	}
-	return signMany(ctx, f, s, o.Files)
+	if !o.Format.JSON() || (len(o.Files) == 1 && err != nil) {
+		return err
+	}
+	// With several files the document is printed even when some failed:
+	// it says which bundles were written.
+	doc := Signed{SignedWith: "key", Files: files}
+	if c := s.Certificate(); c != nil {
+		claims, cerr := verifier.ParseClaims(c)
+		if cerr != nil {
+			return errors.Join(err, cerr)
+		}
+		doc.SignedWith = "certificate"
+		doc.Certificate = output.NewCertificate(c, claims)
+	}
+	if perr := output.Print(f.IOStreams.Out, doc); perr != nil && err == nil {
+		err = perr
+	}
+	return err
 }
 
 // checkMany rejects flags that name a single output.
@@ -151,17 +204,19 @@ func digestOf(f *cli.Factory, s *signer.Signer, path string) (artifact.Digest, e
 	return artifact.Digest{Algorithm: s.Hash(), Value: sums[s.Hash()]}, nil
 }
 
-func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, path string) error {
+func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, path string) (File, error) {
+	res := File{File: path}
 	if path != "-" {
 		fmt.Fprintf(f.IOStreams.ErrOut, "Using payload from: %s\n", path)
 	}
 	d, err := digestOf(f, s, path)
 	if err != nil {
-		return err
+		return res, err
 	}
+	res.Digest = d.String()
 	b, err := s.Sign(ctx, signer.Digest(d))
 	if err != nil {
-		return fmt.Errorf("signing %s: %w", path, err)
+		return res, fmt.Errorf("signing %s: %w", path, err)
 	}
 
 	bundlePath := o.Bundle
@@ -172,14 +227,15 @@ func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, 
 	if bundlePath != "" {
 		data, err := encodeBundle(b, o.NewBundleFormat, s)
 		if err != nil {
-			return err
+			return res, err
 		}
 		outs.Add(bundlePath, data, "Wrote bundle to file "+bundlePath)
+		res.Bundle = bundlePath
 	}
 	if o.OutputSignature != "" {
 		sig, err := signer.SignatureFile(b, o.B64)
 		if err != nil {
-			return err
+			return res, err
 		}
 		outs.Add(o.OutputSignature, sig, "Wrote signature to file "+o.OutputSignature)
 	}
@@ -193,27 +249,31 @@ func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, 
 	if o.RFC3161Timestamp != "" {
 		ts, err := signer.TimestampFile(b)
 		if err != nil {
-			return err
+			return res, err
 		}
 		outs.Add(o.RFC3161Timestamp, ts, "RFC3161 timestamp written to file "+o.RFC3161Timestamp)
 	}
 	if err := outs.Write(f.IOStreams.ErrOut); err != nil {
-		return err
+		return res, err
 	}
 	// cosign v2 printed the signature when it wrote no signature file;
 	// scripts of that era capture it. A v3-style run (--bundle) does not.
 	if o.OutputSignature == "" && (o.Bundle == "" || !o.NewBundleFormat) {
 		sig, err := signer.SignatureFile(b, o.B64)
 		if err != nil {
-			return err
+			return res, err
 		}
-		if o.B64 {
+		if o.Format.JSON() {
+			// The signature goes into the document, base64 whatever --b64.
+			sig, _ = signer.SignatureFile(b, true)
+			res.Signature = string(sig)
+		} else if o.B64 {
 			fmt.Fprintln(f.IOStreams.Out, string(sig))
 		} else {
 			f.IOStreams.Out.Write(sig)
 		}
 	}
-	return nil
+	return res, nil
 }
 
 func encodeBundle(b *bundle.Bundle, newFormat bool, s *signer.Signer) ([]byte, error) {
@@ -230,61 +290,72 @@ const workers = 8
 // signMany signs every file with the one signer, several at a time, and
 // writes each bundle beside its file. A failure does not stop the others;
 // all failures are reported together.
-func signMany(ctx context.Context, f *cli.Factory, s *signer.Signer, files []string) error {
+func signMany(ctx context.Context, f *cli.Factory, s *signer.Signer, files []string) ([]File, error) {
 	type result struct {
-		path string
-		err  error
+		i   int
+		res File
+		err error
 	}
-	jobs := make(chan string)
+	jobs := make(chan int)
 	results := make(chan result)
 	var wg sync.WaitGroup
 	for i := 0; i < min(workers, len(files)); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range jobs {
-				results <- result{p, signFile(ctx, f, s, p)}
+			for i := range jobs {
+				res, err := signFile(ctx, f, s, files[i])
+				results <- result{i, res, err}
 			}
 		}()
 	}
 	go func() {
-		for _, p := range files {
-			jobs <- p
+		for i := range files {
+			jobs <- i
 		}
 		close(jobs)
 		wg.Wait()
 		close(results)
 	}()
+	out := make([]File, len(files))
 	var failed []batch.Failure
 	for r := range results {
+		out[r.i] = r.res
 		if r.err != nil {
-			failed = append(failed, batch.Failure{Name: r.path, Err: r.err})
+			out[r.i].Error = r.err.Error()
+			failed = append(failed, batch.Failure{Name: files[r.i], Err: r.err})
 			continue
 		}
-		fmt.Fprintf(f.IOStreams.ErrOut, "Wrote bundle to file %s.sigstore.json\n", r.path)
+		fmt.Fprintf(f.IOStreams.ErrOut, "Wrote bundle to file %s\n", r.res.Bundle)
 	}
-	return batch.New("files", len(files), failed)
+	return out, batch.New("files", len(files), failed)
 }
 
-func signFile(ctx context.Context, f *cli.Factory, s *signer.Signer, path string) error {
+func signFile(ctx context.Context, f *cli.Factory, s *signer.Signer, path string) (File, error) {
+	res := File{File: path}
 	if fi, err := os.Stat(path); err != nil {
-		return err
+		return res, err
 	} else if fi.IsDir() {
-		return errors.New("is a directory")
+		return res, errors.New("is a directory")
 	}
 	d, err := digestOf(f, s, path)
 	if err != nil {
-		return err
+		return res, err
 	}
+	res.Digest = d.String()
 	b, err := s.Sign(ctx, signer.Digest(d))
 	if err != nil {
-		return err
+		return res, err
 	}
 	data, err := b.MarshalJSON()
 	if err != nil {
-		return err
+		return res, err
 	}
 	var outs flags.Outputs
 	outs.Add(path+".sigstore.json", data, "")
-	return outs.Write(io.Discard)
+	if err := outs.Write(io.Discard); err != nil {
+		return res, err
+	}
+	res.Bundle = path + ".sigstore.json"
+	return res, nil
 }

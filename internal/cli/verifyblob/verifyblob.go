@@ -14,6 +14,7 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/output"
 	"github.com/signetdev/signet/pkg/verifier"
 
 	"github.com/signetdev/signet/pkg/artifact"
@@ -24,6 +25,7 @@ type Options struct {
 	Trust     flags.Trust
 	Verify    flags.Verify
 	Signature flags.BlobSignature
+	Output    output.Format
 	// Artifact is a path, "-" for stdin, or <alg>:<hex>.
 	Artifact string
 }
@@ -63,16 +65,22 @@ pinned: --certificate-<name> (exact) or --certificate-<name>-regexp.`,
 	opts.Trust.AddFlags(cmd.Flags())
 	opts.Verify.AddFlags(cmd.Flags())
 	opts.Signature.AddFlags(cmd.Flags(), "signature content or path or remote URL")
+	// cosign's verify-blob has no -o; signet's means what it means on
+	// cosign's verify: the output format.
+	opts.Output.AddFlag(cmd.Flags(), "output", "o")
 	return cmd
 }
 
 // Run verifies a blob signature.
 func Run(ctx context.Context, f *cli.Factory, opts *Options) error {
+	if err := opts.Output.Check(); err != nil {
+		return err
+	}
 	art, err := ResolveArtifact(opts.Artifact, f)
 	if err != nil {
 		return err
 	}
-	return Verify(ctx, f, Request{Trust: &opts.Trust, Verify: &opts.Verify, Signature: &opts.Signature, Artifact: art})
+	return Verify(ctx, f, Request{Trust: &opts.Trust, Verify: &opts.Verify, Signature: &opts.Signature, Artifact: art, JSON: opts.Output.JSON()})
 }
 
 // Request is one blob verification, as both blob verbs describe it.
@@ -84,6 +92,22 @@ type Request struct {
 	// Adjust refines the policy (verify-blob-attestation's --type and
 	// --check-claims).
 	Adjust func(*verifier.Policy)
+	// JSON prints what was verified on stdout (docs/JSON-OUTPUT.md).
+	JSON bool
+}
+
+// Verified is verify-blob's JSON output: what was verified, by whom.
+type Verified struct {
+	Verified bool   `json:"verified"`
+	Artifact string `json:"artifact"`
+	Bundle   string `json:"bundle,omitempty"`
+	// SignedWith is "certificate" (keyless) or "key".
+	SignedWith  string              `json:"signedWith"`
+	Certificate *output.Certificate `json:"certificate,omitempty"`
+	// Timestamps are the verified signing times (log and TSA).
+	Timestamps []output.Timestamp `json:"timestamps"`
+	// PredicateType is the verified statement's, for an attestation.
+	PredicateType string `json:"predicateType,omitempty"`
 }
 
 // Verify runs the request and reports "Verified OK" on stderr, as cosign.
@@ -109,11 +133,23 @@ func Verify(ctx context.Context, f *cli.Factory, r Request) error {
 		// used, so none is loaded (cosign #4613).
 		tm = &root.BaseTrustedMaterial{}
 	}
-	if _, err := verifier.Verify(ctx, b, r.Artifact, p, tm); err != nil {
+	res, err := verifier.Verify(ctx, b, r.Artifact, p, tm)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(f.IOStreams.ErrOut, "Verified OK")
-	return nil
+	if !r.JSON {
+		return nil
+	}
+	v := Verified{Verified: true, Artifact: r.Artifact.Name, Bundle: r.Signature.Bundle, SignedWith: "key",
+		Certificate: output.NewCertificate(res.Certificate, res.Claims), Timestamps: output.NewTimestamps(res.Timestamps)}
+	if res.Certificate != nil {
+		v.SignedWith = "certificate"
+	}
+	if res.Statement != nil {
+		v.PredicateType = res.Statement.GetPredicateType()
+	}
+	return output.Print(f.IOStreams.Out, v)
 }
 
 func needsTrustedRoot(p verifier.Policy, t *flags.Trust, hasTimestamps bool) bool {
