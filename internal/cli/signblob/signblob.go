@@ -17,6 +17,7 @@ import (
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/cli/output"
+	"github.com/signetdev/signet/internal/progress"
 	"github.com/signetdev/signet/pkg/artifact"
 	"github.com/signetdev/signet/pkg/signer"
 	"github.com/signetdev/signet/pkg/verifier"
@@ -136,7 +137,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 		one, err = signOne(ctx, f, s, o, o.Files[0])
 		files = []File{one}
 	} else {
-		files, err = signMany(ctx, f, s, o.Files)
+		files, err = signMany(ctx, f, s, o.Files, progress.Count(f.IOStreams, o.Format.JSON(), len(o.Files), "signing"))
 	}
 	if !o.Format.JSON() || (len(o.Files) == 1 && err != nil) {
 		return err
@@ -196,8 +197,12 @@ func (o *Options) checkServices(s signer.Services) error {
 }
 
 // digestOf streams a file (or stdin) through the signer's hash.
-func digestOf(f *cli.Factory, s *signer.Signer, path string) (artifact.Digest, error) {
-	sums, err := artifact.Sum(artifact.FromFile(path, f.IOStreams.In), s.Hash())
+// bar counts the bytes read (nil: none drawn).
+func digestOf(f *cli.Factory, s *signer.Signer, path string, bar *progress.Bar) (artifact.Digest, error) {
+	art := artifact.FromFile(path, f.IOStreams.In)
+	art.Open = bar.Open(art.Open)
+	sums, err := artifact.Sum(art, s.Hash())
+	bar.Finish()
 	if err != nil {
 		return artifact.Digest{}, err
 	}
@@ -209,7 +214,7 @@ func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, 
 	if path != "-" {
 		fmt.Fprintf(f.IOStreams.ErrOut, "Using payload from: %s\n", path)
 	}
-	d, err := digestOf(f, s, path)
+	d, err := digestOf(f, s, path, progress.File(f.IOStreams, o.Format.JSON(), path))
 	if err != nil {
 		return res, err
 	}
@@ -290,7 +295,7 @@ const workers = 8
 // signMany signs every file with the one signer, several at a time, and
 // writes each bundle beside its file. A failure does not stop the others;
 // all failures are reported together.
-func signMany(ctx context.Context, f *cli.Factory, s *signer.Signer, files []string) ([]File, error) {
+func signMany(ctx context.Context, f *cli.Factory, s *signer.Signer, files []string, bar *progress.Bar) ([]File, error) {
 	type result struct {
 		i   int
 		res File
@@ -320,14 +325,16 @@ func signMany(ctx context.Context, f *cli.Factory, s *signer.Signer, files []str
 	out := make([]File, len(files))
 	var failed []batch.Failure
 	for r := range results {
+		bar.Add(1)
 		out[r.i] = r.res
 		if r.err != nil {
 			out[r.i].Error = r.err.Error()
 			failed = append(failed, batch.Failure{Name: files[r.i], Err: r.err})
 			continue
 		}
-		fmt.Fprintf(f.IOStreams.ErrOut, "Wrote bundle to file %s\n", r.res.Bundle)
+		bar.Println(f.IOStreams.ErrOut, "Wrote bundle to file "+r.res.Bundle)
 	}
+	bar.Finish()
 	return out, batch.New("files", len(files), failed)
 }
 
@@ -338,7 +345,8 @@ func signFile(ctx context.Context, f *cli.Factory, s *signer.Signer, path string
 	} else if fi.IsDir() {
 		return res, errors.New("is a directory")
 	}
-	d, err := digestOf(f, s, path)
+	// One bar counts the files; none per file.
+	d, err := digestOf(f, s, path, nil)
 	if err != nil {
 		return res, err
 	}

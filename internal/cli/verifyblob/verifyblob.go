@@ -15,6 +15,7 @@ import (
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/cli/output"
+	"github.com/signetdev/signet/internal/progress"
 	"github.com/signetdev/signet/pkg/verifier"
 
 	"github.com/signetdev/signet/pkg/artifact"
@@ -79,6 +80,9 @@ func Run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	art, err := ResolveArtifact(opts.Artifact, f)
 	if err != nil {
 		return err
+	}
+	if art.Digest == nil {
+		art.Open = progress.File(f.IOStreams, opts.Output.JSON(), opts.Artifact).Open(art.Open)
 	}
 	return Verify(ctx, f, Request{Trust: &opts.Trust, Verify: &opts.Verify, Signature: &opts.Signature, Artifact: art, JSON: opts.Output.JSON()})
 }
