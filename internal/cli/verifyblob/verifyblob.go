@@ -102,8 +102,10 @@ type Request struct {
 
 // Verified is verify-blob's JSON output: what was verified, by whom.
 type Verified struct {
-	Verified bool   `json:"verified"`
-	Artifact string `json:"artifact"`
+	Verified bool `json:"verified"`
+	// Artifact is left out when none was checked (an attestation
+	// verified with --check-claims=false and no blob).
+	Artifact string `json:"artifact,omitempty"`
 	Bundle   string `json:"bundle,omitempty"`
 	// SignedWith is "certificate" (keyless) or "key".
 	SignedWith  string              `json:"signedWith"`
@@ -145,7 +147,11 @@ func Verify(ctx context.Context, f *cli.Factory, r Request) error {
 	if !r.JSON {
 		return nil
 	}
-	v := Verified{Verified: true, Artifact: r.Artifact.Name, Bundle: r.Signature.Bundle, SignedWith: "key",
+	name := r.Artifact.Name
+	if r.Artifact.Open == nil && r.Artifact.Digest == nil {
+		name = ""
+	}
+	v := Verified{Verified: true, Artifact: name, Bundle: r.Signature.Bundle, SignedWith: "key",
 		Certificate: output.NewCertificate(res.Certificate, res.Claims), Timestamps: output.NewTimestamps(res.Timestamps)}
 	if res.Certificate != nil {
 		v.SignedWith = "certificate"
