@@ -15,6 +15,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/spf13/pflag"
 
+	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/pkg/verifier"
 )
 
@@ -34,6 +35,9 @@ type Format struct {
 func (f *Format) AddFlag(fs *pflag.FlagSet, name, short string) {
 	f.flag = name
 	fs.StringVarP(&f.value, name, short, Text, "output format (text|json); json prints one JSON document on stdout (see docs/JSON-OUTPUT.md)")
+	// Not from COSIGN_OUTPUT: cosign reads it for sign-blob's signature
+	// file, and verify's -o is the only one of cosign's it could mean.
+	_ = fs.SetAnnotation(name, cli.NoEnvFlag, []string{"true"})
 }
 
 // Set chooses the format (tests, and verbs that build options by hand).
