@@ -31,7 +31,22 @@ func Root() *cobra.Command {
 	f.HomeDir = func() (string, error) { return "$HOME", nil }
 	root, _ := cli.NewRootCmd(f, commands.All()...)
 	root.DisableAutoGenTag = true // its footer carries the generation date
+	showDeprecated(root)
 	return root
+}
+
+// showDeprecated documents the commands hidden from help because cosign
+// deprecated them: scripts still run them, so the reference keeps them,
+// marked.
+func showDeprecated(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		if msg, ok := sub.Annotations[cli.DeprecatedCommand]; ok && sub.Hidden {
+			sub.Hidden = false
+			sub.Short = "(deprecated) " + sub.Short
+			sub.Long = strings.TrimSpace(sub.Long + "\n\nDeprecated: " + msg)
+		}
+		showDeprecated(sub)
+	}
 }
 
 // Markdown writes one page per command into dir, replacing every page
