@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X github.com/signetdev/signet/internal/version.gitVersion=$(V
             -X github.com/signetdev/signet/internal/version.gitCommit=$(shell git rev-parse HEAD 2>/dev/null) \
             -X github.com/signetdev/signet/internal/version.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: build install test lint bench e2e demo fuzz fuzz-ci clean stack-up stack-down stack-status
+.PHONY: build install test lint bench e2e demo fuzz fuzz-ci clean stack-up stack-down stack-status docs man
 
 # Static (no cgo): no dynamic loader at start-up, and a binary that runs
 # on any Linux, as cosign's releases do.
@@ -23,6 +23,18 @@ lint:
 
 test: lint
 	$(GO) test ./...
+
+# The Markdown command reference in docs/cli/, from the cobra tree. Run it
+# after changing a command, flag or help text: a test fails while
+# docs/cli/ is stale.
+docs:
+	$(GO) run ./hack/gendocs markdown docs/cli
+
+# Man pages (section 1) in bin/man/, for packaging; dated by the commit so
+# two builds of one commit give the same pages.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+man:
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/gendocs man bin/man
 
 # Go micro-benchmarks, then signet against openssl (and cosign) on a 1 GiB file.
 bench: build

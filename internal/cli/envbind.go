@@ -22,6 +22,12 @@ const noEnvBinding = NoEnvBindingAnnotation
 // binding off for it.
 const NoEnvBindingAnnotation = "signet/no-env-binding"
 
+// NoEnvFlag, as a flag annotation, keeps that flag from being set by its
+// COSIGN_<FLAG> variable: signet's own flags whose variable cosign reads
+// for another flag (COSIGN_OUTPUT is sign-blob's signature file, and
+// would otherwise break verify-blob -o in the same CI job).
+const NoEnvFlag = "signet/no-env"
+
 // bindEnv sets every flag the user did not give on the command line from
 // its COSIGN_<FLAG> variable, if set. A command-line flag always wins.
 func bindEnv(cmd *cobra.Command, getenv func(string) string) error {
@@ -30,7 +36,7 @@ func bindEnv(cmd *cobra.Command, getenv func(string) string) error {
 	}
 	var errs []error
 	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
-		if fl.Changed || fl.Name == "help" {
+		if fl.Changed || fl.Name == "help" || fl.Annotations[NoEnvFlag] != nil {
 			return
 		}
 		name := envName(fl.Name)

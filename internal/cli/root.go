@@ -68,6 +68,10 @@ commands, flags, environment variables, file formats and exit codes.`,
 	return root, opts
 }
 
+// DeprecatedCommand is the command annotation holding a deprecated (and
+// so hidden) command's notice (see regcmd.Deprecate).
+const DeprecatedCommand = "signet/deprecated-command"
+
 // DeprecatedFlag is the flag annotation holding a deprecated flag's
 // notice (see flags.Deprecated).
 const DeprecatedFlag = "signet/deprecated"

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
 // IOStreams is what a command may read from and write to.
@@ -20,14 +22,18 @@ type IOStreams struct {
 }
 
 // System returns the process's streams.
-func System() *IOStreams {
+func System() *IOStreams { return Files(os.Stdin, os.Stdout, os.Stderr) }
+
+// Files returns streams over these files, each a terminal or not as it
+// is (tests pass a pseudo-terminal or a pipe).
+func Files(in, out, errOut *os.File) *IOStreams {
 	return &IOStreams{
-		In:        os.Stdin,
-		Out:       os.Stdout,
-		ErrOut:    os.Stderr,
-		stdinTTY:  isTerminal(os.Stdin),
-		stdoutTTY: isTerminal(os.Stdout),
-		stderrTTY: isTerminal(os.Stderr),
+		In:        in,
+		Out:       out,
+		ErrOut:    errOut,
+		stdinTTY:  isTerminal(in),
+		stdoutTTY: isTerminal(out),
+		stderrTTY: isTerminal(errOut),
 	}
 }
 
@@ -51,12 +57,9 @@ func (s *IOStreams) SetTTY(stdin, stdout, stderr bool) {
 	s.stdinTTY, s.stdoutTTY, s.stderrTTY = stdin, stdout, stderr
 }
 
-// isTerminal reports whether f is a character device. It avoids an ioctl
-// dependency; a character device on stdin is a terminal in practice.
+// isTerminal reports whether f is a terminal (an ioctl, not the file
+// mode: /dev/null is a character device too, and `2>/dev/null` is no
+// place for a progress bar or a prompt).
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }

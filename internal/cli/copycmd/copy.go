@@ -17,6 +17,8 @@ import (
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/cli/regcmd"
+	"github.com/signetdev/signet/internal/iostreams"
+	"github.com/signetdev/signet/internal/progress"
 	"github.com/signetdev/signet/pkg/oci"
 )
 
@@ -117,7 +119,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	}
 	// ggcr reads manifests up to 100 MiB; copy reads them as pkg/oci does.
 	ro := c.RemoteOptions(ctx)
-	cp := copier{ro: ro, force: opts.Force, out: f.IOStreams.ErrOut}
+	cp := copier{ro: ro, force: opts.Force, out: f.IOStreams.ErrOut, ios: f.IOStreams}
 	if what.Image {
 		if err := cp.manifest(t.Digest, dst); err != nil {
 			return err
@@ -144,6 +146,7 @@ type copier struct {
 	ro    []remote.Option
 	force bool
 	out   io.Writer // cosign's "Copying … to …..." progress lines
+	ios   *iostreams.IOStreams
 }
 
 // manifest copies src (an image or an index, blobs streamed) to dst.
@@ -161,19 +164,27 @@ func (cp copier) manifest(src name.Reference, dst name.Reference) error {
 	if desc.Size > oci.MaxManifestSize {
 		return fmt.Errorf("reading %s: manifest of %d bytes %w (%d)", src, desc.Size, oci.ErrTooLarge, oci.MaxManifestSize)
 	}
+	// Large layers get a bar on a terminal; ro is a copy, so the
+	// attachments (small) are written without one.
+	ro := cp.ro
+	updates, wait := progress.Transfer(cp.ios, false, "copying")
+	if updates != nil {
+		ro = append(append([]remote.Option{}, cp.ro...), remote.WithProgress(updates))
+	}
+	defer wait()
 	if desc.MediaType.IsIndex() {
 		idx, err := desc.ImageIndex()
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", src, err)
 		}
-		err = remote.WriteIndex(dst, idx, cp.ro...)
+		err = remote.WriteIndex(dst, idx, ro...)
 		return wrapWrite(dst, err)
 	}
 	img, err := desc.Image()
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", src, err)
 	}
-	return wrapWrite(dst, remote.Write(dst, img, cp.ro...))
+	return wrapWrite(dst, remote.Write(dst, img, ro...))
 }
 
 func wrapWrite(dst name.Reference, err error) error {

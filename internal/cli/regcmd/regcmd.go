@@ -115,6 +115,11 @@ func Platform(ctx context.Context, c *oci.Client, t oci.Target, platform string)
 // stream, which is stdout here, and would corrupt what scripts capture.
 func Deprecate(f *cli.Factory, cmd *cobra.Command, msg string) {
 	cmd.Hidden = true
+	// The command reference (internal/clidocs) still documents it.
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[cli.DeprecatedCommand] = msg
 	run := cmd.RunE
 	if run == nil {
 		return

@@ -7,16 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetdev/signet/internal/batch"
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/cli/regcmd"
 	"github.com/signetdev/signet/internal/fileutil"
+	"github.com/signetdev/signet/internal/progress"
 	"github.com/signetdev/signet/pkg/artifact"
 	"github.com/signetdev/signet/pkg/attestation"
 	"github.com/signetdev/signet/pkg/imagesig"
@@ -150,7 +151,8 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 		}
 	}
 
-	results := signAll(ctx, f.IOStreams.ErrOut, targets, func(ctx context.Context, t oci.Target, progress func(string)) (imagesig.Stored, []byte, error) {
+	bar := progress.Count(f.IOStreams, false, len(targets), "signing")
+	results := signAll(ctx, f.IOStreams.ErrOut, bar, targets, func(ctx context.Context, t oci.Target, say func(string)) (imagesig.Stored, []byte, error) {
 		st, p, err := signImage(ctx, f, s, t, ann, payload, o)
 		if err != nil || !o.Upload {
 			return st, p, err
@@ -159,7 +161,7 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 		if err != nil {
 			return st, p, err
 		}
-		progress("Pushing signature to: " + repo.Name())
+		say("Pushing signature to: " + repo.Name())
 		if err := imagesig.Store(ctx, client, t, st, how, oci.SignatureSuffix, nil); err != nil {
 			return st, p, fmt.Errorf("storing the signature of %s: %w", t.Digest, err)
 		}
@@ -334,14 +336,15 @@ type signed struct {
 // signAll runs one(target) for every target, several at a time (all
 // with the one signer). A failure does not stop the others. progress lines are
 // written whole, one at a time.
-func signAll(ctx context.Context, errOut io.Writer, targets []oci.Target,
+func signAll(ctx context.Context, errOut io.Writer, bar *progress.Bar, targets []oci.Target,
 	one func(context.Context, oci.Target, func(string)) (imagesig.Stored, []byte, error)) []signed {
 	var mu sync.Mutex
-	progress := func(line string) {
+	say := func(line string) {
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintln(errOut, line)
+		bar.Println(errOut, line)
 	}
+	defer bar.Finish()
 	results := make([]signed, len(targets))
 	sem := make(chan struct{}, signWorkers)
 	var wg sync.WaitGroup
@@ -351,32 +354,28 @@ func signAll(ctx context.Context, errOut io.Writer, targets []oci.Target,
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			st, p, err := one(ctx, t, progress)
+			st, p, err := one(ctx, t, say)
 			results[i] = signed{target: t, stored: st, payload: p, err: err}
+			mu.Lock()
+			bar.Add(1)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 	return results
 }
 
-// failures is nil when every image was signed, the one error when one
-// failed, and one line naming each failure otherwise.
+// failures is nil when every image was signed, the one error when the
+// run had one image, and otherwise each cause once with the images it hit.
 func failures(results []signed) error {
-	var errs []error
+	var fails []batch.Failure
 	for _, r := range results {
 		if r.err != nil {
-			errs = append(errs, r.err)
+			fails = append(fails, batch.Failure{Name: r.target.Digest.String(), Err: r.err})
 		}
 	}
-	switch len(errs) {
-	case 0:
-		return nil
-	case 1:
-		return errs[0]
+	if len(results) == 1 && len(fails) == 1 {
+		return fails[0].Err
 	}
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Error()
-	}
-	return fmt.Errorf("%d of %d images were not signed: %s", len(errs), len(results), strings.Join(msgs, "; "))
+	return batch.New("images", len(results), fails)
 }

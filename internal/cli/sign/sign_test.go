@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -222,5 +223,31 @@ func TestSignManyImages(t *testing.T) {
 		if m, _ := refs.IndexManifest(); len(m.Manifests) != 1 {
 			t.Errorf("%s: %d referrers, want 1", d, len(m.Manifests))
 		}
+	}
+}
+
+// rekorUnreachable sends registry requests to the in-process registry and
+// fails those to rekor.test as an unknown host does (at once, not retried).
+type rekorUnreachable struct{}
+
+func (rekorUnreachable) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Hostname() == "rekor.test" {
+		return nil, &net.DNSError{Err: "no such host", Name: "rekor.test", IsNotFound: true}
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestManyImagesOneCause: six images and an unreachable Rekor: the error
+// says the cause once and names three images, not six copies of it.
+func TestManyImagesOneCause(t *testing.T) {
+	fx := newFixture(t, true)
+	tag, _, _ := regtest.PushRandomIndex(t, fx.host, "multi", 5)
+	r := clitest.Run(t, clitest.Options{Env: fx.env, Transport: rekorUnreachable{}},
+		"sign", "--yes", "--key", fx.key, "--use-signing-config=false", "--rekor-url", "http://rekor.test", "-r", tag.String())
+	r.CheckErrorLine(t)
+	line := r.ErrLine()
+	if !strings.HasPrefix(line, "Error: 6 of 6 images failed: signing <image>: recording the signature in Rekor at http://rekor.test: ") ||
+		!strings.HasSuffix(line, " and 3 more)") || strings.Count(line, "no such host") != 1 || strings.Count(line, fx.host+"/multi@sha256:") != 3 {
+		t.Errorf("error line:\n%s", line)
 	}
 }

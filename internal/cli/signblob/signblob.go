@@ -8,17 +8,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/spf13/cobra"
 
+	"github.com/signetdev/signet/internal/batch"
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/output"
+	"github.com/signetdev/signet/internal/progress"
 	"github.com/signetdev/signet/pkg/artifact"
 	"github.com/signetdev/signet/pkg/signer"
+	"github.com/signetdev/signet/pkg/verifier"
 )
 
 // Options are the inputs of sign-blob.
@@ -32,8 +34,31 @@ type Options struct {
 	OutputCertificate string
 	RFC3161Timestamp  string
 	B64               bool
+	Format            output.Format
 
 	Files []string
+}
+
+// Signed is sign-blob's JSON output (--output-format json,
+// docs/JSON-OUTPUT.md): which bundle holds which file's signature.
+type Signed struct {
+	// SignedWith is "certificate" (keyless) or "key".
+	SignedWith string `json:"signedWith"`
+	// Certificate is the one certificate every file was signed under.
+	Certificate *output.Certificate `json:"certificate,omitempty"`
+	// Files are in the order given.
+	Files []File `json:"files"`
+}
+
+// File is one file's outcome: a bundle, or an error.
+type File struct {
+	File   string `json:"file"`
+	Digest string `json:"digest,omitempty"`
+	Bundle string `json:"bundle,omitempty"`
+	// Signature is the base64 signature, when no bundle holds it (a
+	// signature cosign v2 would have printed).
+	Signature string `json:"signature,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // NewCmdSignBlob builds the verb; runF replaces the run function in tests.
@@ -81,10 +106,16 @@ written beside its file as FILE.sigstore.json.`,
 	flags.Deprecated(fs, "rfc3161-timestamp", "please use --bundle to provide the output bundle location, which will include the signed timestamp")
 	fs.BoolVar(&opts.B64, "b64", true, "whether to base64 encode the output")
 	flags.Deprecated(fs, "b64", "please use --bundle, which already base64 encodes content as appropriate")
+	// cosign's --output here is the deprecated signature file, so the
+	// format flag takes another name.
+	opts.Format.AddFlag(fs, "output-format", "")
 	return cmd
 }
 
 func run(ctx context.Context, f *cli.Factory, o *Options) error {
+	if err := o.Format.Check(); err != nil {
+		return err
+	}
 	if o.Output != "" && o.OutputSignature == "" {
 		o.OutputSignature = o.Output
 	}
@@ -100,10 +131,32 @@ func run(ctx context.Context, f *cli.Factory, o *Options) error {
 	if err := o.checkServices(services); err != nil {
 		return err
 	}
+	var files []File
 	if len(o.Files) == 1 {
-		return signOne(ctx, f, s, o, o.Files[0])
+		var one File
+		one, err = signOne(ctx, f, s, o, o.Files[0])
+		files = []File{one}
+	} else {
+		files, err = signMany(ctx, f, s, o.Files, progress.Count(f.IOStreams, o.Format.JSON(), len(o.Files), "signing"))
 	}
-	return signMany(ctx, f, s, o.Files)
+	if !o.Format.JSON() || (len(o.Files) == 1 && err != nil) {
+		return err
+	}
+	// With several files the document is printed even when some failed:
+	// it says which bundles were written.
+	doc := Signed{SignedWith: "key", Files: files}
+	if c := s.Certificate(); c != nil {
+		claims, cerr := verifier.ParseClaims(c)
+		if cerr != nil {
+			return errors.Join(err, cerr)
+		}
+		doc.SignedWith = "certificate"
+		doc.Certificate = output.NewCertificate(c, claims)
+	}
+	if perr := output.Print(f.IOStreams.Out, doc); perr != nil && err == nil {
+		err = perr
+	}
+	return err
 }
 
 // checkMany rejects flags that name a single output.
@@ -144,25 +197,31 @@ func (o *Options) checkServices(s signer.Services) error {
 }
 
 // digestOf streams a file (or stdin) through the signer's hash.
-func digestOf(f *cli.Factory, s *signer.Signer, path string) (artifact.Digest, error) {
-	sums, err := artifact.Sum(artifact.FromFile(path, f.IOStreams.In), s.Hash())
+// bar counts the bytes read (nil: none drawn).
+func digestOf(f *cli.Factory, s *signer.Signer, path string, bar *progress.Bar) (artifact.Digest, error) {
+	art := artifact.FromFile(path, f.IOStreams.In)
+	art.Open = bar.Open(art.Open)
+	sums, err := artifact.Sum(art, s.Hash())
+	bar.Finish()
 	if err != nil {
 		return artifact.Digest{}, err
 	}
 	return artifact.Digest{Algorithm: s.Hash(), Value: sums[s.Hash()]}, nil
 }
 
-func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, path string) error {
+func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, path string) (File, error) {
+	res := File{File: path}
 	if path != "-" {
 		fmt.Fprintf(f.IOStreams.ErrOut, "Using payload from: %s\n", path)
 	}
-	d, err := digestOf(f, s, path)
+	d, err := digestOf(f, s, path, progress.File(f.IOStreams, o.Format.JSON(), path))
 	if err != nil {
-		return err
+		return res, err
 	}
+	res.Digest = d.String()
 	b, err := s.Sign(ctx, signer.Digest(d))
 	if err != nil {
-		return fmt.Errorf("signing %s: %w", path, err)
+		return res, fmt.Errorf("signing %s: %w", path, err)
 	}
 
 	bundlePath := o.Bundle
@@ -173,14 +232,15 @@ func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, 
 	if bundlePath != "" {
 		data, err := encodeBundle(b, o.NewBundleFormat)
 		if err != nil {
-			return err
+			return res, err
 		}
 		outs.Add(bundlePath, data, "Wrote bundle to file "+bundlePath)
+		res.Bundle = bundlePath
 	}
 	if o.OutputSignature != "" {
 		sig, err := signer.SignatureFile(b, o.B64)
 		if err != nil {
-			return err
+			return res, err
 		}
 		outs.Add(o.OutputSignature, sig, "Wrote signature to file "+o.OutputSignature)
 	}
@@ -194,27 +254,31 @@ func signOne(ctx context.Context, f *cli.Factory, s *signer.Signer, o *Options, 
 	if o.RFC3161Timestamp != "" {
 		ts, err := signer.TimestampFile(b)
 		if err != nil {
-			return err
+			return res, err
 		}
 		outs.Add(o.RFC3161Timestamp, ts, "RFC3161 timestamp written to file "+o.RFC3161Timestamp)
 	}
 	if err := outs.Write(f.IOStreams.ErrOut); err != nil {
-		return err
+		return res, err
 	}
 	// cosign v2 printed the signature when it wrote no signature file;
 	// scripts of that era capture it. A v3-style run (--bundle) does not.
 	if o.OutputSignature == "" && (o.Bundle == "" || !o.NewBundleFormat) {
 		sig, err := signer.SignatureFile(b, o.B64)
 		if err != nil {
-			return err
+			return res, err
 		}
-		if o.B64 {
+		if o.Format.JSON() {
+			// The signature goes into the document, base64 whatever --b64.
+			sig, _ = signer.SignatureFile(b, true)
+			res.Signature = string(sig)
+		} else if o.B64 {
 			fmt.Fprintln(f.IOStreams.Out, string(sig))
 		} else {
 			f.IOStreams.Out.Write(sig)
 		}
 	}
-	return nil
+	return res, nil
 }
 
 func encodeBundle(b *bundle.Bundle, newFormat bool) ([]byte, error) {
@@ -231,65 +295,75 @@ const workers = 8
 // signMany signs every file with the one signer, several at a time, and
 // writes each bundle beside its file. A failure does not stop the others;
 // all failures are reported together.
-func signMany(ctx context.Context, f *cli.Factory, s *signer.Signer, files []string) error {
+func signMany(ctx context.Context, f *cli.Factory, s *signer.Signer, files []string, bar *progress.Bar) ([]File, error) {
 	type result struct {
-		path string
-		err  error
+		i   int
+		res File
+		err error
 	}
-	jobs := make(chan string)
+	jobs := make(chan int)
 	results := make(chan result)
 	var wg sync.WaitGroup
 	for i := 0; i < min(workers, len(files)); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range jobs {
-				results <- result{p, signFile(ctx, f, s, p)}
+			for i := range jobs {
+				res, err := signFile(ctx, f, s, files[i])
+				results <- result{i, res, err}
 			}
 		}()
 	}
 	go func() {
-		for _, p := range files {
-			jobs <- p
+		for i := range files {
+			jobs <- i
 		}
 		close(jobs)
 		wg.Wait()
 		close(results)
 	}()
-	var failed []string
+	out := make([]File, len(files))
+	var failed []batch.Failure
 	for r := range results {
+		bar.Add(1)
+		out[r.i] = r.res
 		if r.err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", r.path, r.err))
+			out[r.i].Error = r.err.Error()
+			failed = append(failed, batch.Failure{Name: files[r.i], Err: r.err})
 			continue
 		}
-		fmt.Fprintf(f.IOStreams.ErrOut, "Wrote bundle to file %s.sigstore.json\n", r.path)
+		bar.Println(f.IOStreams.ErrOut, "Wrote bundle to file "+r.res.Bundle)
 	}
-	if len(failed) > 0 {
-		sort.Strings(failed)
-		return fmt.Errorf("signing %d of %d files failed: %s", len(failed), len(files), strings.Join(failed, "; "))
-	}
-	return nil
+	bar.Finish()
+	return out, batch.New("files", len(files), failed)
 }
 
-func signFile(ctx context.Context, f *cli.Factory, s *signer.Signer, path string) error {
+func signFile(ctx context.Context, f *cli.Factory, s *signer.Signer, path string) (File, error) {
+	res := File{File: path}
 	if fi, err := os.Stat(path); err != nil {
-		return err
+		return res, err
 	} else if fi.IsDir() {
-		return errors.New("is a directory")
+		return res, errors.New("is a directory")
 	}
-	d, err := digestOf(f, s, path)
+	// One bar counts the files; none per file.
+	d, err := digestOf(f, s, path, nil)
 	if err != nil {
-		return err
+		return res, err
 	}
+	res.Digest = d.String()
 	b, err := s.Sign(ctx, signer.Digest(d))
 	if err != nil {
-		return err
+		return res, err
 	}
 	data, err := b.MarshalJSON()
 	if err != nil {
-		return err
+		return res, err
 	}
 	var outs flags.Outputs
 	outs.Add(path+".sigstore.json", data, "")
-	return outs.Write(io.Discard)
+	if err := outs.Write(io.Discard); err != nil {
+		return res, err
+	}
+	res.Bundle = path + ".sigstore.json"
+	return res, nil
 }

@@ -2,9 +2,13 @@ package signblob_test
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/signetdev/signet/internal/cli"
@@ -12,6 +16,7 @@ import (
 	"github.com/signetdev/signet/internal/iostreams"
 	"github.com/signetdev/signet/internal/testing/clitest"
 	"github.com/signetdev/signet/internal/testing/fakesigstore"
+	"github.com/signetdev/signet/internal/testing/regtest"
 )
 
 func TestArgvToOptions(t *testing.T) {
@@ -99,5 +104,45 @@ func TestNoTokenNoTerminal(t *testing.T) {
 	}
 	if _, err := os.Stat(a + ".sigstore.json"); err == nil {
 		t.Error("bundle written")
+	}
+}
+
+// unknownHost fails every request as a name that does not resolve does:
+// at once and for good (httpx does not retry it), so the test is quick.
+type unknownHost struct{ calls atomic.Int64 }
+
+func (u *unknownHost) RoundTrip(req *http.Request) (*http.Response, error) {
+	u.calls.Add(1)
+	return nil, &net.DNSError{Err: "no such host", Name: req.URL.Hostname(), IsNotFound: true}
+}
+
+// TestManyFilesOneCause: 200 files and a Rekor that cannot be reached:
+// the error says the cause once and names three files, instead of 200
+// copies of the cause in one 30 KB line.
+func TestManyFilesOneCause(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := regtest.KeyPair(t, dir, "cosign")
+	t.Chdir(dir)
+	args := []string{"sign-blob", "--yes", "--key", key, "--use-signing-config=false", "--rekor-url", "http://rekor.test"}
+	for i := 1; i <= 200; i++ {
+		name := fmt.Sprintf("f%d.txt", i)
+		if err := os.WriteFile(name, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, name)
+	}
+	rekor := &unknownHost{}
+	r := clitest.Run(t, clitest.Options{Env: clitest.Env{"COSIGN_PASSWORD": ""}, Transport: rekor}, args...)
+	r.CheckErrorLine(t)
+	want := "Error: 200 of 200 files failed: recording the signature in Rekor at http://rekor.test: "
+	if line := r.ErrLine(); !strings.HasPrefix(line, want) || !strings.HasSuffix(line, "(f1.txt, f10.txt, f100.txt and 197 more)") ||
+		strings.Count(line, "no such host") != 1 || len(line) > 400 {
+		t.Errorf("error line (%d bytes):\n%s\nwant %s… (f1.txt, f10.txt, f100.txt and 197 more)", len(line), line, want)
+	}
+	if n := rekor.calls.Load(); n != 200 {
+		t.Errorf("%d requests: Rekor was not asked once per file", n)
+	}
+	if m, _ := filepath.Glob("*.sigstore.json"); len(m) != 0 {
+		t.Errorf("bundles written: %v", m)
 	}
 }

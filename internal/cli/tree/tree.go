@@ -11,6 +11,7 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/output"
 	"github.com/signetdev/signet/internal/cli/regcmd"
 	"github.com/signetdev/signet/pkg/oci"
 )
@@ -20,6 +21,7 @@ type Options struct {
 	Registry          flags.Registry
 	ExperimentalOCI11 bool
 	TagPrefix         string
+	Output            output.Format
 	Image             string
 }
 
@@ -45,16 +47,45 @@ func NewCmdTree(f *cli.Factory, runF func(context.Context, *Options) error) *cob
 	regcmd.AddTagPrefixFlag(fs, &opts.TagPrefix)
 	fs.BoolVar(&opts.ExperimentalOCI11, "experimental-oci11", true, "set to false to ignore OCI 1.1 behavior")
 	flags.Deprecated(fs, "experimental-oci11", "OCI referrers will be the default behavior in future versions")
+	// cosign's tree has no -o; signet's means what it means on cosign's
+	// verify: the output format.
+	opts.Output.AddFlag(fs, "output", "o")
 	return cmd
 }
 
-var legacy = []struct{ suffix, label string }{
-	{oci.SignatureSuffix, "🔐 Signatures for an image tag"},
-	{oci.AttestationSuffix, "💾 Attestations for an image tag"},
-	{oci.SBOMSuffix, "📦 SBOMs for an image tag"},
+var legacy = []struct{ suffix, kind, label string }{
+	{oci.SignatureSuffix, "signature", "🔐 Signatures for an image tag"},
+	{oci.AttestationSuffix, "attestation", "💾 Attestations for an image tag"},
+	{oci.SBOMSuffix, "sbom", "📦 SBOMs for an image tag"},
+}
+
+// Tree is tree's JSON output (docs/JSON-OUTPUT.md).
+type Tree struct {
+	Image string `json:"image"`
+	// Digest is the image's digest reference.
+	Digest    string     `json:"digest"`
+	Artifacts []Artifact `json:"artifacts"`
+}
+
+// Artifact is one thing stored next to the image.
+type Artifact struct {
+	// Source is "tag" (cosign's legacy sha256-<hex>.sig/.att/.sbom tags)
+	// or "referrer" (an OCI 1.1 referrer).
+	Source string `json:"source"`
+	// Kind is signature, attestation or sbom for a tag; for a referrer,
+	// what tree's text shows: a bundle's predicate type, else the
+	// artifact type.
+	Kind      string `json:"kind"`
+	Reference string `json:"reference"`
+	// Layers are the digests of its layers.
+	Layers []string `json:"layers"`
+	label  string
 }
 
 func run(ctx context.Context, f *cli.Factory, opts *Options) error {
+	if err := opts.Output.Check(); err != nil {
+		return err
+	}
 	if err := regcmd.NoTagPrefix(opts.TagPrefix); err != nil {
 		return err
 	}
@@ -67,12 +98,15 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 		return fmt.Errorf("image reference %q: %w", opts.Image, err)
 	}
 	out := f.IOStreams.Out
-	fmt.Fprintf(out, "📦 Supply Chain Security Related artifacts for an image: %s\n", ref.String())
+	if !opts.Output.JSON() {
+		// Printed before the lookups, as cosign does.
+		fmt.Fprintf(out, "📦 Supply Chain Security Related artifacts for an image: %s\n", ref.String())
+	}
 	t, err := regcmd.Resolve(ctx, c, opts.Image)
 	if err != nil {
 		return err
 	}
-	found := false
+	tree := Tree{Image: ref.String(), Digest: t.Digest.String(), Artifacts: []Artifact{}}
 	for _, lg := range legacy {
 		layers, err := c.ReadLegacy(ctx, t.Digest, lg.suffix)
 		if err != nil {
@@ -85,9 +119,8 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		found = true
-		fmt.Fprintf(out, "└── %s: %s\n", lg.label, tag.String())
-		printLayers(out, layers)
+		tree.Artifacts = append(tree.Artifacts, Artifact{Source: "tag", Kind: lg.kind, Reference: tag.String(),
+			Layers: layerDigests(layers), label: lg.label})
 	}
 	if opts.ExperimentalOCI11 || opts.Registry.ReferrersMode == flags.ReferrersModeOCI11 {
 		refs, err := c.Referrers(ctx, t.Digest, "")
@@ -99,15 +132,30 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 			if kind == "" {
 				continue
 			}
-			found = true
-			fmt.Fprintf(out, "└── 🔗 %s artifacts via OCI referrer: %s\n", kind, t.Digest.Context().Digest(r.Descriptor.Digest.String()).String())
-			printLayers(out, r.Layers)
+			tree.Artifacts = append(tree.Artifacts, Artifact{Source: "referrer", Kind: kind,
+				Reference: t.Digest.Context().Digest(r.Descriptor.Digest.String()).String(),
+				Layers:    layerDigests(r.Layers), label: "🔗 " + kind + " artifacts via OCI referrer"})
 		}
 	}
-	if !found {
+	if opts.Output.JSON() {
+		return output.Print(out, tree)
+	}
+	for _, a := range tree.Artifacts {
+		fmt.Fprintf(out, "└── %s: %s\n", a.label, a.Reference)
+		printLayers(out, a.Layers)
+	}
+	if len(tree.Artifacts) == 0 {
 		fmt.Fprintf(out, "No Supply Chain Security Related Artifacts found for image %s,\n start creating one with simply running$ cosign sign <img>", ref.String())
 	}
 	return nil
+}
+
+func layerDigests(layers []oci.Layer) []string {
+	out := make([]string, len(layers))
+	for i, l := range layers {
+		out[i] = l.Digest.String()
+	}
+	return out
 }
 
 // ArtifactKind is what tree shows for a referrer: for a Sigstore bundle
@@ -126,12 +174,12 @@ func ArtifactKind(r oci.Referrer) string {
 	return at
 }
 
-func printLayers(w io.Writer, layers []oci.Layer) {
+func printLayers(w io.Writer, layers []string) {
 	for i, l := range layers {
 		sym := "   ├──"
 		if i == len(layers)-1 {
 			sym = "   └──"
 		}
-		fmt.Fprintf(w, "%s 🍒 %s\n", sym, l.Digest)
+		fmt.Fprintf(w, "%s 🍒 %s\n", sym, l)
 	}
 }

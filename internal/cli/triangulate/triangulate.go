@@ -11,6 +11,7 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/output"
 	"github.com/signetdev/signet/internal/cli/regcmd"
 	"github.com/signetdev/signet/pkg/oci"
 )
@@ -20,7 +21,20 @@ type Options struct {
 	Registry  flags.Registry
 	Type      string
 	TagPrefix string
+	Output    output.Format
 	Image     string
+}
+
+// Located is triangulate's JSON output (docs/JSON-OUTPUT.md).
+type Located struct {
+	Image string `json:"image"`
+	// Digest is the image's digest reference.
+	Digest string `json:"digest"`
+	// Type is the --type asked for.
+	Type string `json:"type"`
+	// Reference is where cosign stores it: the legacy tag, or for
+	// --type digest the digest reference.
+	Reference string `json:"reference"`
 }
 
 // NewCmdTriangulate builds the verb.
@@ -44,6 +58,9 @@ func NewCmdTriangulate(f *cli.Factory, runF func(context.Context, *Options) erro
 	fs := cmd.Flags()
 	opts.Registry.AddFlags(fs)
 	regcmd.AddTagPrefixFlag(fs, &opts.TagPrefix)
+	// cosign's triangulate has no -o; signet's means what it means on
+	// cosign's verify: the output format.
+	opts.Output.AddFlag(fs, "output", "o")
 	fs.StringVar(&opts.Type, "type", "signature", "related attachment to triangulate (attestation|sbom|signature|digest), default signature (sbom is deprecated)")
 	return cmd
 }
@@ -55,6 +72,9 @@ var suffixes = map[string]string{
 }
 
 func run(ctx context.Context, f *cli.Factory, opts *Options) error {
+	if err := opts.Output.Check(); err != nil {
+		return err
+	}
 	suffix, ok := suffixes[opts.Type]
 	if !ok && opts.Type != "digest" {
 		return fmt.Errorf("--type: unknown attachment type %q (want signature, attestation, sbom or digest)", opts.Type)
@@ -66,14 +86,17 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if opts.Type == "digest" {
-		fmt.Fprintln(f.IOStreams.Out, t.Digest.String())
-		return nil
+	loc := Located{Image: opts.Image, Digest: t.Digest.String(), Type: opts.Type, Reference: t.Digest.String()}
+	if opts.Type != "digest" {
+		tag, err := regcmd.Tag(c, t.Digest, suffix, opts.TagPrefix)
+		if err != nil {
+			return err
+		}
+		loc.Reference = tag.String()
 	}
-	tag, err := regcmd.Tag(c, t.Digest, suffix, opts.TagPrefix)
-	if err != nil {
-		return err
+	if opts.Output.JSON() {
+		return output.Print(f.IOStreams.Out, loc)
 	}
-	fmt.Fprintln(f.IOStreams.Out, tag.String())
+	fmt.Fprintln(f.IOStreams.Out, loc.Reference)
 	return nil
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/output"
+	"github.com/signetdev/signet/internal/progress"
 	"github.com/signetdev/signet/pkg/verifier"
 
 	"github.com/signetdev/signet/pkg/artifact"
@@ -25,6 +27,7 @@ type Options struct {
 	Trust     flags.Trust
 	Verify    flags.Verify
 	Signature flags.BlobSignature
+	Output    output.Format
 	// Artifact is a path, "-" for stdin, or <alg>:<hex>.
 	Artifact string
 }
@@ -64,16 +67,25 @@ pinned: --certificate-<name> (exact) or --certificate-<name>-regexp.`,
 	opts.Trust.AddFlags(cmd.Flags())
 	opts.Verify.AddFlags(cmd.Flags())
 	opts.Signature.AddFlags(cmd.Flags(), "signature content or path or remote URL")
+	// cosign's verify-blob has no -o; signet's means what it means on
+	// cosign's verify: the output format.
+	opts.Output.AddFlag(cmd.Flags(), "output", "o")
 	return cmd
 }
 
 // Run verifies a blob signature.
 func Run(ctx context.Context, f *cli.Factory, opts *Options) error {
+	if err := opts.Output.Check(); err != nil {
+		return err
+	}
 	art, err := ResolveArtifact(opts.Artifact, f)
 	if err != nil {
 		return err
 	}
-	return Verify(ctx, f, Request{Trust: &opts.Trust, Verify: &opts.Verify, Signature: &opts.Signature, Artifact: art})
+	if art.Digest == nil {
+		art.Open = progress.File(f.IOStreams, opts.Output.JSON(), opts.Artifact).Open(art.Open)
+	}
+	return Verify(ctx, f, Request{Trust: &opts.Trust, Verify: &opts.Verify, Signature: &opts.Signature, Artifact: art, JSON: opts.Output.JSON()})
 }
 
 // Request is one blob verification, as both blob verbs describe it.
@@ -88,6 +100,24 @@ type Request struct {
 	// Then runs on the verified bundle before "Verified OK"
 	// (verify-blob-attestation's --policy); an error fails the run.
 	Then func(context.Context, *bundle.Bundle, *verifier.Result) error
+	// JSON prints what was verified on stdout (docs/JSON-OUTPUT.md).
+	JSON bool
+}
+
+// Verified is verify-blob's JSON output: what was verified, by whom.
+type Verified struct {
+	Verified bool `json:"verified"`
+	// Artifact is left out when none was checked (an attestation
+	// verified with --check-claims=false and no blob).
+	Artifact string `json:"artifact,omitempty"`
+	Bundle   string `json:"bundle,omitempty"`
+	// SignedWith is "certificate" (keyless) or "key".
+	SignedWith  string              `json:"signedWith"`
+	Certificate *output.Certificate `json:"certificate,omitempty"`
+	// Timestamps are the verified signing times (log and TSA).
+	Timestamps []output.Timestamp `json:"timestamps"`
+	// PredicateType is the verified statement's, for an attestation.
+	PredicateType string `json:"predicateType,omitempty"`
 }
 
 // Verify runs the request and reports "Verified OK" on stderr, as cosign.
@@ -123,7 +153,22 @@ func Verify(ctx context.Context, f *cli.Factory, r Request) error {
 		}
 	}
 	fmt.Fprintln(f.IOStreams.ErrOut, "Verified OK")
-	return nil
+	if !r.JSON {
+		return nil
+	}
+	name := r.Artifact.Name
+	if r.Artifact.Open == nil && r.Artifact.Digest == nil {
+		name = ""
+	}
+	v := Verified{Verified: true, Artifact: name, Bundle: r.Signature.Bundle, SignedWith: "key",
+		Certificate: output.NewCertificate(res.Certificate, res.Claims), Timestamps: output.NewTimestamps(res.Timestamps)}
+	if res.Certificate != nil {
+		v.SignedWith = "certificate"
+	}
+	if res.Statement != nil {
+		v.PredicateType = res.Statement.GetPredicateType()
+	}
+	return output.Print(f.IOStreams.Out, v)
 }
 
 func needsTrustedRoot(p verifier.Policy, t *flags.Trust, hasTimestamps bool) bool {

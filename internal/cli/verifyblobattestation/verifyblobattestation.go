@@ -15,6 +15,7 @@ import (
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/attpolicy"
 	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/cli/output"
 	"github.com/signetdev/signet/internal/cli/verifyblob"
 	"github.com/signetdev/signet/pkg/attestation"
 	"github.com/signetdev/signet/pkg/verifier"
@@ -33,6 +34,7 @@ type Options struct {
 	Digest      string
 	DigestAlg   string
 	CheckClaims bool
+	Output      output.Format
 	// Artifact is a path, "-", or empty when --digest is used.
 	Artifact string
 }
@@ -77,11 +79,16 @@ compiled before anything else; a failing policy exits 1.`,
 	attpolicy.AddFlag(fs, &opts.Policy)
 	fs.StringVar(&opts.Digest, "digest", "", "Digest to use for verifying in-toto subject (instead of providing a blob)")
 	fs.StringVar(&opts.DigestAlg, "digestAlg", "", "Digest algorithm to use for verifying in-toto subject (instead of providing a blob)")
+	// cosign's verify-blob-attestation has no -o; as on verify-blob.
+	opts.Output.AddFlag(fs, "output", "o")
 	fs.BoolVar(&opts.CheckClaims, "check-claims", true, "if true, verifies the digest exists in the in-toto subject (using either the provided digest and digest algorithm or the provided blob's sha256 digest). If false, only the DSSE envelope is verified.")
 	return cmd
 }
 
 func run(ctx context.Context, f *cli.Factory, opts *Options) error {
+	if err := opts.Output.Check(); err != nil {
+		return err
+	}
 	predicateType, err := attestation.PredicateTypeURI(opts.Type)
 	if err != nil {
 		return fmt.Errorf("--type: %w", err)
@@ -97,6 +104,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	req := verifyblob.Request{
 		Trust: &opts.Trust, Verify: &opts.Verify, Signature: &opts.Signature,
 		Artifact: art,
+		JSON:     opts.Output.JSON(),
 		Adjust: func(p *verifier.Policy) {
 			p.PredicateType = predicateType
 			p.SkipArtifactUnsafe = !opts.CheckClaims
