@@ -20,8 +20,10 @@ import (
 	"github.com/signetdev/signet/internal/cli/save"
 	"github.com/signetdev/signet/internal/cli/sign"
 	"github.com/signetdev/signet/internal/cli/signblob"
+	"github.com/signetdev/signet/internal/cli/signingconfig"
 	"github.com/signetdev/signet/internal/cli/tree"
 	"github.com/signetdev/signet/internal/cli/triangulate"
+	"github.com/signetdev/signet/internal/cli/trustedroot"
 	"github.com/signetdev/signet/internal/cli/verify"
 	"github.com/signetdev/signet/internal/cli/verifyattestation"
 	"github.com/signetdev/signet/internal/cli/verifyblob"
@@ -55,5 +57,7 @@ func All() []cli.Subcommand {
 		func(f *cli.Factory) *cobra.Command { return triangulate.NewCmdTriangulate(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return save.NewCmdSave(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return load.NewCmdLoad(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return trustedroot.NewCmdTrustedRoot(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return signingconfig.NewCmdSigningConfig(f, nil) },
 	}
 }
