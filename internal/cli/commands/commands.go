@@ -11,11 +11,14 @@ import (
 	"github.com/signetdev/signet/internal/cli/attestblob"
 	"github.com/signetdev/signet/internal/cli/clean"
 	"github.com/signetdev/signet/internal/cli/copycmd"
+	"github.com/signetdev/signet/internal/cli/debug"
 	"github.com/signetdev/signet/internal/cli/download"
+	"github.com/signetdev/signet/internal/cli/envcmd"
 	"github.com/signetdev/signet/internal/cli/generatekeypair"
 	"github.com/signetdev/signet/internal/cli/importkeypair"
 	"github.com/signetdev/signet/internal/cli/initialize"
 	"github.com/signetdev/signet/internal/cli/load"
+	"github.com/signetdev/signet/internal/cli/login"
 	"github.com/signetdev/signet/internal/cli/publickey"
 	"github.com/signetdev/signet/internal/cli/save"
 	"github.com/signetdev/signet/internal/cli/sign"
@@ -59,5 +62,8 @@ func All() []cli.Subcommand {
 		func(f *cli.Factory) *cobra.Command { return load.NewCmdLoad(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return trustedroot.NewCmdTrustedRoot(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return signingconfig.NewCmdSigningConfig(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return envcmd.NewCmdEnv(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return login.NewCmdLogin(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return debug.NewCmdDebug(f, nil) },
 	}
 }
