@@ -105,7 +105,9 @@ func TestTrustedRootSigningConfigCreate(t *testing.T) {
 	}
 
 	const start = "2020-01-01T00:00:00Z"
-	svc := func(u string, v string) string { return "url=" + u + ",api-version=" + v + ",start-time=" + start + ",operator=signet-e2e" }
+	svc := func(u string, v string) string {
+		return "url=" + u + ",api-version=" + v + ",start-time=" + start + ",operator=signet-e2e"
+	}
 	for _, rc := range []struct{ name, url, version string }{{"rekor-v1", env.RekorV1URL, "1"}, {"rekor-v2", env.RekorV2URL, "2"}} {
 		t.Run(rc.name, func(t *testing.T) {
 			sc := filepath.Join(dir, rc.name+"-signing_config.json")

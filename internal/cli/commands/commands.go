@@ -9,6 +9,7 @@ import (
 	"github.com/signetdev/signet/internal/cli/attach"
 	"github.com/signetdev/signet/internal/cli/attest"
 	"github.com/signetdev/signet/internal/cli/attestblob"
+	"github.com/signetdev/signet/internal/cli/bundle"
 	"github.com/signetdev/signet/internal/cli/clean"
 	"github.com/signetdev/signet/internal/cli/copycmd"
 	"github.com/signetdev/signet/internal/cli/debug"
@@ -66,6 +67,7 @@ func All() []cli.Subcommand {
 		func(f *cli.Factory) *cobra.Command { return load.NewCmdLoad(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return trustedroot.NewCmdTrustedRoot(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return signingconfig.NewCmdSigningConfig(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return bundle.NewCmdBundle(f) },
 		func(f *cli.Factory) *cobra.Command { return envcmd.NewCmdEnv(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return login.NewCmdLogin(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return debug.NewCmdDebug(f, nil) },

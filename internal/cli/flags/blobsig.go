@@ -88,7 +88,7 @@ func (o *BlobSignature) Load(ctx context.Context, f *cli.Factory, chainPath stri
 			if format != verifier.FormatCosignLegacy {
 				return nil, errors.New("--rfc3161-timestamp cannot be combined with a Sigstore bundle: the bundle carries its timestamps")
 			}
-			ts, err := readTimestampFile(o.RFC3161Timestamp)
+			ts, err := ReadTimestampFile(o.RFC3161Timestamp)
 			if err != nil {
 				return nil, err
 			}
@@ -122,7 +122,7 @@ func (o *BlobSignature) Load(ctx context.Context, f *cli.Factory, chainPath stri
 		}
 	}
 	if o.RFC3161Timestamp != "" {
-		ts, err := readTimestampFile(o.RFC3161Timestamp)
+		ts, err := ReadTimestampFile(o.RFC3161Timestamp)
 		if err != nil {
 			return nil, err
 		}
@@ -195,9 +195,9 @@ func decodeSignature(raw []byte) ([]byte, error) {
 	return sig, nil
 }
 
-// readTimestampFile reads cosign's RFC 3161 timestamp file:
+// ReadTimestampFile reads cosign's RFC 3161 timestamp file:
 // {"SignedRFC3161Timestamp": "<base64 DER TimeStampResp>"}.
-func readTimestampFile(path string) ([]byte, error) {
+func ReadTimestampFile(path string) ([]byte, error) {
 	data, err := fileutil.ReadLimit(path, maxSmallFile)
 	if err != nil {
 		return nil, fmt.Errorf("--rfc3161-timestamp %s: %w", path, err)
