@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitorus/timestamp"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -145,7 +144,7 @@ func material(n *node, vm *protobundle.VerificationMaterial, version int) {
 		rn := tn.add("RFC3161 Timestamps", fmt.Sprintf("%d", len(ts)))
 		for i, t := range ts {
 			one := rn.add(fmt.Sprintf("Timestamp [%d]", i), "")
-			parsed, err := timestamp.Parse(t.GetSignedTimestamp())
+			parsed, err := verifier.ParseTimestamp(t.GetSignedTimestamp())
 			if err != nil {
 				one.add("Error", "not an RFC 3161 timestamp token: "+strings.Join(strings.Fields(err.Error()), " "))
 				continue
