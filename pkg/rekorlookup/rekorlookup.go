@@ -9,6 +9,8 @@ package rekorlookup
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -215,4 +217,42 @@ func convert(ans []map[string]models.LogEntryAnon) ([]*protorekor.TransparencyLo
 		}
 	}
 	return out, nil
+}
+
+// WithSignature keeps the hashedrekord entries that logged sig: what an
+// artifact-hash search finds may be other signatures of the same artifact.
+func WithSignature(entries []*protorekor.TransparencyLogEntry, sig []byte) []*protorekor.TransparencyLogEntry {
+	want := base64.StdEncoding.EncodeToString(sig)
+	var out []*protorekor.TransparencyLogEntry
+	for _, e := range entries {
+		var body struct {
+			Kind string `json:"kind"`
+			Spec struct {
+				Signature struct {
+					Content string `json:"content"`
+				} `json:"signature"`
+			} `json:"spec"`
+		}
+		if json.Unmarshal(e.GetCanonicalizedBody(), &body) == nil && body.Kind == "hashedrekord" && body.Spec.Signature.Content == want {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// LegacyBundleJSON is an entry in cosign's Rekor bundle form, as a legacy
+// .sig layer's dev.sigstore.cosign/bundle annotation holds it.
+func LegacyBundleJSON(e *protorekor.TransparencyLogEntry) ([]byte, error) {
+	if e.GetInclusionPromise() == nil {
+		return nil, fmt.Errorf("entry %d has no signed entry timestamp", e.GetLogIndex())
+	}
+	return json.Marshal(map[string]any{
+		"SignedEntryTimestamp": e.GetInclusionPromise().GetSignedEntryTimestamp(),
+		"Payload": map[string]any{
+			"body":           base64.StdEncoding.EncodeToString(e.GetCanonicalizedBody()),
+			"integratedTime": e.GetIntegratedTime(),
+			"logIndex":       e.GetLogIndex(),
+			"logID":          hex.EncodeToString(e.GetLogId().GetKeyId()),
+		},
+	})
 }
