@@ -43,14 +43,10 @@ signing tries them, and why. No token is fetched.`,
 
 // Providers prints each provider's status.
 func Providers(f *cli.Factory) error {
-	w := f.IOStreams.Out
-	fmt.Fprintln(w, "Providers:")
+	// cosign's format ("name: true|false"); -d adds why, on stderr.
 	for _, p := range oidc.Providers(oidc.Options{Getenv: f.Getenv}) {
-		state := "disabled"
-		if p.Enabled {
-			state = "enabled"
-		}
-		fmt.Fprintf(w, "  %s: %s (%s)\n", p.Name, state, p.Why)
+		fmt.Fprintf(f.IOStreams.Out, "%s: %t\n", p.Name, p.Enabled)
+		f.Debugf("%s: %s", p.Name, p.Why)
 	}
 	return nil
 }

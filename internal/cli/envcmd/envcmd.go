@@ -27,7 +27,7 @@ type Variable struct {
 	Sensitive                  bool
 }
 
-// Variables are the variables cosign v3 registers (pkg/cosign/env), which
+// Variables are the variables cosign v3.1.3 registers (pkg/cosign/env), which
 // signet reads too, in name order.
 var Variables = []Variable{
 	{"ACTIONS_ID_TOKEN_REQUEST_TOKEN", "is the bearer token of the request for a GitHub Actions OIDC token", "string with a bearer token", true},
@@ -44,7 +44,6 @@ var Variables = []Variable{
 	{"COSIGN_PKCS11_MODULE_PATH", "is the PKCS#11 module path", "string with a module path", false},
 	{"COSIGN_PKCS11_PIN", "is the PKCS#11 PIN when the key URI gives none", "string with a PIN", true},
 	{"COSIGN_REPOSITORY", "is another repository to store signatures and attestations in", "string with a repository", false},
-	{"COSIGN_SIGN_CONFORMANCE", "routes the sign-bundle and attest-bundle conformance calls through sign", "true to route them through sign (empty by default)", false},
 	{"GITHUB_HOST", "is the URL of a GitHub Enterprise instance", "string with the URL of the GitHub Enterprise instance", false},
 	{"GITHUB_TOKEN", "is the token to authenticate to GitHub with", "a token made on GitHub", true},
 	{"GITLAB_HOST", "is the URL of the GitLab instance", "string with the URL of the GitLab instance", false},
@@ -69,9 +68,10 @@ func NewCmdEnv(f *cli.Factory, runF func(context.Context, *Options) error) *cobr
 		Use:   "env",
 		Short: "Prints Cosign environment variables",
 		Long: `Print the environment variables signet reads, as cosign does, with their
-values. Values of secrets (passwords, tokens, PINs) are shown as ******
-unless --show-sensitive-values is given; so are unregistered COSIGN_*,
-SIGSTORE_* and TUF_* variables whose name says they hold a secret.`,
+values, in cosign v3's format. Values of secrets (passwords, tokens,
+PINs) and of every unregistered COSIGN_*, SIGSTORE_* or TUF_* variable
+(COSIGN_<FLAG> may hold a registry password) are shown as ****** unless
+--show-sensitive-values is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -86,7 +86,7 @@ SIGSTORE_* and TUF_* variables whose name says they hold a secret.`,
 	return cmd
 }
 
-const masked = `"******"`
+const masked = "******"
 
 // Print writes the registered variables, then any other COSIGN_*,
 // SIGSTORE_* or TUF_* variable that is set.
@@ -99,10 +99,9 @@ func Print(w io.Writer, getenv func(string) string, environ []string, o *Options
 			fmt.Fprintf(w, "# %s %s\n# Expects: %s\n", v.Name, v.Description, v.Expects)
 		}
 		if v.Sensitive && !o.ShowSensitiveValues && val != "" {
-			fmt.Fprintf(w, "%s=%s\n", v.Name, masked)
-		} else {
-			fmt.Fprintf(w, "%s=%q\n", v.Name, val)
+			val = masked
 		}
+		fmt.Fprintf(w, "%s=%s\n", v.Name, val)
 	}
 	var other []string
 	for _, kv := range environ {
@@ -110,10 +109,10 @@ func Print(w io.Writer, getenv func(string) string, environ []string, o *Options
 		if known[name] || !(strings.HasPrefix(name, "COSIGN_") || strings.HasPrefix(name, "SIGSTORE_") || strings.HasPrefix(name, "TUF_")) {
 			continue
 		}
-		// cosign prints these whole; COSIGN_REGISTRY_PASSWORD and the
-		// like would then land in CI logs.
-		if secretName(name) && !o.ShowSensitiveValues && val != "" {
-			val = "******"
+		// As cosign v3: an unregistered variable may be a flag's value
+		// (COSIGN_REGISTRY_PASSWORD), so every one is masked.
+		if !o.ShowSensitiveValues && val != "" {
+			val = masked
 		}
 		other = append(other, name+"="+val)
 	}
@@ -125,13 +124,4 @@ func Print(w io.Writer, getenv func(string) string, environ []string, o *Options
 		fmt.Fprintln(w, l)
 	}
 	return nil
-}
-
-func secretName(name string) bool {
-	for _, s := range []string{"PASSWORD", "TOKEN", "SECRET", "PIN", "KEY", "CREDENTIAL"} {
-		if strings.Contains(name, s) {
-			return true
-		}
-	}
-	return false
 }
