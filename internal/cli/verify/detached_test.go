@@ -2,9 +2,9 @@ package verify_test
 
 import (
 	"crypto/ecdsa"
-	"errors"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"

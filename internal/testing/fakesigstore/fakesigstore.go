@@ -169,7 +169,9 @@ func (s *Sigstore) SignBlob(t testing.TB, identity, issuer string, artifact []by
 
 // Timestamp is this instance's TSA's RFC 3161 timestamp over sig, dated
 // at (to add to a bundle another instance made).
-func (s *Sigstore) Timestamp(t testing.TB, sig []byte, at time.Time) []byte { return s.timestamp(t, sig, at) }
+func (s *Sigstore) Timestamp(t testing.TB, sig []byte, at time.Time) []byte {
+	return s.timestamp(t, sig, at)
+}
 
 // timestamp answers an RFC 3161 request over sig, dated at.
 func (s *Sigstore) timestamp(t testing.TB, sig []byte, at time.Time) []byte {
