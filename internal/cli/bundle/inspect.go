@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -164,7 +165,9 @@ func certificate(n *node, der []byte) {
 		n.add("Error", "parsing certificate: "+err.Error())
 		return
 	}
-	n.add("Subject", c.Subject.String())
+	if c.Subject.String() != "" {
+		n.add("Subject", c.Subject.String())
+	}
 	n.add("Issuer", c.Issuer.String())
 	v := n.add("Validity", "")
 	v.add("Not Before", c.NotBefore.UTC().Format(time.RFC3339))
@@ -175,8 +178,42 @@ func certificate(n *node, der []byte) {
 	for _, u := range c.URIs {
 		n.add("URI", u.String())
 	}
-	if claims, err := verifier.ParseClaims(c); err == nil && claims.Issuer != "" {
-		n.add("OIDC Issuer", claims.Issuer)
+	fulcioExtensions(n, c)
+}
+
+// fulcioNames are the Fulcio certificate extensions (OID 1.3.6.1.4.1.57264.1.N).
+var fulcioNames = []string{1: "OIDC Issuer", 2: "GitHub Workflow Trigger", 3: "GitHub Workflow SHA",
+	4: "GitHub Workflow Name", 5: "GitHub Workflow Repository", 6: "GitHub Workflow Ref", 7: "OtherName SAN",
+	8: "Issuer (V2)", 9: "Build Signer URI", 10: "Build Signer Digest", 11: "Runner Environment",
+	12: "Source Repository URI", 13: "Source Repository Digest", 14: "Source Repository Ref",
+	15: "Source Repository Identifier", 16: "Source Repository Owner URI", 17: "Source Repository Owner Identifier",
+	18: "Build Config URI", 19: "Build Config Digest", 20: "Build Trigger", 21: "Run Invocation URI",
+	22: "Source Repository Visibility At Signing", 23: "Deployment Environment", 24: "Token Subject"}
+
+var fulcioArc = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1}
+
+// fulcioExtensions lists the certificate's Fulcio claims: the v2 ones
+// are DER strings, the legacy .1–.6 raw bytes.
+func fulcioExtensions(n *node, c *x509.Certificate) {
+	var en *node
+	for _, e := range c.Extensions {
+		if len(e.Id) != len(fulcioArc)+1 || !e.Id[:len(fulcioArc)].Equal(fulcioArc) {
+			continue
+		}
+		k := e.Id[len(fulcioArc)]
+		label := "OID " + e.Id.String()
+		if k > 0 && k < len(fulcioNames) {
+			label = fulcioNames[k]
+		}
+		val := string(e.Value)
+		var str string
+		if rest, err := asn1.Unmarshal(e.Value, &str); err == nil && len(rest) == 0 {
+			val = str
+		}
+		if en == nil {
+			en = n.add("Fulcio Extensions", "")
+		}
+		en.add(label, strings.ToValidUTF8(val, "?"))
 	}
 }
 
