@@ -21,6 +21,9 @@ type Factory struct {
 	// LookupEnv also says whether the variable is set: COSIGN_PASSWORD=""
 	// (an empty password) is not the same as no COSIGN_PASSWORD.
 	LookupEnv func(string) (string, bool)
+	// Environ lists the whole environment as key=value (only `env` needs
+	// it: to show unregistered COSIGN_*, SIGSTORE_* and TUF_* variables).
+	Environ func() []string
 	// HomeDir returns the user's home directory (TUF cache default).
 	HomeDir func() (string, error)
 	// Transport is the base round tripper of every HTTP request signet
@@ -39,6 +42,7 @@ func NewFactory(ios *iostreams.IOStreams) *Factory {
 		IOStreams: ios,
 		Getenv:    os.Getenv,
 		LookupEnv: os.LookupEnv,
+		Environ:   os.Environ,
 		HomeDir:   os.UserHomeDir,
 		Transport: http.DefaultTransport,
 		Now:       time.Now,

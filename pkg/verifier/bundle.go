@@ -100,51 +100,61 @@ type legacyRekorBundle struct {
 }
 
 func parseLegacyBundle(data []byte) (*protobundle.Bundle, error) {
+	parts, err := LegacyParts(data)
+	if err != nil {
+		return nil, err
+	}
+	return parts.Bundle()
+}
+
+// LegacyParts reads a legacy cosign bundle into its parts (bundle create
+// adds a timestamp and the log's inclusion proof to them).
+func LegacyParts(data []byte) (Parts, error) {
 	var lb legacyBundle
 	if err := json.Unmarshal(data, &lb); err != nil {
-		return nil, err
+		return Parts{}, err
 	}
 	sig, err := base64.StdEncoding.DecodeString(lb.Base64Signature)
 	if err != nil {
-		return nil, fmt.Errorf("base64Signature: %w", err)
+		return Parts{}, fmt.Errorf("base64Signature: %w", err)
 	}
 	if len(sig) == 0 {
-		return nil, errors.New("base64Signature is empty")
+		return Parts{}, errors.New("base64Signature is empty")
 	}
 	parts := Parts{Signature: sig}
 	if lb.Cert != "" {
 		pemBytes, err := base64.StdEncoding.DecodeString(lb.Cert)
 		if err != nil {
-			return nil, fmt.Errorf("cert: %w", err)
+			return Parts{}, fmt.Errorf("cert: %w", err)
 		}
 		block, _ := pem.Decode(pemBytes)
 		if block == nil {
-			return nil, errors.New("cert: not PEM")
+			return Parts{}, errors.New("cert: not PEM")
 		}
 		switch block.Type {
 		case "CERTIFICATE":
 			cert, err := x509.ParseCertificate(block.Bytes)
 			if err != nil {
-				return nil, fmt.Errorf("cert: %w", err)
+				return Parts{}, fmt.Errorf("cert: %w", err)
 			}
 			parts.Certificate = cert
 		case "PUBLIC KEY":
 			// Key-signed: the key to trust comes from --key, not the bundle.
 		default:
-			return nil, fmt.Errorf("cert: unexpected PEM block %q", block.Type)
+			return Parts{}, fmt.Errorf("cert: unexpected PEM block %q", block.Type)
 		}
 	}
 	if lb.RekorBundle != nil {
 		tle, err := legacyTlogEntry(lb.RekorBundle)
 		if err != nil {
-			return nil, fmt.Errorf("rekorBundle: %w", err)
+			return Parts{}, fmt.Errorf("rekorBundle: %w", err)
 		}
 		parts.TlogEntries = append(parts.TlogEntries, tle)
 		if digest, ok := hashedRekordDigest(tle.CanonicalizedBody); ok {
 			parts.MessageDigest = &digest
 		}
 	}
-	return parts.Bundle()
+	return parts, nil
 }
 
 func legacyTlogEntry(rb *legacyRekorBundle) (*protorekor.TransparencyLogEntry, error) {

@@ -35,6 +35,10 @@ type Policy struct {
 	// IgnoreSCTUnsafe skips the certificate transparency check: the
 	// certificate could have been issued in secret.
 	IgnoreSCTUnsafe bool
+	// Warnf, if set, gets the one warning verification may give: RFC 3161
+	// timestamps from a TSA the trusted root does not list were left out.
+	Warnf func(format string, args ...any)
+
 	// SkipArtifactUnsafe verifies the DSSE envelope without tying it to an
 	// artifact (verify-blob-attestation --check-claims=false).
 	SkipArtifactUnsafe bool

@@ -72,6 +72,9 @@ func Verify(ctx context.Context, b *bundle.Bundle, art artifact.Artifact, p Poli
 	case vc.Certificate() == nil && p.Key == nil:
 		return nil, errors.New("the bundle is signed with a key, not a certificate: verify it with --key")
 	}
+	if b, err = dropUnlistedTimestamps(b, p, tm); err != nil {
+		return nil, err
+	}
 	if !p.IgnoreTlogUnsafe {
 		if err := checkRekorV2Entries(b, tm); err != nil {
 			return nil, fmt.Errorf("%w: transparency log check failed: %s", ErrVerification, oneLine(err.Error()))

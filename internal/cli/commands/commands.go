@@ -9,19 +9,29 @@ import (
 	"github.com/signetdev/signet/internal/cli/attach"
 	"github.com/signetdev/signet/internal/cli/attest"
 	"github.com/signetdev/signet/internal/cli/attestblob"
+	"github.com/signetdev/signet/internal/cli/bundle"
 	"github.com/signetdev/signet/internal/cli/clean"
 	"github.com/signetdev/signet/internal/cli/copycmd"
+	"github.com/signetdev/signet/internal/cli/debug"
+	"github.com/signetdev/signet/internal/cli/dockerfile"
 	"github.com/signetdev/signet/internal/cli/download"
+	"github.com/signetdev/signet/internal/cli/envcmd"
+	"github.com/signetdev/signet/internal/cli/generate"
 	"github.com/signetdev/signet/internal/cli/generatekeypair"
 	"github.com/signetdev/signet/internal/cli/importkeypair"
 	"github.com/signetdev/signet/internal/cli/initialize"
 	"github.com/signetdev/signet/internal/cli/load"
+	"github.com/signetdev/signet/internal/cli/login"
+	"github.com/signetdev/signet/internal/cli/manifest"
 	"github.com/signetdev/signet/internal/cli/publickey"
 	"github.com/signetdev/signet/internal/cli/save"
 	"github.com/signetdev/signet/internal/cli/sign"
 	"github.com/signetdev/signet/internal/cli/signblob"
+	"github.com/signetdev/signet/internal/cli/signingconfig"
 	"github.com/signetdev/signet/internal/cli/tree"
 	"github.com/signetdev/signet/internal/cli/triangulate"
+	"github.com/signetdev/signet/internal/cli/trustedroot"
+	"github.com/signetdev/signet/internal/cli/upload"
 	"github.com/signetdev/signet/internal/cli/verify"
 	"github.com/signetdev/signet/internal/cli/verifyattestation"
 	"github.com/signetdev/signet/internal/cli/verifyblob"
@@ -55,5 +65,15 @@ func All() []cli.Subcommand {
 		func(f *cli.Factory) *cobra.Command { return triangulate.NewCmdTriangulate(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return save.NewCmdSave(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return load.NewCmdLoad(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return trustedroot.NewCmdTrustedRoot(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return signingconfig.NewCmdSigningConfig(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return bundle.NewCmdBundle(f) },
+		func(f *cli.Factory) *cobra.Command { return envcmd.NewCmdEnv(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return login.NewCmdLogin(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return debug.NewCmdDebug(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return generate.NewCmdGenerate(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return upload.NewCmdUpload(f) },
+		func(f *cli.Factory) *cobra.Command { return manifest.NewCmdManifest(f) },
+		func(f *cli.Factory) *cobra.Command { return dockerfile.NewCmdDockerfile(f) },
 	}
 }

@@ -50,6 +50,9 @@ func cosignFlags(t *testing.T) map[string][]cosignFlag {
 				words = append(words, w)
 			}
 			cur = strings.Join(words, " ")
+			if _, ok := out[cur]; !ok {
+				out[cur] = nil // a command without flags is still a command
+			}
 			continue
 		}
 		if m := flagLine.FindStringSubmatch(l); m != nil {
@@ -65,20 +68,39 @@ func signetRoot() *cobra.Command {
 	return root
 }
 
-// TestCosignFlagSurface: every flag cosign v3 has on a command signet
-// implements exists in signet, with the same shorthand and default (so a
-// script written for cosign parses the same), and cosign's deprecated
-// flags stay hidden.
+// notYetInSignet are the cosign v3 commands signet may still lack: the
+// PKCS#11 and PIV tools, which the key-backend branch adds. The lead
+// deletes this list when that branch is merged; every other cosign
+// command must exist.
+var notYetInSignet = map[string]bool{
+	"pkcs11-tool": true,
+	"piv-tool":    true,
+}
+
+// cosignOnly are cosign commands signet deliberately leaves out, with why.
+var cosignOnly = map[string]string{
+	"generate-fig-spec": "hidden; writes a spec for the Fig terminal, which was discontinued",
+}
+
+// TestCosignFlagSurface: every command and flag cosign v3 has exists in
+// signet, with the same shorthand and default (so a script written for
+// cosign parses the same), and cosign's deprecated flags stay hidden.
 func TestCosignFlagSurface(t *testing.T) {
 	want := cosignFlags(t)
 	root := signetRoot()
-	checked := 0
+	checked, skipped := 0, 0
 	for path, flags := range want {
 		cmd := root
 		if path != "" {
-			c, rest, err := root.Find(strings.Fields(path))
-			if err != nil || len(rest) > 0 || c == root {
-				continue // not implemented yet: other issues
+			words := strings.Fields(path)
+			if _, ok := cosignOnly[words[0]]; ok || notYetInSignet[words[0]] {
+				skipped++
+				continue
+			}
+			c, rest, err := root.Find(words)
+			if err != nil || len(rest) > 0 || c == root || c.Name() != words[len(words)-1] {
+				t.Errorf("signet lacks cosign's command %q", path)
+				continue
 			}
 			cmd = c
 		}
@@ -104,7 +126,8 @@ func TestCosignFlagSurface(t *testing.T) {
 			}
 		}
 	}
-	if checked < 3 {
-		t.Fatalf("only %d commands checked", checked)
+	// The list has ~50 commands; a parse that finds few means a changed format.
+	if checked+skipped != len(want) || checked < 45 {
+		t.Fatalf("%d commands checked, %d skipped, of %d listed", checked, skipped, len(want))
 	}
 }

@@ -2,6 +2,7 @@ package flags
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -88,7 +89,7 @@ func (o *BlobSignature) Load(ctx context.Context, f *cli.Factory, chainPath stri
 			if format != verifier.FormatCosignLegacy {
 				return nil, errors.New("--rfc3161-timestamp cannot be combined with a Sigstore bundle: the bundle carries its timestamps")
 			}
-			ts, err := readTimestampFile(o.RFC3161Timestamp)
+			ts, err := ReadTimestampFile(o.RFC3161Timestamp)
 			if err != nil {
 				return nil, err
 			}
@@ -122,7 +123,7 @@ func (o *BlobSignature) Load(ctx context.Context, f *cli.Factory, chainPath stri
 		}
 	}
 	if o.RFC3161Timestamp != "" {
-		ts, err := readTimestampFile(o.RFC3161Timestamp)
+		ts, err := ReadTimestampFile(o.RFC3161Timestamp)
 		if err != nil {
 			return nil, err
 		}
@@ -145,38 +146,55 @@ func (o *BlobSignature) Load(ctx context.Context, f *cli.Factory, chainPath stri
 // readSignature resolves --signature: a file, an http(s) URL, or the
 // base64 signature itself, as cosign accepts.
 func (o *BlobSignature) readSignature(ctx context.Context, f *cli.Factory) ([]byte, error) {
-	ref := o.Signature
-	var raw []byte
+	return ReadSignature(ctx, f, o.Signature)
+}
+
+// ReadSignature reads a --signature reference: a file, an http(s) URL, or
+// the base64 signature itself, as cosign accepts.
+func ReadSignature(ctx context.Context, f *cli.Factory, ref string) ([]byte, error) {
+	raw, err := ReadRef(ctx, f, "--signature", ref, maxSignature)
 	switch {
-	case strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://"):
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
-		if err != nil {
-			return nil, fmt.Errorf("--signature %s: %w", ref, err)
-		}
-		resp, err := f.HTTPClient().Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("--signature: fetching %s: %w", ref, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("--signature: fetching %s: HTTP %s", ref, resp.Status)
-		}
-		if raw, err = fileutil.ReadAllLimit(resp.Body, maxSignature); err != nil {
-			return nil, fmt.Errorf("--signature: fetching %s: %w", ref, err)
-		}
-	default:
-		data, err := fileutil.ReadLimit(ref, maxSignature)
-		switch {
-		case err == nil:
-			raw = data
-		case errors.Is(err, os.ErrNotExist):
-			raw = []byte(ref) // the signature itself
-		default:
-			return nil, fmt.Errorf("--signature %s: %w", ref, err)
-		}
+	case errors.Is(err, os.ErrNotExist):
+		raw = []byte(ref) // the signature itself
+	case err != nil:
+		return nil, err
 	}
 	return decodeSignature(raw)
 }
+
+// ReadRef reads what a flag names: an http(s) URL (through the factory's
+// transport) or a file, at most limit bytes. A missing file is
+// os.ErrNotExist, for flags that also take the content itself.
+func ReadRef(ctx context.Context, f *cli.Factory, flag, ref string, limit int64) ([]byte, error) {
+	if !strings.HasPrefix(ref, "https://") && !strings.HasPrefix(ref, "http://") {
+		data, err := fileutil.ReadLimit(ref, limit)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s %s: %w", flag, ref, err)
+		}
+		return data, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", flag, ref, err)
+	}
+	resp, err := f.HTTPClient().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: fetching %s: %w", flag, ref, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: fetching %s: HTTP %s", flag, ref, resp.Status)
+	}
+	data, err := fileutil.ReadAllLimit(resp.Body, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: fetching %s: %w", flag, ref, err)
+	}
+	return data, nil
+}
+
+// ReadCertificates reads a PEM (or base64 of PEM, as cosign v2 wrote)
+// certificate list named by flag.
+func ReadCertificates(flag, path string) ([]*x509.Certificate, error) { return readCerts(flag, path) }
 
 // decodeSignature accepts what cosign wrote as a signature: base64 (the
 // .sig file of sign-blob), or a raw DSSE envelope (attest-blob).
@@ -195,9 +213,9 @@ func decodeSignature(raw []byte) ([]byte, error) {
 	return sig, nil
 }
 
-// readTimestampFile reads cosign's RFC 3161 timestamp file:
+// ReadTimestampFile reads cosign's RFC 3161 timestamp file:
 // {"SignedRFC3161Timestamp": "<base64 DER TimeStampResp>"}.
-func readTimestampFile(path string) ([]byte, error) {
+func ReadTimestampFile(path string) ([]byte, error) {
 	data, err := fileutil.ReadLimit(path, maxSmallFile)
 	if err != nil {
 		return nil, fmt.Errorf("--rfc3161-timestamp %s: %w", path, err)

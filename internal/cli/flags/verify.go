@@ -68,6 +68,7 @@ func (o *Verify) Policy(ctx context.Context, f *cli.Factory) (verifier.Policy, e
 		AllowCertificateChain: o.AllowCertificateChain,
 		IgnoreTlogUnsafe:      o.IgnoreTlog || o.PrivateInfrastructure,
 		IgnoreSCTUnsafe:       o.IgnoreSCT,
+		Warnf:                 f.Warnf,
 	}
 	if o.Key != "" {
 		if !id.IsZero() {

@@ -40,6 +40,10 @@ type Common struct {
 	LocalImage  bool
 
 	AttachmentTagPrefix, Certificate, SCT, RekorURL, SignatureDigestAlgorithm string
+
+	// detached, when set, replaces the registry as the source of the
+	// image's signature (verify's deprecated --signature/--payload).
+	detached func(ctx context.Context, d name.Digest) (imagesig.Source, error)
 }
 
 // AddFlags registers the shared flags.
@@ -56,7 +60,7 @@ func (o *Common) AddFlags(fs *pflag.FlagSet) {
 	hidden("certificate", "please use --bundle with --trusted-root to provide the public certificate")
 	fs.StringVar(&o.SCT, "sct", "", "path to a detached Signed Certificate Timestamp, formatted as a RFC6962 AddChainResponse struct. If a certificate contains an SCT, verification will check both the detached and embedded SCTs.")
 	hidden("sct", "a Signed Certificate Timestamp is now provided via a Sigstore bundle")
-	fs.StringVar(&o.RekorURL, "rekor-url", "https://rekor.sigstore.dev", "address of rekor STL server (unused: signet verifies the log entries stored with the signature, offline)")
+	fs.StringVar(&o.RekorURL, "rekor-url", "https://rekor.sigstore.dev", "address of rekor STL server (used only to look up a detached --signature's log entry)")
 	hidden("rekor-url", "please use --bundle, which includes the Rekor inclusion proof")
 	fs.StringVar(&o.SignatureDigestAlgorithm, "signature-digest-algorithm", "sha256", "digest algorithm to use when processing a signature (sha224|sha256|sha384|sha512)")
 	hidden("signature-digest-algorithm", "please use --bundle, which already includes the digest algorithm")
@@ -114,7 +118,13 @@ func Run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	case opts.Attachment != "":
 		return errors.New("--attachment: signet does not verify attachments (cosign deprecated them); verify referrers with verify-attestation")
 	case opts.Payload != "" || opts.Signature != "":
-		return errors.New("--payload/--signature: signet reads image signatures from the registry only; verify a detached signature with verify-blob")
+		if len(opts.Images) != 1 || opts.LocalImage {
+			return errors.New("--signature/--payload verify one image in a registry")
+		}
+		opts.detached = func(ctx context.Context, d name.Digest) (imagesig.Source, error) {
+			l, err := detachedLayer(ctx, f, opts, d, simpleSigningFor(d))
+			return detachedSource{l}, err
+		}
 	}
 	ann, err := flags.ParseAnnotations(opts.Annotations)
 	if err != nil {
@@ -139,8 +149,8 @@ func ImagesThen(ctx context.Context, f *cli.Factory, o *Common, images []string,
 	if o.Output != "json" && o.Output != "text" {
 		return fmt.Errorf("--output %q: want json or text", o.Output)
 	}
-	if o.Certificate != "" || o.SCT != "" {
-		return errors.New("--certificate/--sct: signet verifies the certificate stored with each signature; use --trusted-root for the CAs")
+	if (o.Certificate != "" && o.detached == nil) || o.SCT != "" {
+		return errors.New("--certificate/--sct: signet verifies the certificate stored with each signature (--certificate only goes with a detached --signature); use --trusted-root for the CAs")
 	}
 	if err := regcmd.NoTagPrefix(o.AttachmentTagPrefix); err != nil {
 		return err
@@ -179,6 +189,9 @@ func ImagesThen(ctx context.Context, f *cli.Factory, o *Common, images []string,
 			src, req.Image, err = localImage(img, ro.MaxAttachmentSize)
 		} else {
 			src, req.Image, err = remoteImage(ctx, client, img)
+		}
+		if err == nil && o.detached != nil {
+			src, err = o.detached(ctx, req.Image)
 		}
 		if err != nil {
 			return err

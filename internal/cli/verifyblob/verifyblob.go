@@ -133,6 +133,11 @@ func Verify(ctx context.Context, f *cli.Factory, r Request) error {
 	if err != nil {
 		return err
 	}
+	if r.Signature.Bundle == "" && !p.IgnoreTlogUnsafe && len(b.GetVerificationMaterial().GetTlogEntries()) == 0 {
+		if b, err = lookUpEntry(ctx, f, r.Signature.RekorURL, b, r.Artifact); err != nil {
+			return err
+		}
+	}
 	var tm root.TrustedMaterial
 	if needsTrustedRoot(p, r.Trust, len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()) > 0) {
 		if tm, err = r.Trust.Material(ctx, f); err != nil {

@@ -145,11 +145,18 @@ func TestDetachedKey(t *testing.T) {
 			}
 		})
 	}
-	// Without --insecure-ignore-tlog a detached signature has no log entry.
-	r := clitest.Run(t, clitest.Options{}, "verify-blob", "--key", pub, "--signature", b64, "--trusted-root", write(t, dir, "tr.json", fakesigstore.New(t).TrustedRootJSON(t)), art)
+	// Without --insecure-ignore-tlog the entry is looked up in Rekor
+	// (--rekor-url), as cosign does; offline, one line says so and how to
+	// do without. (The lookup itself: test/e2e, against the real log.)
+	r := clitest.Run(t, clitest.Options{}, "verify-blob", "--key", pub, "--signature", b64, "--rekor-url", "https://rekor.example.test", "--trusted-root", write(t, dir, "tr.json", fakesigstore.New(t).TrustedRootJSON(t)), art)
 	r.CheckErrorLine(t)
-	if !strings.Contains(r.ErrLine(), "no transparency log entry") {
-		t.Errorf("no tlog: %s", r.ErrLine())
+	for _, want := range []string{"looking the signature up in the Rekor log https://rekor.example.test (--rekor-url) failed", "network access is not allowed", "--insecure-ignore-tlog"} {
+		if !strings.Contains(r.ErrLine(), want) {
+			t.Errorf("offline lookup: %q lacks %q", r.ErrLine(), want)
+		}
+	}
+	if r.NetworkCalls == 0 {
+		t.Error("no lookup was attempted")
 	}
 }
 

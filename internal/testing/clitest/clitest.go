@@ -62,6 +62,13 @@ func Run(t testing.TB, opts Options, args ...string) Result {
 	env := opts.Env
 	f.Getenv = func(k string) string { return env[k] }
 	f.LookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	f.Environ = func() []string {
+		var kv []string
+		for k, v := range env {
+			kv = append(kv, k+"="+v)
+		}
+		return kv
+	}
 	home := opts.HomeDir
 	if home == "" {
 		home = t.TempDir()

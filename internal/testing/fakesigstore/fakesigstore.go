@@ -141,6 +141,12 @@ func (s *Sigstore) SignBlob(t testing.TB, identity, issuer string, artifact []by
 	return b
 }
 
+// Timestamp is this instance's TSA's RFC 3161 timestamp over sig, dated
+// at (to add to a bundle another instance made).
+func (s *Sigstore) Timestamp(t testing.TB, sig []byte, at time.Time) []byte {
+	return s.timestamp(t, sig, at)
+}
+
 // timestamp answers an RFC 3161 request over sig, dated at.
 func (s *Sigstore) timestamp(t testing.TB, sig []byte, at time.Time) []byte {
 	t.Helper()
@@ -173,8 +179,14 @@ func tsaLeaf(key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey crypto.S
 	if err != nil {
 		return nil, err
 	}
+	// A random serial, as real CAs give: two instances' TSAs share the
+	// intermediate's name, and issuer+serial is how a token names its TSA.
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	if err != nil {
+		return nil, err
+	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
+		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: "fake TSA"},
 		NotBefore:    time.Now().Add(-12 * time.Hour),
 		NotAfter:     time.Now().Add(12 * time.Hour),

@@ -121,12 +121,6 @@ func (s *Sigstore) addTimestamps(t testing.TB, pb *protobundle.Bundle, sig []byt
 	pb.VerificationMaterial.TimestampVerificationData = tvd
 }
 
-// Timestamp is an RFC 3161 timestamp of sig by the instance's TSA, dated at.
-func (s *Sigstore) Timestamp(t testing.TB, sig []byte, at time.Time) []byte {
-	t.Helper()
-	return s.timestamp(t, sig, at)
-}
-
 // LogHashedRekord records a hashedrekord entry in the instance's log: sig
 // over the SHA-256 digest, verified by pubPEM (a PEM public key or
 // certificate), at time it, and returns it with its SET (no inclusion

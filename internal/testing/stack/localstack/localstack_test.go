@@ -165,3 +165,23 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// TestRekorV1SearchIndex: Rekor v1 keeps its search index in the stack's
+// MariaDB (the trillian database), so lookups by artifact hash work
+// without Redis.
+func TestRekorV1SearchIndex(t *testing.T) {
+	u := &upper{c: DefaultConfig(), bins: map[string]string{"rekor-server": "rekor-server"}, st: &State{Mode: Full, TreeIDs: map[string]int64{"rekor": 7}}, pki: &PKI{RekorV1Key: "rekor.key"}}
+	argv := strings.Join(u.rekorV1().Argv, " ")
+	for _, want := range []string{
+		"--enable_retrieve_api=true",
+		"--search_index.storage_provider=mysql",
+		"--search_index.mysql.dsn=" + u.mysqlURI() + "?parseTime=true",
+	} {
+		if !strings.Contains(argv, want) {
+			t.Errorf("rekor-server argv lacks %s:\n%s", want, argv)
+		}
+	}
+	if strings.Contains(argv, "redis") || strings.Contains(argv, "--enable_retrieve_api=false") {
+		t.Errorf("rekor-server argv still disables the index or names Redis:\n%s", argv)
+	}
+}

@@ -350,7 +350,13 @@ func (u *upper) rekorV1() *Proc {
 		"--trillian_log_server.address="+loopback, "--trillian_log_server.port="+strconv.Itoa(PortTrillianRPC),
 		"--trillian_log_server.tlog_id="+strconv.FormatInt(u.st.TreeIDs["rekor"], 10),
 		"--rekor_server.address="+loopback, "--rekor_server.hostname="+loopback, "--port="+strconv.Itoa(PortRekorV1),
-		"--rekor_server.signer="+u.pki.RekorV1Key, "--enable_retrieve_api=false", "--log_type=prod")
+		"--rekor_server.signer="+u.pki.RekorV1Key, "--log_type=prod",
+		// The search index (POST /api/v1/index/retrieve, what cosign's
+		// lookup of a detached signature by artifact hash uses) lives in
+		// the stack's MariaDB: rekor-server creates its EntryIndex table
+		// there, so no Redis is needed.
+		"--enable_retrieve_api=true", "--search_index.storage_provider=mysql",
+		"--search_index.mysql.dsn="+u.mysqlURI()+"?parseTime=true")
 }
 
 func (u *upper) ctlog() (*Proc, error) {
