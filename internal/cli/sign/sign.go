@@ -354,7 +354,16 @@ func signAll(ctx context.Context, errOut io.Writer, bar *progress.Bar, targets [
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			st, p, err := one(ctx, t, say)
+			var st imagesig.Stored
+			var p []byte
+			err := ctx.Err()
+			if err == nil {
+				st, p, err = one(ctx, t, say)
+			} else {
+				// The run is over (--timeout, Ctrl-C): images still
+				// queued say so.
+				err = fmt.Errorf("not started: %w", err)
+			}
 			results[i] = signed{target: t, stored: st, payload: p, err: err}
 			mu.Lock()
 			bar.Add(1)

@@ -309,6 +309,13 @@ func signMany(ctx context.Context, f *cli.Factory, s *signer.Signer, files []str
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				if err := ctx.Err(); err != nil {
+					// The run is over (--timeout, Ctrl-C): the files still
+					// queued say so, rather than which step met the
+					// deadline first.
+					results <- result{i, File{File: files[i]}, fmt.Errorf("not started: %w", err)}
+					continue
+				}
 				res, err := signFile(ctx, f, s, files[i])
 				results <- result{i, res, err}
 			}

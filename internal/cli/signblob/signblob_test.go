@@ -146,3 +146,42 @@ func TestManyFilesOneCause(t *testing.T) {
 		t.Errorf("bundles written: %v", m)
 	}
 }
+
+// TestTimeoutQueuedFiles: when the run's --timeout ends while files are
+// still queued, they are reported as not started, not as whatever step
+// met the deadline first.
+func TestTimeoutQueuedFiles(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := regtest.KeyPair(t, dir, "cosign")
+	t.Chdir(dir)
+	tr := filepath.Join(dir, "trusted_root.json")
+	if err := os.WriteFile(tr, fakesigstore.New(t).TrustedRootJSON(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--timeout", "3s", "sign-blob", "--yes", "--key", key, "--use-signing-config=false", "--rekor-url", "http://rekor.test", "--trusted-root", tr}
+	for i := 1; i <= 40; i++ {
+		name := fmt.Sprintf("f%d.txt", i)
+		if err := os.WriteFile(name, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, name)
+	}
+	r := clitest.Run(t, clitest.Options{Env: clitest.Env{"COSIGN_PASSWORD": ""}, Transport: frozen{}}, args...)
+	r.CheckErrorLine(t)
+	line := r.ErrLine()
+	// Eight files are in Rekor when the deadline comes (unless loading
+	// the key took all three seconds on a busy machine): two causes at most.
+	if !strings.HasPrefix(line, "Error: 40 of 40 files failed: ") || !strings.Contains(line, "not started: context deadline exceeded (") ||
+		strings.Count(line, "; ") > 1 || !strings.HasSuffix(line, "(the --timeout was reached)") {
+		t.Errorf("error line:\n%s", line)
+	}
+	t.Log(line)
+}
+
+// frozen answers no request until the request's context ends.
+type frozen struct{}
+
+func (frozen) RoundTrip(req *http.Request) (*http.Response, error) {
+	<-req.Context().Done()
+	return nil, req.Context().Err()
+}
