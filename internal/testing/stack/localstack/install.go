@@ -20,7 +20,8 @@ func (comp Component) dir(c Config) string { return filepath.Join(c.binDir(), co
 
 // InstallOptions tunes Install.
 type InstallOptions struct {
-	Mode Mode // Minimal skips Trillian, Rekor v1, the CT log and MariaDB
+	Mode    Mode // Minimal skips Trillian, Rekor v1, the CT log and MariaDB
+	NoTools bool // skip the client tools (cosign…): up does not need them
 }
 
 // Install builds every missing pinned component into the cache and makes
@@ -41,7 +42,7 @@ func Install(ctx context.Context, c Config, opts InstallOptions) error {
 	defer unlock()
 	built := 0
 	for _, comp := range Components {
-		if comp.FullOnly && opts.Mode != Full {
+		if comp.FullOnly && opts.Mode != Full || comp.Tool && opts.NoTools {
 			continue
 		}
 		for _, bin := range sortedKeys(comp.Debian) {
