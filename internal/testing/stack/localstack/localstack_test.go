@@ -165,3 +165,15 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// The release pipeline's sbom.sh installs the same cyclonedx-gomod the
+// e2e tests take from the cache.
+func TestSBOMToolPinAgrees(t *testing.T) {
+	b, err := os.ReadFile("../../../../hack/release/sbom.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\nversion="+CycloneDXGomodVersion+" ") {
+		t.Errorf("hack/release/sbom.sh does not pin cyclonedx-gomod %s", CycloneDXGomodVersion)
+	}
+}
