@@ -27,8 +27,9 @@ for p in $platforms; do
 	out="$work/${os}_${arch}"
 	echo "build.sh: building $os/$arch" >&2
 	make -s build GOOS="$os" GOARCH="$arch" BINDIR="$out"
-	ext=tar.gz
-	[ "$os" = windows ] && ext=zip
+	ext=tar.gz exe=
+	if [ "$os" = windows ]; then ext=zip exe=.exe; fi
+	[ -f "$out/signet$exe" ] || { echo "build.sh: make build left no $out/signet$exe" >&2; exit 1; }
 	release_tool archive -o "$dist/signet_${os}_${arch}.$ext" "$out"/* README.md
 done
 mapfile -t files < <(archives)
