@@ -22,8 +22,10 @@ export SOURCE_DATE_EPOCH
 # Static (no cgo): no dynamic loader at start-up, and a binary that runs
 # on any Linux, as cosign's releases do.
 # GOOS/GOARCH/BINDIR cross-build into another directory (make dist does).
+# -buildvcs=false: the version comes from -X; Go's VCS stamp would change
+# with untracked files in the checkout, and so would the binary.
 build:
-	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
+	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
 
 # Release archives of `make build` for each of DIST_PLATFORMS (default: linux,
 # darwin, windows × amd64, arm64) and checksums.txt in dist/ — byte-identical
