@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 )
@@ -19,7 +20,8 @@ func (comp Component) dir(c Config) string { return filepath.Join(c.binDir(), co
 
 // InstallOptions tunes Install.
 type InstallOptions struct {
-	Mode Mode // Minimal skips Trillian, Rekor v1, the CT log and MariaDB
+	Mode    Mode // Minimal skips Trillian, Rekor v1, the CT log and MariaDB
+	NoTools bool // skip the client tools (cosign…): up does not need them
 }
 
 // Install builds every missing pinned component into the cache and makes
@@ -40,8 +42,13 @@ func Install(ctx context.Context, c Config, opts InstallOptions) error {
 	defer unlock()
 	built := 0
 	for _, comp := range Components {
-		if comp.FullOnly && opts.Mode != Full {
+		if comp.FullOnly && opts.Mode != Full || comp.Tool && opts.NoTools {
 			continue
+		}
+		for _, bin := range sortedKeys(comp.Debian) {
+			if err := ensureDebian(ctx, c, bin, comp.Debian[bin]); err != nil {
+				return fmt.Errorf("%s: %w", comp.Key, err)
+			}
 		}
 		did, err := comp.install(ctx, c)
 		if err != nil {
@@ -88,9 +95,14 @@ func (comp Component) install(ctx context.Context, c Config) (bool, error) {
 	var out strings.Builder
 	cmd := exec.CommandContext(ctx, "go", append([]string{"install", "-trimpath", "-ldflags=-s -w"}, comp.Packages...)...)
 	cmd.Env = append(os.Environ(), "GOBIN="+tmp)
+	what := "go install " + strings.Join(comp.Packages, " ")
+	if comp.NPM != "" {
+		cmd = exec.CommandContext(ctx, "npm", "install", "--prefix", tmp, "--no-audit", "--no-fund", "--no-save", "--ignore-scripts", comp.NPM)
+		what = "npm install " + comp.NPM
+	}
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		err = fmt.Errorf("go install %s: %w\n%s", strings.Join(comp.Packages, " "), err, out.String())
+		err = fmt.Errorf("%s: %w\n%s", what, err, out.String())
 		if comp.Optional && ctx.Err() == nil {
 			_ = os.WriteFile(failed, []byte(err.Error()), 0o644)
 			c.logf("local-stack: optional %s did not build (recorded in %s)", comp.Key, failed)
@@ -180,34 +192,68 @@ func moduleDir(ctx context.Context, modVersion string) (string, error) {
 	return s[:strings.IndexByte(s, '"')], nil
 }
 
+// ToolPath is the path of a client tool's binary in the cache (bin is
+// one of the component's Binaries), or an error saying how to install it.
+func ToolPath(c Config, key, bin string) (string, error) {
+	for _, comp := range Components {
+		if comp.Key != key {
+			continue
+		}
+		if !comp.complete(comp.dir(c)) {
+			return "", fmt.Errorf("%s is not installed in %s: run `hack/local-stack install`", key, c.binDir())
+		}
+		return filepath.Join(comp.dir(c), bin), nil
+	}
+	return "", fmt.Errorf("no pinned component %s", key)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // ensureMariaDB installs Debian's mariadb-server when mariadbd is missing.
 // Its service is never started: up runs a private server.
 func ensureMariaDB(ctx context.Context, c Config) error {
-	if _, err := lookPathSbin("mariadbd"); err == nil {
-		if _, err := lookPathSbin("mariadb-install-db"); err == nil {
-			return nil
+	for _, bin := range []string{"mariadbd", "mariadb-install-db"} {
+		if err := ensureDebian(ctx, c, bin, "mariadb-server"); err != nil {
+			return fmt.Errorf("full mode needs MariaDB for Trillian: %w", err)
 		}
 	}
-	if os.Geteuid() != 0 {
-		return errors.New("mariadbd not found and not root: install it with `sudo apt-get install mariadb-server` (full mode needs it for Trillian)")
+	return nil
+}
+
+// ensureDebian installs the Debian package pkg when the command bin is not
+// found (as root; otherwise it says what to install).
+func ensureDebian(ctx context.Context, c Config, bin, pkg string) error {
+	if _, err := lookPathSbin(bin); err == nil {
+		return nil
 	}
-	c.logf("local-stack: installing mariadb-server from Debian ...")
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%s not found and not root: install it with `sudo apt-get install %s`", bin, pkg)
+	}
+	c.logf("local-stack: installing %s from Debian ...", pkg)
 	start := time.Now()
+	log := filepath.Join(c.CacheDir, "apt-"+pkg+".log")
 	install := func() error {
-		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "-q", "--no-install-recommends", "mariadb-server")
+		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "-q", "--no-install-recommends", pkg)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		return runLogged(cmd, filepath.Join(c.CacheDir, "apt-mariadb.log"), "apt-get install mariadb-server")
+		return runLogged(cmd, log, "apt-get install "+pkg)
 	}
 	if err := install(); err != nil {
 		// Package lists may be missing or stale on a fresh machine.
 		upd := exec.CommandContext(ctx, "apt-get", "update", "-q")
-		if uerr := runLogged(upd, filepath.Join(c.CacheDir, "apt-mariadb.log"), "apt-get update"); uerr != nil {
+		if uerr := runLogged(upd, log, "apt-get update"); uerr != nil {
 			return errors.Join(err, uerr)
 		}
 		if err := install(); err != nil {
 			return err
 		}
 	}
-	c.logf("local-stack: mariadb-server installed in %.0fs", time.Since(start).Seconds())
+	c.logf("local-stack: %s installed in %.0fs", pkg, time.Since(start).Seconds())
 	return nil
 }

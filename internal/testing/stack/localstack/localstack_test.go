@@ -185,3 +185,15 @@ func TestRekorV1SearchIndex(t *testing.T) {
 		t.Errorf("rekor-server argv still disables the index or names Redis:\n%s", argv)
 	}
 }
+
+// The release pipeline's sbom.sh installs the same cyclonedx-gomod the
+// e2e tests take from the cache.
+func TestSBOMToolPinAgrees(t *testing.T) {
+	b, err := os.ReadFile("../../../../hack/release/sbom.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\nversion="+CycloneDXGomodVersion+" ") {
+		t.Errorf("hack/release/sbom.sh does not pin cyclonedx-gomod %s", CycloneDXGomodVersion)
+	}
+}

@@ -19,6 +19,14 @@ const (
 // SyftVersion is the SBOM generator of the seed workflow e2e test
 // (test/e2e/policy_test.go), a tool like cosign. Large: minutes cold.
 const SyftVersion = "v1.57.1"
+// Tools of the CI e2e tests (test/e2e/ci_*_test.go).
+const (
+	// The CycloneDX SBOM generator of the release pipeline (hack/release/sbom.sh).
+	CycloneDXGomodVersion = "v1.10.0"
+	// gitlab-ci-local runs .gitlab-ci.yml jobs. Releases after 4.72.0 need
+	// Node 22 (Set.prototype.union); this machine kind has Node 20.
+	GitLabCILocalVersion = "4.72.0"
+)
 
 // Component is one cache entry: a set of binaries built from one module
 // version into CacheDir/bin/<Key>.
@@ -33,6 +41,12 @@ type Component struct {
 	// (module-relative path → file name), e.g. the Trillian schema.
 	ModuleFiles map[string]string
 	Module      string // module path@version for ModuleFiles
+	// NPM, when set, is an npm package@version installed with npm (under
+	// node_modules/) instead of go install; Binaries are then paths in it.
+	NPM string
+	// Debian names commands the component needs on PATH, and the Debian
+	// package that provides each, installed by install when missing.
+	Debian map[string]string
 }
 
 // Components lists everything install builds, in build order (core first).
@@ -99,5 +113,21 @@ var Components = []Component{
 		Packages: []string{"github.com/anchore/syft/cmd/syft@" + SyftVersion},
 		Binaries: []string{"syft"},
 		Tool:     true,
+	},
+	{
+		Key:      "cyclonedx-gomod@" + CycloneDXGomodVersion,
+		Packages: []string{"github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@" + CycloneDXGomodVersion},
+		Binaries: []string{"cyclonedx-gomod"},
+		FullOnly: true,
+		Tool:     true,
+	},
+	{
+		Key:      "gitlab-ci-local@" + GitLabCILocalVersion,
+		NPM:      "gitlab-ci-local@" + GitLabCILocalVersion,
+		Binaries: []string{"node_modules/.bin/gitlab-ci-local"},
+		FullOnly: true,
+		Tool:     true,
+		// gitlab-ci-local copies the checkout for each job with rsync.
+		Debian: map[string]string{"npm": "npm", "rsync": "rsync"},
 	},
 }

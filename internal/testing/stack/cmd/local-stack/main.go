@@ -30,7 +30,9 @@ import (
 const usage = `usage: local-stack COMMAND [flags]
 
 commands:
-  install [-minimal]        go install the pinned servers into the cache (and MariaDB)
+  install [-minimal] [-no-tools]
+                            go install the pinned servers into the cache (and MariaDB);
+                            -no-tools: not the clients (cosign, gitlab-ci-local, …)
   up [-minimal] [-reuse]    start the stack on 127.0.0.1 and print its environment
   down                      stop every service up started, wait for ports to be free
   status [-json]            show each service; exit 0 healthy, 1 degraded, 3 not running
@@ -59,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	minimal := fs.Bool("minimal", false, "minimal mode: no CT log, no Rekor v1/Trillian/MariaDB")
 	reuse := fs.Bool("reuse", false, "up: keep a healthy running stack of the same mode")
 	asJSON := fs.Bool("json", false, "status: JSON output")
+	noTools := fs.Bool("no-tools", false, "install: only the servers, not the client tools (make demo)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -75,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch cmd {
 	case "install":
-		err = localstack.Install(ctx, cfg, localstack.InstallOptions{Mode: mode})
+		err = localstack.Install(ctx, cfg, localstack.InstallOptions{Mode: mode, NoTools: *noTools})
 	case "up":
 		var st *localstack.State
 		st, err = localstack.Up(ctx, cfg, localstack.UpOptions{Mode: mode, Reuse: *reuse})
