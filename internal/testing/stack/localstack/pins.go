@@ -19,6 +19,7 @@ const (
 // SyftVersion is the SBOM generator of the seed workflow e2e test
 // (test/e2e/policy_test.go), a tool like cosign. Large: minutes cold.
 const SyftVersion = "v1.57.1"
+
 // Tools of the CI e2e tests (test/e2e/ci_*_test.go).
 const (
 	// The CycloneDX SBOM generator of the release pipeline (hack/release/sbom.sh).
