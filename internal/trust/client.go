@@ -120,10 +120,20 @@ func (c *client) refresh(ctx context.Context, now time.Time, t target) (any, err
 			}
 		}
 	}
+	// A refresh that failed moments ago (in a run that held the lock
+	// before this one) is not retried while there is something to fall
+	// back to: concurrent runs against a dead or hanging mirror would
+	// otherwise each wait out the timeouts in turn.
+	if why, ok := c.recentFailure(now); ok {
+		if v, err := c.fallback(why, t); err == nil {
+			return v, nil
+		}
+	}
 	rctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
 	got, err := c.update(rctx, c.src.dir(), now, []string{t.name}, nil)
 	if err == nil {
+		os.Remove(c.failurePath())
 		if err = c.writeLastRefresh(c.src.configPath(), now); err != nil {
 			c.opts.debugf("recording the TUF refresh: %v", err)
 		}
@@ -136,10 +146,51 @@ func (c *client) refresh(ctx context.Context, now time.Time, t target) (any, err
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("updating trust material from TUF repository %s: %w", c.src.mirror, ctx.Err())
 	}
+	why := fmt.Sprintf("updating trust material from TUF repository %s failed (%v)", c.src.mirror, err)
 	if unreachable(err) {
-		return c.fallback(fmt.Sprintf("TUF repository %s unreachable (%v)", c.src.mirror, err), t)
+		why = fmt.Sprintf("TUF repository %s unreachable (%v)", c.src.mirror, err)
 	}
-	return c.fallback(fmt.Sprintf("updating trust material from TUF repository %s failed (%v)", c.src.mirror, err), t)
+	c.recordFailure(now, why)
+	return c.fallback(why, t)
+}
+
+// failureRetry is how long a failed refresh stands for every run that
+// waited for it, before the repository is tried again.
+const failureRetry = time.Minute
+
+// failurePath records the last failed refresh of the mirror.
+func (c *client) failurePath() string {
+	return filepath.Join(c.src.cacheDir, tuf.URLToPath(c.src.mirror)+".failed.json")
+}
+
+type refreshFailure struct {
+	Time time.Time `json:"time"`
+	Why  string    `json:"why"`
+}
+
+// recordFailure notes a failed refresh for the runs waiting on the lock.
+func (c *client) recordFailure(now time.Time, why string) {
+	b, err := json.Marshal(refreshFailure{Time: now, Why: oneLine(why)})
+	if err == nil {
+		err = atomicfile.WriteFile(c.failurePath(), b, 0o600)
+	}
+	if err != nil {
+		c.opts.debugf("recording the failed TUF refresh: %v", err)
+	}
+}
+
+// recentFailure returns why the refresh failed, if it failed less than
+// failureRetry before now.
+func (c *client) recentFailure(now time.Time) (string, bool) {
+	b, err := readBounded(c.failurePath(), maxRemoteSize)
+	if err != nil {
+		return "", false
+	}
+	var f refreshFailure
+	if json.Unmarshal(b, &f) != nil || f.Why == "" || f.Time.After(now.Add(clockSkew)) || !now.Before(f.Time.Add(failureRetry)) {
+		return "", false
+	}
+	return f.Why + "; not retried until " + f.Time.Add(failureRetry).UTC().Format(time.TimeOnly), true
 }
 
 // fallback returns the cached target (not verified against current

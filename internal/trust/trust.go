@@ -11,7 +11,9 @@
 //  3. when a refresh is due but the repository cannot be reached (or the
 //     caller is offline), the last cached trusted_root.json, and failing that
 //     a copy of the public-good trusted root embedded in signet, each with
-//     one warning line.
+//     one warning line. A failed refresh stands for a minute: runs that
+//     waited for it on the cache lock fall back at once instead of each
+//     waiting out a dead mirror's timeouts in turn.
 //
 // Material adds cosign's SIGSTORE_* custom-instance overrides on top.
 package trust

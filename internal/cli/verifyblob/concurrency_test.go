@@ -24,8 +24,9 @@ import (
 // refresh attempt).
 type flakyMirror struct {
 	srv        *httptest.Server
-	mode       atomic.Int32 // 0 normal, 1 slow, 2 dead
+	mode       atomic.Int32 // 0 normal, 1 slow, 2 dead, 3 hanging
 	timestamps atomic.Int64
+	hung       atomic.Int64 // requests met while hanging
 	// dieAfter, when positive, counts down the requests still answered
 	// before the mirror dies.
 	dieAfter atomic.Int64
@@ -35,6 +36,7 @@ const (
 	mirrorNormal = iota
 	mirrorSlow
 	mirrorDead
+	mirrorHang // answers nothing for 2 s, then drops the connection
 )
 
 func newFlakyMirror(t *testing.T, dir string) *flakyMirror {
@@ -42,6 +44,10 @@ func newFlakyMirror(t *testing.T, dir string) *flakyMirror {
 	files := http.FileServer(http.Dir(dir))
 	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch m.mode.Load() {
+		case mirrorHang:
+			m.hung.Add(1)
+			time.Sleep(2 * time.Second)
+			fallthrough
 		case mirrorDead:
 			if hj, ok := w.(http.Hijacker); ok {
 				if c, _, err := hj.Hijack(); err == nil {
@@ -68,7 +74,8 @@ func newFlakyMirror(t *testing.T, dir string) *flakyMirror {
 // against a mirror that is slow, then dead: with a cold cache, one
 // refresh serves all twenty; with a stale cache, one refresh again; with
 // the mirror dying during the refresh, every run still verifies from the
-// last verified trusted root with one warning. The cache is never torn:
+// last verified trusted root with one warning; with a mirror that hangs,
+// one refresh attempt times out and the other runs use its failure. The cache is never torn:
 // afterwards it verifies offline without a warning and holds no
 // temporary file (cosign #2576). Meant to run under -race.
 func TestConcurrentVerifyBlobSharesOneRefresh(t *testing.T) {
@@ -150,6 +157,23 @@ func TestConcurrentVerifyBlobSharesOneRefresh(t *testing.T) {
 			if n := strings.Count(r.Stderr, "WARNING"); n > 1 {
 				t.Errorf("%d warnings in one run: %s", n, r.Stderr)
 			}
+		}
+	})
+	t.Run("stale cache, hanging mirror", func(t *testing.T) {
+		// Each refresh attempt costs two tries of 2 s. Runs waiting for the
+		// lock take the first one's failure instead of waiting out their
+		// own (twenty in turn would take well over a minute).
+		m.mode.Store(mirrorHang)
+		start := time.Now()
+		rs := runAll(t, base.Add(75*time.Hour))
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("20 runs took %v", d)
+		}
+		if n := m.hung.Load(); n > 4 {
+			t.Errorf("%d requests to the hanging mirror, want the one refresh's (at most 4)", n)
+		}
+		if w := warned(rs); w != len(rs) {
+			t.Errorf("%d of %d runs warned that the cached root was used", w, len(rs))
 		}
 	})
 	m.srv.CloseClientConnections()
