@@ -110,9 +110,13 @@ var Components = []Component{
 		Tool:     true,
 	},
 	{
+		// Optional: a syft that fails to build must not stop the
+		// stack's install for every other test; TestSeedWorkflow then
+		// fails, naming it.
 		Key:      "syft@" + SyftVersion,
 		Packages: []string{"github.com/anchore/syft/cmd/syft@" + SyftVersion},
 		Binaries: []string{"syft"},
+		Optional: true,
 		Tool:     true,
 	},
 	{
