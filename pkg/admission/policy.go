@@ -115,6 +115,25 @@ func (p *Policy) Static() bool {
 	return true
 }
 
+// Refused stands in for a policy that could not be compiled, so that
+// the images it names are denied (fail closed) with the reason rather
+// than admitted as if it did not exist: it matches the policy's globs
+// that compile, or every image when none does.
+func Refused(cip *ClusterImagePolicy, reason error) *Policy {
+	p := &Policy{Name: cip.Metadata.Name, UID: cip.Metadata.UID, ResourceVersion: cip.Metadata.ResourceVersion}
+	for _, im := range cip.Spec.Images {
+		if g, err := compileGlob(im.Glob); err == nil {
+			p.globs = append(p.globs, g)
+		}
+	}
+	if len(p.globs) == 0 {
+		g, _ := compileGlob("**")
+		p.globs = []imageGlob{g}
+	}
+	p.Authorities = []*Authority{{Name: "refused", static: &StaticSpec{Action: "fail", Message: "signet refused this policy: " + reason.Error()}}}
+	return p
+}
+
 // Compile validates a ClusterImagePolicy and compiles it. Anything signet
 // cannot enforce as written is refused here, naming the field.
 func Compile(ctx context.Context, cip *ClusterImagePolicy, o LoadOptions) (*Policy, error) {

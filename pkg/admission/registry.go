@@ -36,7 +36,9 @@ func (r *Registry) client(repo string) *oci.Client {
 	c, ok := r.clients[repo]
 	if !ok {
 		o := r.Options
-		o.Repository = repo
+		if repo != "" {
+			o.Repository = repo
+		}
 		c = oci.New(o)
 		r.clients[repo] = c
 	}
@@ -56,7 +58,9 @@ func (r *Registry) Source(ctx context.Context, repo, namespace string, pullSecre
 		return nil, fmt.Errorf("signaturePullSecrets %v in namespace %s: %w", pullSecrets, namespace, err)
 	}
 	o := r.Options
-	o.Repository = repo
+	if repo != "" {
+		o.Repository = repo
+	}
 	o.Keychain = authn.NewMultiKeychain(kc, keychainOr(o.Keychain))
 	// Credentials are per request: not cached.
 	return oci.New(o), nil
