@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/admission"
 	"github.com/signetdev/signet/internal/cli/attach"
 	"github.com/signetdev/signet/internal/cli/attest"
 	"github.com/signetdev/signet/internal/cli/attestblob"
@@ -55,5 +56,6 @@ func All() []cli.Subcommand {
 		func(f *cli.Factory) *cobra.Command { return triangulate.NewCmdTriangulate(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return save.NewCmdSave(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return load.NewCmdLoad(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return admission.NewCmdAdmission(f) },
 	}
 }

@@ -24,11 +24,13 @@ import (
 	"github.com/digitorus/timestamp"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
+	"github.com/sigstore/sigstore-go/pkg/verify"
 )
 
 // Sigstore is a Fulcio CA, a Rekor log and a TSA, all in memory.
@@ -112,31 +114,8 @@ func (s *Sigstore) SignBlob(t testing.TB, identity, issuer string, artifact []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	vc, err := ent.VerificationContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := ent.SignatureContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := ent.TlogEntries()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tle := entries[0].TransparencyLogEntry()
-	logID := hex.EncodeToString(tle.GetLogId().GetKeyId())
-	set, err := s.vs.RekorSignPayload(tlog.RekorPayload{
-		Body:           base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()),
-		IntegratedTime: tle.GetIntegratedTime(),
-		LogIndex:       tle.GetLogIndex(),
-		LogID:          logID,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	vc, sc, tle := s.parts(t, ent)
 	tle.KindVersion = &protorekor.KindVersion{Kind: "hashedrekord", Version: "0.0.1"}
-	tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
 
 	sig := sc.Signature()
 	digest := sha256.Sum256(artifact)
@@ -161,6 +140,82 @@ func (s *Sigstore) SignBlob(t testing.TB, identity, issuer string, artifact []by
 		pb.VerificationMaterial.TimestampVerificationData = tvd
 	}
 	b, err := bundle.NewBundle(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// parts are what a bundle needs of a signed entity: its certificate,
+// its signature and its log entry with a SET.
+func (s *Sigstore) parts(t testing.TB, ent *ca.TestEntity) (verify.VerificationContent, verify.SignatureContent, *protorekor.TransparencyLogEntry) {
+	t.Helper()
+	vc, err := ent.VerificationContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := ent.SignatureContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ent.TlogEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vc, sc, s.promised(t, entries[0])
+}
+
+// promised is the entry with the Rekor SET a v0.1 bundle carries.
+func (s *Sigstore) promised(t testing.TB, e *tlog.Entry) *protorekor.TransparencyLogEntry {
+	t.Helper()
+	tle := e.TransparencyLogEntry()
+	set, err := s.vs.RekorSignPayload(tlog.RekorPayload{
+		Body:           base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()),
+		IntegratedTime: tle.GetIntegratedTime(),
+		LogIndex:       tle.GetLogIndex(),
+		LogID:          hex.EncodeToString(tle.GetLogId().GetKeyId()),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
+	return tle
+}
+
+// Attest signs an in-toto statement as identity from issuer: a v0.1
+// bundle holding the DSSE envelope, the certificate and a logged entry
+// with its SET.
+func (s *Sigstore) Attest(t testing.TB, identity, issuer string, statement []byte) *bundle.Bundle {
+	t.Helper()
+	ent, err := s.vs.Attest(identity, issuer, statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, sc, tle := s.parts(t, ent)
+	env := sc.EnvelopeContent().RawEnvelope()
+	payload, err := base64.StdEncoding.DecodeString(env.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := &protodsse.Envelope{Payload: payload, PayloadType: env.PayloadType}
+	for _, sg := range env.Signatures {
+		raw, err := base64.StdEncoding.DecodeString(sg.Sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pe.Signatures = append(pe.Signatures, &protodsse.Signature{Sig: raw, Keyid: sg.KeyID})
+	}
+	tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
+	b, err := bundle.NewBundle(&protobundle.Bundle{
+		MediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content: &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{
+				Certificates: []*protocommon.X509Certificate{{RawBytes: vc.Certificate().Raw}},
+			}},
+			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
+		},
+		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: pe},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
