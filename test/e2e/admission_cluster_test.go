@@ -91,9 +91,8 @@ func newAdmissionFixture(t *testing.T, flags ...string) *admissionFixture {
 	}
 	f.port = ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	f.startWebhook(t, flags...)
-	t.Cleanup(func() { f.stopWebhook(t) })
-
+	// The CRD first: signet's /healthz is ready once it has listed the
+	// ClusterImagePolicies.
 	f.cluster.Apply(t, f.crd(t))
 	f.cluster.Kubectl(t, "", "wait", "--for", "condition=established", "--timeout", "60s", "crd/clusterimagepolicies.policy.sigstore.dev")
 	f.cluster.Apply(t, fmt.Sprintf(`apiVersion: v1
@@ -108,6 +107,8 @@ kind: Namespace
 metadata:
   name: %s
 `, enforcedNS, openNS))
+	f.startWebhook(t, flags...)
+	t.Cleanup(func() { f.stopWebhook(t) })
 	f.cluster.Apply(t, f.webhookConfigurations())
 	return f
 }
