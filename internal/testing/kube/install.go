@@ -18,9 +18,7 @@ import (
 // returns their paths. It is idempotent: a cache directory holding an .ok
 // stamp and its binary is used as is, so a warm install only stats files.
 // Each binary is put together in a temporary directory and renamed into
-// place, so an interrupted install leaves nothing half-built. It shares the
-// local stack's install lock, so it never competes with `hack/local-stack
-// install` for the two cores.
+// place, so an interrupted install leaves nothing half-built.
 func Install(ctx context.Context, c Config) (Binaries, error) {
 	b := Binaries{
 		Etcd:      filepath.Join(c.etcdDir(), "etcd"),
@@ -34,18 +32,25 @@ func Install(ctx context.Context, c Config) (Binaries, error) {
 	if err := os.MkdirAll(filepath.Join(c.CacheDir, "bin"), 0o755); err != nil {
 		return b, err
 	}
-	unlock, err := localstack.Flock(filepath.Join(c.CacheDir, "install.lock"))
-	if err != nil {
-		return b, err
-	}
-	defer unlock()
+	// A download needs no lock (the rename into place is atomic); the
+	// compile takes the stack's install lock so it never competes with
+	// another install for the two cores.
 	if err := c.installInto(ctx, c.etcdDir(), "etcd", c.fetchEtcd); err != nil {
 		return b, err
 	}
-	if err := c.installInto(ctx, c.apiserverDir(), "kube-apiserver", c.buildAPIServer); err != nil {
-		return b, err
+	if !complete(c.apiserverDir(), "kube-apiserver") {
+		unlock, err := localstack.Flock(filepath.Join(c.CacheDir, "install.lock"))
+		if err != nil {
+			return b, err
+		}
+		err = c.installInto(ctx, c.apiserverDir(), "kube-apiserver", c.buildAPIServer)
+		unlock()
+		if err != nil {
+			return b, err
+		}
 	}
-	b.Kubectl, err = ensureKubectl(ctx, c)
+	k, err := ensureKubectl(ctx, c)
+	b.Kubectl = k
 	return b, err
 }
 
@@ -85,8 +90,11 @@ func (c Config) installInto(ctx context.Context, dir, bin string, make func(cont
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
+	if complete(dir, bin) {
+		return nil // another install finished first
+	}
 	_ = os.RemoveAll(dir) // a directory without .ok is a leftover
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := os.Rename(tmp, dir); err != nil && !complete(dir, bin) {
 		return err
 	}
 	c.logf("kube: installed %s in %.0fs", key, time.Since(start).Seconds())
