@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,30 +50,47 @@ type admissionFixture struct {
 	hook    *localstack.Proc
 }
 
-// buildSignet builds cmd/signet into dir: the webhook runs as the real
-// binary an operator deploys, not in-process.
-func buildSignet(t *testing.T, dir string) string {
+var (
+	signetOnce sync.Once
+	signetBin  string
+	signetErr  error
+)
+
+// buildSignet builds cmd/signet once per test binary: the webhook runs as
+// the real binary an operator deploys, not in-process. The binary goes to
+// a fixed path per checkout, overwritten by each run, so nothing piles up.
+func buildSignet(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(dir, "signet")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "github.com/signetdev/signet/cmd/signet")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building signet: %v\n%s", err, out)
+	signetOnce.Do(func() {
+		root := repoRoot(t)
+		dir := filepath.Join(os.TempDir(), "signet-e2e-bin", fmt.Sprintf("%x", sha256.Sum256([]byte(root)))[:12])
+		if signetErr = os.MkdirAll(dir, 0o755); signetErr != nil {
+			return
+		}
+		signetBin = filepath.Join(dir, "signet")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", signetBin, "./cmd/signet")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			signetErr = fmt.Errorf("%w\n%s", err, out)
+		}
+	})
+	if signetErr != nil {
+		t.Fatalf("building signet: %v", signetErr)
 	}
-	return bin
+	return signetBin
 }
 
 // newAdmissionFixture starts the cluster, builds signet and starts its
 // webhook with flags, and registers it. It skips when signet has no
 // admission command yet (the branch that adds it is merged separately).
-func newAdmissionFixture(t *testing.T, flags ...string) *admissionFixture {
+func newAdmissionFixture(t *testing.T, env *stack.Env, flags ...string) *admissionFixture {
 	t.Helper()
-	env := stack.Get(t)
 	dir := t.TempDir()
 	f := &admissionFixture{env: env, dir: dir}
-	f.signet = buildSignet(t, dir)
+	f.signet = buildSignet(t)
 	if out, err := exec.Command(f.signet, "admission", "serve", "--help").CombinedOutput(); err != nil {
 		t.Skipf("signet has no `admission serve` command yet (issue 10): %v\n%s", err, out)
 	}
@@ -190,8 +209,10 @@ func (f *admissionFixture) startWebhook(t *testing.T, flags ...string) {
 	argv := append([]string{f.signet, "admission", "serve",
 		"--listen", "127.0.0.1:" + strconv.Itoa(f.port),
 		"--tls-cert", f.cert, "--tls-key", f.key,
-		"--kubeconfig", f.cluster.Kubeconfig,
-		"--trusted-root", f.env.TrustedRoot}, flags...)
+		"--kubeconfig", f.cluster.Kubeconfig}, flags...)
+	if f.env != nil {
+		argv = append(argv, "--trusted-root", f.env.TrustedRoot)
+	}
 	f.hook = &localstack.Proc{
 		Name:        "signet-admission",
 		Argv:        argv,

@@ -20,7 +20,7 @@ import (
 // or refused by the API server on signet's answer, and the failure modes
 // an operator meets. The subtests share one cluster and run in order.
 func TestAdmissionCluster(t *testing.T) {
-	f := newAdmissionFixture(t) // --no-match-policy: the default, deny
+	f := newAdmissionFixture(t, stack.Get(t)) // --no-match-policy: the default, deny
 	env := f.env
 	signer := stack.TokenRequest{ProjectPath: "acme/admission", Ref: "main"}
 	impostor := stack.TokenRequest{ProjectPath: "acme/impostor", Ref: "main"}

@@ -99,5 +99,9 @@ func (r Result) Message() string {
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d %s (warnings %q)", r.Status, r.Message(), r.Warnings)
+	msg := r.Message()
+	if len(msg) > 300 {
+		msg = msg[:300] + "…"
+	}
+	return fmt.Sprintf("%d %s (warnings %q)", r.Status, msg, r.Warnings)
 }
