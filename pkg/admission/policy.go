@@ -43,6 +43,8 @@ type LoadOptions struct {
 	PullSecrets bool
 	// Compile compiles attestation policies; nil refuses them.
 	Compile PolicyCompiler
+	// KMS loads a key.kms public key (a network call); nil refuses KMS.
+	KMS func(ctx context.Context, uri string) (signature.Verifier, error)
 }
 
 // Policy is a compiled ClusterImagePolicy.
@@ -355,7 +357,10 @@ func loadKey(ctx context.Context, field string, k *KeySpec, o LoadOptions) (sign
 	desc := "the key in " + field + ".data"
 	switch {
 	case k.KMS != "":
-		v, err := keys.LoadVerifierContext(ctx, k.KMS, func(string) string { return "" })
+		if o.KMS == nil {
+			return nil, "", fmt.Errorf("%s.kms: KMS keys are not available here", field)
+		}
+		v, err := o.KMS(ctx, k.KMS)
 		if err != nil {
 			return nil, "", fmt.Errorf("%s.kms: %w", field, err)
 		}

@@ -13,12 +13,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/fileutil"
 	"github.com/signetdev/signet/pkg/admission"
+	"github.com/signetdev/signet/pkg/keys"
 )
 
 // NewCmdAdmission is the `admission` group.
@@ -157,7 +159,10 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		}
 	}
 	st := &store{kube: kc, logf: logf, now: f.Now, api: map[string]*admission.Policy{}}
-	st.load = admission.LoadOptions{TrustRoots: map[string]bool{}, SystemNamespace: o.SystemNamespace, Compile: o.Compile}
+	st.load = admission.LoadOptions{TrustRoots: map[string]bool{}, SystemNamespace: o.SystemNamespace, Compile: o.Compile,
+		KMS: func(ctx context.Context, uri string) (signature.Verifier, error) {
+			return keys.LoadVerifierContext(ctx, uri, f.Getenv)
+		}}
 	for n := range named {
 		st.load.TrustRoots[n] = true
 	}
