@@ -107,6 +107,17 @@ func (p *Policy) Matches(image string) bool {
 	return false
 }
 
+// matchesParsed is Matches for a reference already parsed: qualified is
+// its fully qualified name.
+func (p *Policy) matchesParsed(qualified, written string) bool {
+	for _, g := range p.globs {
+		if g.matchParsed(qualified, written) {
+			return true
+		}
+	}
+	return false
+}
+
 // Static reports whether every authority is static: no registry call.
 func (p *Policy) Static() bool {
 	for _, a := range p.Authorities {

@@ -194,6 +194,7 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		Policies:     st.policies,
 		Source:       reg.Source,
 		Resolve:      reg.Resolve,
+		Parse:        reg.Parse,
 		Trust:        ts.material,
 		TrustVersion: ts.currentVersion,
 		Cache:        admission.NewCache(o.CacheSize, o.CacheTTL, f.Now),
