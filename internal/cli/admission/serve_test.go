@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -312,5 +313,41 @@ func TestCertReload(t *testing.T) {
 	}
 	if len(logs) == 0 || !strings.Contains(logs[len(logs)-1], "keeping the previous TLS certificate") {
 		t.Errorf("logs %q", logs)
+	}
+}
+
+// TestDeadline: a registry that never answers costs one deadline, derived
+// from the API server's ?timeout, and the denial names image and registry.
+func TestDeadline(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hang.Close()
+	host := strings.TrimPrefix(hang.URL, "http://")
+	cips, err := admission.ParsePolicyFile([]byte(fmt.Sprintf(testPolicy, host)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := admission.Compile(context.Background(), cips[0], admission.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &admission.Registry{}
+	e := &admission.Engine{Policies: func() []*admission.Policy { return []*admission.Policy{p} }, Source: reg.Source, Parse: reg.Parse, NoMatch: admission.NoMatchDeny, Workers: 2}
+	s := &server{engine: e, ready: func() error { return nil }, timeout: 20 * time.Second, logf: t.Logf}
+	srv := httptest.NewTLSServer(s.handler())
+	defer srv.Close()
+	img := host + "/acme/app@sha256:" + strings.Repeat("c", 64)
+	start := time.Now()
+	r := post(t, srv.Client(), srv.URL+"/validate?timeout=4s", podReview("d", img))
+	took := time.Since(start)
+	if r.Allowed {
+		t.Fatal("admitted although the registry never answered")
+	}
+	if took < 900*time.Millisecond || took > 10*time.Second {
+		t.Errorf("answered after %s, want about 1s (4s - 3s margin)", took)
+	}
+	for _, want := range []string{img, "did not finish before the webhook's deadline", "registry " + host} {
+		if !strings.Contains(r.Result.Message, want) {
+			t.Errorf("denial lacks %q: %s", want, r.Result.Message)
+		}
 	}
 }
