@@ -38,6 +38,9 @@ type Engine struct {
 	Source func(ctx context.Context, repo, namespace string, pullSecrets []string) (imagesig.Source, error)
 	// Resolve resolves a tag to its digest (the mutating webhook).
 	Resolve func(ctx context.Context, image string) (name.Digest, error)
+	// Parse parses an image reference as the registry client will use it
+	// (plain HTTP allowed or not); nil is name.ParseReference.
+	Parse func(image string) (name.Reference, error)
 	// Trust loads trust material: ref "" is the default (--trusted-root
 	// or TUF), else a named trust root.
 	Trust func(ctx context.Context, ref string) (root.TrustedMaterial, error)
@@ -94,7 +97,11 @@ func (e *Engine) Validate(ctx context.Context, namespace string, images []Contai
 
 // image judges one image: deny and warn messages.
 func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, policies []*Policy) (deny, warn []string) {
-	ref, err := name.ParseReference(img.Image)
+	parse := e.Parse
+	if parse == nil {
+		parse = func(s string) (name.Reference, error) { return name.ParseReference(s) }
+	}
+	ref, err := parse(img.Image)
 	if err != nil {
 		return []string{fmt.Sprintf("%s: invalid value: %s: %v", img.Path, img.Image, err)}, nil
 	}
@@ -104,8 +111,9 @@ func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, polic
 		return []string{fmt.Sprintf("%s: invalid value: %s must be an image digest", img.Path, img.Image)}, nil
 	}
 	var matched []*Policy
+	qualified := ref.Name()
 	for _, p := range policies {
-		if p.Matches(img.Image) {
+		if p.matchesParsed(qualified, img.Image) {
 			matched = append(matched, p)
 		}
 	}

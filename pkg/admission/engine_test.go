@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/signetdev/signet/pkg/policy"
 )
 
 func TestValidateKeyless(t *testing.T) {
@@ -260,4 +262,48 @@ func TestMutate(t *testing.T) {
 	}
 	d := w.e.Validate(context.Background(), "ns", pod(fmt.Sprintf("%s/acme/app:v1@%s", w.host, img.DigestStr())))
 	mustContain(t, d.Message, "no matching policies") // a digest now: judged, not refused as a tag
+}
+
+// TestAttestationPolicies: CUE and Rego with policy-controller's
+// conventions, through pkg/policy, over a signed CycloneDX SBOM.
+func TestAttestationPolicies(t *testing.T) {
+	w := newWorld(t)
+	img := w.image("acme/app")
+	w.attest(img, gitlabSubject, gitlabIssuer, "https://cyclonedx.org/bom", `{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"openssl","version":"3.0.13"}]}`)
+	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
+		return policy.Compile(ctx, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+	}
+	cip := func(lang, data string) string {
+		var ind strings.Builder
+		for _, l := range strings.Split(strings.TrimSpace(data), "\n") {
+			ind.WriteString("          " + l + "\n")
+		}
+		return keylessCIP("sbom", "**", gitlabSubject) + fmt.Sprintf(`    attestations:
+    - name: sbom
+      predicateType: cyclonedx
+      policy:
+        type: %s
+        data: |
+%s`, lang, ind.String())
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, lang, data string
+		allowed          bool
+		want             string
+	}{
+		{"cue pass", "cue", `predicate: bomFormat: "CycloneDX"`, true, ""},
+		{"cue fail", "cue", `predicate: bomFormat: "SPDX"`, false, "conflicting values"},
+		{"rego pass", "rego", "package sigstore\nisCompliant { input.predicate.specVersion == \"1.5\" }", true, ""},
+		{"rego fail", "rego", "package sigstore\ndefault isCompliant = false\nisCompliant { input.predicate.specVersion == \"1.6\" }", false, "policy failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w.policy(cip(tc.lang, tc.data), LoadOptions{Compile: compile})
+			d := w.e.Validate(ctx, "ns", pod(img.String()))
+			if d.Allowed != tc.allowed {
+				t.Fatalf("allowed %v: %s", d.Allowed, d.Message)
+			}
+			mustContain(t, d.Message, tc.want)
+		})
+	}
 }

@@ -58,5 +58,10 @@ func (g imageGlob) match(image string) bool {
 	if err != nil {
 		return g.re.MatchString(image)
 	}
-	return g.re.MatchString(ref.Name()) || (ref.Name() != image && g.re.MatchString(image))
+	return g.matchParsed(ref.Name(), image)
+}
+
+// matchParsed matches the fully qualified name, then the name as written.
+func (g imageGlob) matchParsed(qualified, written string) bool {
+	return g.re.MatchString(qualified) || (qualified != written && g.re.MatchString(written))
 }

@@ -43,6 +43,8 @@ type LoadOptions struct {
 	PullSecrets bool
 	// Compile compiles attestation policies; nil refuses them.
 	Compile PolicyCompiler
+	// KMS loads a key.kms public key (a network call); nil refuses KMS.
+	KMS func(ctx context.Context, uri string) (signature.Verifier, error)
 }
 
 // Policy is a compiled ClusterImagePolicy.
@@ -99,6 +101,17 @@ const IdentityExtensionsAnnotation = "signet.sigstore.dev/identity-extensions"
 func (p *Policy) Matches(image string) bool {
 	for _, g := range p.globs {
 		if g.match(image) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchesParsed is Matches for a reference already parsed: qualified is
+// its fully qualified name.
+func (p *Policy) matchesParsed(qualified, written string) bool {
+	for _, g := range p.globs {
+		if g.matchParsed(qualified, written) {
 			return true
 		}
 	}
@@ -355,7 +368,10 @@ func loadKey(ctx context.Context, field string, k *KeySpec, o LoadOptions) (sign
 	desc := "the key in " + field + ".data"
 	switch {
 	case k.KMS != "":
-		v, err := keys.LoadVerifierContext(ctx, k.KMS, func(string) string { return "" })
+		if o.KMS == nil {
+			return nil, "", fmt.Errorf("%s.kms: KMS keys are not available here", field)
+		}
+		v, err := o.KMS(ctx, k.KMS)
 		if err != nil {
 			return nil, "", fmt.Errorf("%s.kms: %w", field, err)
 		}

@@ -73,6 +73,11 @@ func keychainOr(k authn.Keychain) authn.Keychain {
 	return k
 }
 
+// Parse is Engine.Parse.
+func (r *Registry) Parse(image string) (name.Reference, error) {
+	return r.client("").ParseReference(image)
+}
+
 // Resolve is Engine.Resolve.
 func (r *Registry) Resolve(ctx context.Context, image string) (name.Digest, error) {
 	c := r.client("")

@@ -13,12 +13,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/fileutil"
 	"github.com/signetdev/signet/pkg/admission"
+	"github.com/signetdev/signet/pkg/keys"
+	"github.com/signetdev/signet/pkg/policy"
 )
 
 // NewCmdAdmission is the `admission` group.
@@ -54,14 +57,14 @@ type ServeOptions struct {
 	// Ready, when set, is called with the listener's address once the
 	// server accepts connections (tests).
 	Ready func(addr string)
-	// Compile compiles attestation policies (pkg/policy, wired by the
-	// lead once it lands); nil refuses them with a clear error.
+	// Compile compiles attestation policies (pkg/policy); nil refuses
+	// them with a clear error.
 	Compile admission.PolicyCompiler
 }
 
 // NewCmdServe builds `admission serve`; runF replaces the run function in tests.
 func NewCmdServe(f *cli.Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
-	opts := &ServeOptions{}
+	opts := &ServeOptions{Compile: compilePolicy}
 	cmd := &cobra.Command{
 		Use:   "serve --tls-cert FILE --tls-key FILE [--policy-file FILE]... [--kubeconfig FILE]",
 		Short: "Serve the validating and mutating admission webhooks",
@@ -106,6 +109,13 @@ authority. Images no policy matches follow --no-match-policy.`,
 	opts.Trust.AddFlags(fs)
 	opts.Registry.AddFlags(fs)
 	return cmd
+}
+
+// compilePolicy compiles a ClusterImagePolicy attestation policy with
+// pkg/policy, the engine verify-attestation uses, under
+// policy-controller's conventions.
+func compilePolicy(ctx context.Context, name, lang string, data []byte) (admission.StatementPolicy, error) {
+	return policy.Compile(ctx, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
 }
 
 func (o *ServeOptions) validate() error {
@@ -157,7 +167,10 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		}
 	}
 	st := &store{kube: kc, logf: logf, now: f.Now, api: map[string]*admission.Policy{}}
-	st.load = admission.LoadOptions{TrustRoots: map[string]bool{}, SystemNamespace: o.SystemNamespace, Compile: o.Compile}
+	st.load = admission.LoadOptions{TrustRoots: map[string]bool{}, SystemNamespace: o.SystemNamespace, Compile: o.Compile,
+		KMS: func(ctx context.Context, uri string) (signature.Verifier, error) {
+			return keys.LoadVerifierContext(ctx, uri, f.Getenv)
+		}}
 	for n := range named {
 		st.load.TrustRoots[n] = true
 	}
@@ -181,6 +194,7 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		Policies:     st.policies,
 		Source:       reg.Source,
 		Resolve:      reg.Resolve,
+		Parse:        reg.Parse,
 		Trust:        ts.material,
 		TrustVersion: ts.currentVersion,
 		Cache:        admission.NewCache(o.CacheSize, o.CacheTTL, f.Now),

@@ -276,8 +276,8 @@ func tsaLeaf(key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey crypto.S
 func (s *Sigstore) TrustedRootJSON(t testing.TB) []byte {
 	t.Helper()
 	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01,
-		s.vs.FulcioCertificateAuthorities(), s.vs.CTLogs(),
-		[]root.TimestampingAuthority{s.tsa}, s.vs.RekorLogs())
+		s.vs.FulcioCertificateAuthorities(), rawLogIDs(t, s.vs.CTLogs()),
+		[]root.TimestampingAuthority{s.tsa}, rawLogIDs(t, s.vs.RekorLogs()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,4 +286,22 @@ func (s *Sigstore) TrustedRootJSON(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// rawLogIDs fixes the logs' IDs for serialising: VirtualSigstore keeps
+// the hex string's bytes as the ID, which a trusted_root.json would
+// carry as a log ID no entry names.
+func rawLogIDs(t testing.TB, logs map[string]*root.TransparencyLog) map[string]*root.TransparencyLog {
+	t.Helper()
+	out := map[string]*root.TransparencyLog{}
+	for id, l := range logs {
+		raw, err := hex.DecodeString(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := *l
+		c.ID = raw
+		out[id] = &c
+	}
+	return out
 }

@@ -1,0 +1,164 @@
+//go:build !nopolicy
+
+package policy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// The queries of the two conventions. cosign's has no bindings, so a
+// result is allowed only when it is exactly one `true`; policy-controller
+// binds the rule so a set of result objects can be read.
+const (
+	cosignQuery = "data.signature.allow"
+	pcRule      = "isCompliant"
+	pcQuery     = pcRule + " = data.sigstore." + pcRule
+)
+
+// withheld are builtins a policy may not call: a policy decides over the
+// statement it is given, and must not reach the network outside signet's
+// injected transports (nor, in the webhook, the cluster's).
+var withheld = map[string]bool{"http.send": true, "net.lookup_ip_addr": true}
+
+type regoSet struct {
+	conv  Convention
+	srcs  []Source
+	query rego.PreparedEvalQuery // safe for concurrent Eval
+}
+
+func compileRego(ctx context.Context, conv Convention, srcs []Source) (*regoSet, error) {
+	query := cosignQuery
+	if conv == PolicyController {
+		query = pcQuery
+	}
+	caps := ast.CapabilitiesForThisVersion()
+	kept := caps.Builtins[:0]
+	for _, b := range caps.Builtins {
+		if !withheld[b.Name] {
+			kept = append(kept, b)
+		}
+	}
+	caps.Builtins = kept
+	opts := []func(*rego.Rego){
+		rego.Query(query),
+		// cosign and policy-controller parse policies as Rego v0; a v1
+		// policy says `import rego.v1`, which the v0 parser honours.
+		rego.SetRegoVersion(ast.RegoV0),
+		rego.Capabilities(caps),
+	}
+	for _, s := range srcs {
+		opts = append(opts, rego.Module(s.Name, string(s.Data)))
+	}
+	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %s", strings.Join(names(srcs), ", "), strings.Join(strings.Fields(err.Error()), " "))
+	}
+	return &regoSet{conv: conv, srcs: srcs, query: pq}, nil
+}
+
+func (s *regoSet) check(ctx context.Context, r *Result, statement []byte) error {
+	// Numbers stay json.Number, as cosign decodes them (UseNumber): a
+	// size or a CVSS score compares exactly, whatever its digits.
+	var input any
+	dec := json.NewDecoder(bytes.NewReader(statement))
+	dec.UseNumber()
+	if err := dec.Decode(&input); err != nil {
+		return fmt.Errorf("statement is not valid JSON: %w", err)
+	}
+	rs, err := s.query.Eval(ctx, rego.EvalInput(input))
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.Messages = append(r.Messages, err.Error())
+		r.Violations = append(r.Violations, s.violation(queryOf(s.conv), "evaluation failed: "+strings.Join(strings.Fields(err.Error()), " ")))
+		return nil
+	}
+	if s.conv == PolicyController {
+		s.checkCompliant(r, rs)
+		return nil
+	}
+	if rs.Allowed() {
+		return nil
+	}
+	for _, result := range rs {
+		for _, e := range result.Expressions {
+			r.Messages = append(r.Messages, fmt.Sprintf("expression value, %v, is not true", e))
+			r.Violations = append(r.Violations, s.violation(cosignQuery, fmt.Sprintf("is %s, not true", jsonText(e.Value))))
+		}
+	}
+	if len(r.Violations) == 0 || len(rs) == 0 {
+		r.Messages = append(r.Messages, fmt.Sprintf("result is undefined for query '%s'", cosignQuery))
+		r.Violations = append(r.Violations, s.violation(cosignQuery, "is undefined (no `allow` rule in `package signature` gave a value)"))
+	}
+	return nil
+}
+
+// checkCompliant reads policy-controller's isCompliant: true passes; a set
+// of {result, error, warning} objects passes on the first object whose
+// result is true (its warning kept), else fails with the last error.
+func (s *regoSet) checkCompliant(r *Result, rs rego.ResultSet) {
+	notCompliant := fmt.Sprintf("policy is not compliant for query '%s'", pcQuery)
+	for _, result := range rs {
+		switch v := result.Bindings[pcRule].(type) {
+		case bool:
+			if v {
+				return
+			}
+		case []any:
+			msg, reason := fmt.Sprintf("policy is not compliant for query %q", pcQuery), "is not compliant"
+			var warning string
+			for _, item := range v {
+				obj, _ := item.(map[string]any)
+				res, _ := obj["result"].(bool)
+				w, _ := obj["warning"].(string)
+				e, _ := obj["error"].(string)
+				if res {
+					if w != "" {
+						r.Warnings = append(r.Warnings, w)
+					}
+					return
+				}
+				warning = w
+				msg = fmt.Sprintf("policy is not compliant for query '%s' with errors: %s", pcQuery, e)
+				reason = "is not compliant: " + e
+			}
+			if warning != "" {
+				r.Warnings = append(r.Warnings, warning)
+			}
+			r.Messages = append(r.Messages, msg)
+			r.Violations = append(r.Violations, s.violation("data.sigstore."+pcRule, reason))
+			return
+		}
+	}
+	r.Messages = append(r.Messages, notCompliant)
+	r.Violations = append(r.Violations, s.violation("data.sigstore."+pcRule, "is not compliant (undefined, false, or not a boolean or a set of results)"))
+}
+
+func (s *regoSet) violation(path, reason string) Violation {
+	return Violation{Policy: strings.Join(names(s.srcs), ", "), Lang: Rego, Path: path, Reason: reason}
+}
+
+func queryOf(c Convention) string {
+	if c == PolicyController {
+		return "data.sigstore." + pcRule
+	}
+	return cosignQuery
+}
+
+// jsonText shows a Rego value as JSON (a set as its array), falling back
+// to Go's form.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
