@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -33,7 +32,7 @@ import (
 const (
 	enforcedNS = "signet-e2e-enforced" // labelled policy.sigstore.dev/include=true
 	openNS     = "signet-e2e-open"     // not labelled: never sent to the webhook
-	// webhookTimeout is the webhooks' timeoutSeconds, as deploy/ has it.
+	// webhookTimeout is the webhooks' timeoutSeconds in deploy/.
 	webhookTimeout = 25 * time.Second
 )
 
@@ -110,9 +109,21 @@ func newAdmissionFixture(t *testing.T, env *stack.Env, flags ...string) *admissi
 	}
 	f.port = ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	// The CRD first: signet's /healthz is ready once it has listed the
-	// ClusterImagePolicies.
-	f.cluster.Apply(t, f.crd(t))
+	// Everything signet ships (CRD, RBAC, Deployment, Service, webhook
+	// configurations) as `signet admission manifests` renders it for a
+	// webhook outside the cluster, so the shipped manifests are what the
+	// API server runs. The CRD must exist before serve starts: its /healthz
+	// is ready once it has listed the ClusterImagePolicies.
+	caFile := filepath.Join(dir, "webhook-ca.pem")
+	if err := os.WriteFile(caFile, f.caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(f.signet, "admission", "manifests", "--ca-bundle", caFile,
+		"--webhook-url", "https://127.0.0.1:"+strconv.Itoa(f.port)).Output()
+	if err != nil {
+		t.Fatalf("signet admission manifests: %v", err)
+	}
+	f.cluster.Apply(t, string(out))
 	f.cluster.Kubectl(t, "", "wait", "--for", "condition=established", "--timeout", "60s", "crd/clusterimagepolicies.policy.sigstore.dev")
 	f.cluster.Apply(t, fmt.Sprintf(`apiVersion: v1
 kind: Namespace
@@ -128,7 +139,6 @@ metadata:
 `, enforcedNS, openNS))
 	f.startWebhook(t, flags...)
 	t.Cleanup(func() { f.stopWebhook(t) })
-	f.cluster.Apply(t, f.webhookConfigurations())
 	return f
 }
 
@@ -160,44 +170,6 @@ func repoRoot(t *testing.T) string {
 		t.Fatalf("go list -m: %v", err)
 	}
 	return strings.TrimSpace(string(out))
-}
-
-// webhookConfigurations registers /mutate and /validate by URL, with the
-// settings deploy/ uses: fail closed, 25 s, the opt-in namespace label.
-func (f *admissionFixture) webhookConfigurations() string {
-	base := "https://127.0.0.1:" + strconv.Itoa(f.port)
-	common := func(path string) string {
-		return fmt.Sprintf(`  clientConfig:
-    url: %s%s
-    caBundle: %s
-  failurePolicy: Fail
-  sideEffects: None
-  admissionReviewVersions: ["v1"]
-  timeoutSeconds: %d
-  namespaceSelector:
-    matchExpressions:
-    - {key: policy.sigstore.dev/include, operator: In, values: ["true"]}
-  rules:
-  - {apiGroups: [""], apiVersions: ["v1"], operations: [CREATE, UPDATE], resources: [pods, pods/ephemeralcontainers]}
-  - {apiGroups: [apps], apiVersions: ["v1"], operations: [CREATE, UPDATE], resources: [deployments, replicasets, statefulsets, daemonsets]}
-  - {apiGroups: [batch], apiVersions: ["v1"], operations: [CREATE, UPDATE], resources: [jobs, cronjobs]}
-`, base, path, b64(f.caPEM), int(webhookTimeout/time.Second))
-	}
-	return `apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata:
-  name: signet-e2e
-webhooks:
-- name: mutate.policy.signet.dev
-  reinvocationPolicy: IfNeeded
-` + common("/mutate") + `---
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata:
-  name: signet-e2e
-webhooks:
-- name: validate.policy.signet.dev
-` + common("/validate")
 }
 
 // startWebhook runs `signet admission serve` on the fixture's port with
@@ -311,8 +283,6 @@ var nameSeq atomic.Int64
 func newName(prefix string) string {
 	return fmt.Sprintf("%s-%d", prefix, nameSeq.Add(1))
 }
-
-func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func containers(images ...string) []any {
 	var out []any
