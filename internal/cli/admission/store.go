@@ -188,9 +188,21 @@ func (s *store) sync(ctx context.Context) error {
 		return fmt.Errorf("listing: %w", err)
 	}
 	s.mu.Lock()
+	old := s.api
 	s.api = map[string]*admission.Policy{}
 	s.mu.Unlock()
 	for _, it := range items {
+		// A relist (every watch ends within minutes) recompiles only what
+		// changed: a key.kms or secretRef costs a network call.
+		var m struct {
+			Metadata admission.ObjectMeta `json:"metadata"`
+		}
+		if json.Unmarshal(it, &m) == nil && m.Metadata.ResourceVersion != "" {
+			if p, ok := old[m.Metadata.Name]; ok && p.UID == m.Metadata.UID && p.ResourceVersion == m.Metadata.ResourceVersion {
+				s.put(m.Metadata.Name, p)
+				continue
+			}
+		}
 		s.apply(ctx, it)
 	}
 	s.publish()
