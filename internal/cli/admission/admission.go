@@ -84,6 +84,7 @@ authority. Images no policy matches follow --no-match-policy.`,
 		Args: cobra.NoArgs,
 		Annotations: map[string]string{
 			cli.NoEnvBindingAnnotation: "true",
+			cli.NoTimeoutAnnotation:    "true",
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -101,7 +102,7 @@ authority. Images no policy matches follow --no-match-policy.`,
 	fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig whose current context reaches the API server (default: in-cluster service account when in a pod)")
 	fs.StringVar(&opts.NoMatch, "no-match-policy", "deny", "images no policy matches: deny, warn or allow")
 	fs.StringVar(&opts.SystemNamespace, "system-namespace", "signet-system", "namespace of a key.secretRef without one")
-	fs.DurationVar(&opts.Timeout, "timeout", 20*time.Second, "deadline of one admission request; keep it below the webhook's timeoutSeconds")
+	fs.DurationVar(&opts.Timeout, "request-timeout", 20*time.Second, "deadline of one admission request (also kept 3s below the API server's own); keep it below the webhook's timeoutSeconds")
 	fs.IntVar(&opts.CacheSize, "cache-size", 10000, "passing verdicts remembered (0 disables the cache)")
 	fs.DurationVar(&opts.CacheTTL, "cache-ttl", 10*time.Minute, "how long a passing verdict is remembered")
 	fs.DurationVar(&opts.TrustRefresh, "trust-refresh", 6*time.Hour, "how often the trust material (TUF) is reloaded")
@@ -125,7 +126,7 @@ func (o *ServeOptions) validate() error {
 	case o.NoMatch != "deny" && o.NoMatch != "warn" && o.NoMatch != "allow":
 		return fmt.Errorf("--no-match-policy %q: want deny, warn or allow", o.NoMatch)
 	case o.Timeout <= 0:
-		return fmt.Errorf("--timeout %s: must be positive", o.Timeout)
+		return fmt.Errorf("--request-timeout %s: must be positive", o.Timeout)
 	case o.Workers < 1:
 		return fmt.Errorf("--workers %d: must be at least 1", o.Workers)
 	}

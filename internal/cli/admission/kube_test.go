@@ -25,11 +25,12 @@ func staticCIP(name, glob, action, rv string, extra string) json.RawMessage {
 // fakeAPI serves the ClusterImagePolicy list, a watch fed by events, and
 // the status subresource; it checks the bearer token.
 type fakeAPI struct {
-	t      *testing.T
-	items  []json.RawMessage
-	events chan string
-	mu     sync.Mutex
-	status map[string]string
+	t       *testing.T
+	items   []json.RawMessage
+	events  chan string
+	mu      sync.Mutex
+	status  map[string]string
+	patches int
 }
 
 func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -63,6 +64,7 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		a.mu.Lock()
 		a.status[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, policiesPath+"/"), "/status")] = string(body)
+		a.patches++
 		a.mu.Unlock()
 		w.Write([]byte(`{}`))
 	default:
@@ -145,9 +147,22 @@ users:
 		t.Errorf("status of a: %s", s)
 	}
 
-	ev, _ := json.Marshal(watchEvent{Type: "MODIFIED", Object: staticCIP("a", "a.example/**", "fail", "11", "")})
+	// The status patch comes back as a MODIFIED event carrying it: no
+	// second patch.
+	api.mu.Lock()
+	patches := api.patches
+	withStatus := strings.TrimSuffix(string(staticCIP("a", "a.example/**", "pass", "7", "")), "}") + `,"status":` + strings.TrimPrefix(strings.TrimSuffix(api.status["a"], "}"), `{"status":`) + "}"
+	api.mu.Unlock()
+	ev, _ := json.Marshal(watchEvent{Type: "MODIFIED", Object: json.RawMessage(withStatus)})
+	api.events <- string(ev)
+	ev, _ = json.Marshal(watchEvent{Type: "MODIFIED", Object: staticCIP("a", "a.example/**", "fail", "11", "")})
 	api.events <- string(ev)
 	eventually(t, "the modified policy", func() bool { return !e.Validate(ctx, "ns", img("a.example")).Allowed })
+	api.mu.Lock()
+	if api.patches != patches+1 { // the last MODIFIED has no status: patched once
+		t.Errorf("%d status patches after the events, want 1", api.patches-patches)
+	}
+	api.mu.Unlock()
 	ev, _ = json.Marshal(watchEvent{Type: "DELETED", Object: staticCIP("b", "b.example/**", "pass", "12", "")})
 	api.events <- string(ev)
 	eventually(t, "the deleted policy", func() bool {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/iostreams"
@@ -349,5 +350,38 @@ func TestDeadline(t *testing.T) {
 		if !strings.Contains(r.Result.Message, want) {
 			t.Errorf("denial lacks %q: %s", want, r.Result.Message)
 		}
+	}
+}
+
+// TestServeOutlivesGlobalTimeout: the global --timeout bounds commands,
+// not a server.
+func TestServeOutlivesGlobalTimeout(t *testing.T) {
+	ca := newCA(t)
+	certFile, keyFile := ca.issue(t, "tls", 2)
+	stderr := &lockedBuffer{}
+	f := cli.NewFactory(&iostreams.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: stderr})
+	f.Getenv = func(string) string { return "" }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.MainWithFactory(ctx, []string{"--timeout", "200ms", "admission", "serve", "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile}, f,
+			func(f *cli.Factory) *cobra.Command { return NewCmdAdmission(f) })
+	}()
+	var addr string
+	eventually(t, "the listening line", func() bool {
+		_, rest, ok := strings.Cut(stderr.String(), "listening on https://")
+		addr, _, _ = strings.Cut(rest, " ")
+		return ok && addr != ""
+	})
+	time.Sleep(500 * time.Millisecond)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool}}}
+	resp, err := c.Get("https://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("serve stopped at the global --timeout: %v\n%s", err, stderr)
+	}
+	resp.Body.Close()
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, stderr)
 	}
 }

@@ -79,8 +79,32 @@ func (s *store) compile(ctx context.Context, cip *admission.ClusterImagePolicy) 
 	return p, nil
 }
 
+// readyCondition is the Ready condition a policy carries.
+type readyCondition struct {
+	Type    string `json:"type"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+func currentReady(raw json.RawMessage) readyCondition {
+	var obj struct {
+		Status struct {
+			Conditions []readyCondition `json:"conditions"`
+		} `json:"status"`
+	}
+	_ = json.Unmarshal(raw, &obj)
+	for _, c := range obj.Status.Conditions {
+		if c.Type == "Ready" {
+			return c
+		}
+	}
+	return readyCondition{}
+}
+
 // apply adds or replaces an API policy from its JSON.
 func (s *store) apply(ctx context.Context, raw json.RawMessage) {
+	have := currentReady(raw)
 	cip, err := admission.ParsePolicy(raw)
 	if err != nil {
 		var meta struct {
@@ -94,12 +118,12 @@ func (s *store) apply(ctx context.Context, raw json.RawMessage) {
 		// Unreadable spec: fail closed for every image.
 		cip = &admission.ClusterImagePolicy{Metadata: meta.Metadata}
 		s.put(cip.Metadata.Name, admission.Refused(cip, err))
-		s.status(ctx, cip.Metadata.Name, err)
+		s.status(ctx, cip.Metadata.Name, have, err)
 		return
 	}
 	p, err := s.compile(ctx, cip)
 	s.put(cip.Metadata.Name, p)
-	s.status(ctx, cip.Metadata.Name, err)
+	s.status(ctx, cip.Metadata.Name, have, err)
 }
 
 func (s *store) put(name string, p *admission.Policy) {
@@ -108,7 +132,10 @@ func (s *store) put(name string, p *admission.Policy) {
 	s.mu.Unlock()
 }
 
-func (s *store) status(ctx context.Context, name string, err error) {
+// status records the verdict on the policy unless it already says so:
+// each patch is a new resourceVersion and a watch event, which must not
+// patch again.
+func (s *store) status(ctx context.Context, name string, have readyCondition, err error) {
 	if err != nil {
 		s.logf("ClusterImagePolicy %s refused; the images it names are denied until it is fixed: %v", name, err)
 	}
@@ -118,6 +145,10 @@ func (s *store) status(ctx context.Context, name string, err error) {
 	ready, reason, msg := true, "Enforced", "signet admission enforces this policy"
 	if err != nil {
 		ready, reason, msg = false, "Refused", err.Error()
+	}
+	want := readyCondition{Type: "Ready", Status: map[bool]string{true: "True", false: "False"}[ready], Reason: reason, Message: msg}
+	if have == want {
+		return
 	}
 	if serr := s.kube.setStatus(ctx, name, ready, reason, msg, s.now()); serr != nil {
 		s.logf("recording the status of ClusterImagePolicy %s: %v", name, serr)
@@ -157,9 +188,21 @@ func (s *store) sync(ctx context.Context) error {
 		return fmt.Errorf("listing: %w", err)
 	}
 	s.mu.Lock()
+	old := s.api
 	s.api = map[string]*admission.Policy{}
 	s.mu.Unlock()
 	for _, it := range items {
+		// A relist (every watch ends within minutes) recompiles only what
+		// changed: a key.kms or secretRef costs a network call.
+		var m struct {
+			Metadata admission.ObjectMeta `json:"metadata"`
+		}
+		if json.Unmarshal(it, &m) == nil && m.Metadata.ResourceVersion != "" {
+			if p, ok := old[m.Metadata.Name]; ok && p.UID == m.Metadata.UID && p.ResourceVersion == m.Metadata.ResourceVersion {
+				s.put(m.Metadata.Name, p)
+				continue
+			}
+		}
 		s.apply(ctx, it)
 	}
 	s.publish()
