@@ -63,6 +63,7 @@ man:
 # Go micro-benchmarks, then signet against openssl (and cosign) on a 1 GiB file.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./pkg/...
+	$(GO) test -run '^$$' -bench Admission -benchtime 2000x ./internal/cli/admission/
 	./hack/bench.sh
 
 # Every fuzz target for FUZZTIME (seeds always run in `make test`).

@@ -103,6 +103,10 @@ func Main(ctx context.Context, args []string, ios *iostreams.IOStreams, verbs ..
 	return MainWithFactory(ctx, args, NewFactory(ios), verbs...)
 }
 
+// NoTimeoutAnnotation, set to "true" on a command, exempts it from the
+// global --timeout: a server runs until it is stopped.
+const NoTimeoutAnnotation = "signet/no-timeout"
+
 // MainWithFactory is Main with a caller-built factory (tests).
 func MainWithFactory(ctx context.Context, args []string, f *Factory, verbs ...Subcommand) int {
 	ios := f.IOStreams
@@ -122,7 +126,7 @@ func MainWithFactory(ctx context.Context, args []string, f *Factory, verbs ...Su
 		if err := prev(cmd, a); err != nil {
 			return err
 		}
-		if opts.Timeout > 0 {
+		if opts.Timeout > 0 && cmd.Annotations[NoTimeoutAnnotation] != "true" {
 			var c context.Context
 			c, cancel = context.WithTimeout(cmd.Context(), opts.Timeout)
 			cmd.SetContext(c)

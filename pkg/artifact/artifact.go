@@ -3,6 +3,7 @@
 package artifact
 
 import (
+	"bytes"
 	"crypto"
 	_ "crypto/sha256" // register hashes used for artifact digests
 	_ "crypto/sha512"
@@ -105,6 +106,7 @@ func HashName(h crypto.Hash) string {
 const (
 	pipeBufferSize = 1 << 20
 	pipeBuffers    = 4
+	smallArtifact  = 64 << 10
 )
 
 // Sum reads the artifact once and returns its digest under each
@@ -123,11 +125,23 @@ func Sum(a Artifact, algs ...crypto.Hash) (map[crypto.Hash][]byte, error) {
 	for i, alg := range algs {
 		hashes[i] = alg.New()
 	}
-	if err := pipeline(rc, func(chunk []byte) {
+	write := func(chunk []byte) {
 		for _, h := range hashes {
 			h.Write(chunk)
 		}
-	}); err != nil {
+	}
+	// A small artifact (an image's signed payload) is hashed from one
+	// small buffer: the pipeline's buffers would cost megabytes each time.
+	head := make([]byte, smallArtifact)
+	n, err := io.ReadFull(rc, head)
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF:
+		write(head[:n])
+		err = nil
+	case nil:
+		err = pipeline(io.MultiReader(bytes.NewReader(head), rc), write)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("reading artifact %s: %w", a.Name, err)
 	}
 	out := make(map[crypto.Hash][]byte, len(algs))

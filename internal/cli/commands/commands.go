@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/admission"
 	"github.com/signetdev/signet/internal/cli/attach"
 	"github.com/signetdev/signet/internal/cli/attest"
 	"github.com/signetdev/signet/internal/cli/attestblob"
@@ -75,5 +76,6 @@ func All() []cli.Subcommand {
 		func(f *cli.Factory) *cobra.Command { return upload.NewCmdUpload(f) },
 		func(f *cli.Factory) *cobra.Command { return manifest.NewCmdManifest(f) },
 		func(f *cli.Factory) *cobra.Command { return dockerfile.NewCmdDockerfile(f) },
+		func(f *cli.Factory) *cobra.Command { return admission.NewCmdAdmission(f) },
 	}
 }

@@ -1,0 +1,261 @@
+// Package admission is `signet admission`: a Kubernetes admission webhook
+// enforcing policy-controller's ClusterImagePolicy (serve), and the
+// manifests that install it (manifests). The decisions are pkg/admission's;
+// this package wires flags, the API server, TLS and HTTP.
+package admission
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/spf13/cobra"
+
+	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/fileutil"
+	"github.com/signetdev/signet/pkg/admission"
+	"github.com/signetdev/signet/pkg/keys"
+	"github.com/signetdev/signet/pkg/policy"
+)
+
+// NewCmdAdmission is the `admission` group.
+func NewCmdAdmission(f *cli.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "admission",
+		Short: "Kubernetes admission webhook enforcing ClusterImagePolicy (policy-controller compatible)",
+		Args:  cobra.NoArgs,
+		Annotations: map[string]string{
+			cli.NoEnvBindingAnnotation: "true",
+		},
+	}
+	cmd.AddCommand(NewCmdServe(f, nil), NewCmdManifests(f, nil))
+	return cmd
+}
+
+// ServeOptions are the inputs of `admission serve`.
+type ServeOptions struct {
+	Listen, TLSCert, TLSKey string
+	PolicyFiles             []string
+	TrustRoots              []string
+	Kubeconfig              string
+	NoMatch                 string
+	SystemNamespace         string
+	Timeout                 time.Duration
+	CacheSize               int
+	CacheTTL                time.Duration
+	TrustRefresh            time.Duration
+	Workers                 int
+	Trust                   flags.Trust
+	Registry                flags.Registry
+
+	// Ready, when set, is called with the listener's address once the
+	// server accepts connections (tests).
+	Ready func(addr string)
+	// Compile compiles attestation policies (pkg/policy); nil refuses
+	// them with a clear error.
+	Compile admission.PolicyCompiler
+}
+
+// NewCmdServe builds `admission serve`; runF replaces the run function in tests.
+func NewCmdServe(f *cli.Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
+	opts := &ServeOptions{Compile: compilePolicy}
+	cmd := &cobra.Command{
+		Use:   "serve --tls-cert FILE --tls-key FILE [--policy-file FILE]... [--kubeconfig FILE]",
+		Short: "Serve the validating and mutating admission webhooks",
+		Long: `Serve AdmissionReview (admission.k8s.io/v1) on /validate and /mutate, and
+/healthz for probes, over HTTPS.
+
+Policies are policy-controller's ClusterImagePolicy (v1alpha1 and v1beta1),
+read unchanged: from --policy-file (YAML or JSON, repeatable), and from the
+API server (list + watch) with --kubeconfig or, in a pod, its service
+account. A policy signet cannot enforce as written is refused: its status
+says why and the images it names are denied.
+
+/mutate resolves tags to digests (repo:tag@sha256:…); /validate requires
+digests and verifies each image's signatures or attestations exactly as
+signet verify does. Every matching policy must pass; within one, any
+authority. Images no policy matches follow --no-match-policy.`,
+		Args: cobra.NoArgs,
+		Annotations: map[string]string{
+			cli.NoEnvBindingAnnotation: "true",
+			cli.NoTimeoutAnnotation:    "true",
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Serve(cmd.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&opts.Listen, "listen", "0.0.0.0:8443", "HOST:PORT to serve HTTPS on")
+	fs.StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate (chain) of the webhook; reloaded when the file changes")
+	fs.StringVar(&opts.TLSKey, "tls-key", "", "PEM private key of --tls-cert; reloaded when the file changes")
+	fs.StringArrayVar(&opts.PolicyFiles, "policy-file", nil, "ClusterImagePolicy YAML/JSON file (repeatable)")
+	fs.StringArrayVar(&opts.TrustRoots, "trust-root", nil, "NAME=FILE: a trusted_root.json a policy's trustRootRef NAME uses (repeatable)")
+	fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig whose current context reaches the API server (default: in-cluster service account when in a pod)")
+	fs.StringVar(&opts.NoMatch, "no-match-policy", "deny", "images no policy matches: deny, warn or allow")
+	fs.StringVar(&opts.SystemNamespace, "system-namespace", "signet-system", "namespace of a key.secretRef without one")
+	fs.DurationVar(&opts.Timeout, "request-timeout", 20*time.Second, "deadline of one admission request (also kept 3s below the API server's own); keep it below the webhook's timeoutSeconds")
+	fs.IntVar(&opts.CacheSize, "cache-size", 10000, "passing verdicts remembered (0 disables the cache)")
+	fs.DurationVar(&opts.CacheTTL, "cache-ttl", 10*time.Minute, "how long a passing verdict is remembered")
+	fs.DurationVar(&opts.TrustRefresh, "trust-refresh", 6*time.Hour, "how often the trust material (TUF) is reloaded")
+	fs.IntVar(&opts.Workers, "workers", 8, "images of one request verified at once")
+	opts.Trust.AddFlags(fs)
+	opts.Registry.AddFlags(fs)
+	return cmd
+}
+
+// compilePolicy compiles a ClusterImagePolicy attestation policy with
+// pkg/policy, the engine verify-attestation uses, under
+// policy-controller's conventions.
+func compilePolicy(ctx context.Context, name, lang string, data []byte) (admission.StatementPolicy, error) {
+	return policy.Compile(ctx, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+}
+
+func (o *ServeOptions) validate() error {
+	switch {
+	case o.TLSCert == "" || o.TLSKey == "":
+		return errors.New("--tls-cert and --tls-key are required: the API server only calls webhooks over HTTPS")
+	case o.NoMatch != "deny" && o.NoMatch != "warn" && o.NoMatch != "allow":
+		return fmt.Errorf("--no-match-policy %q: want deny, warn or allow", o.NoMatch)
+	case o.Timeout <= 0:
+		return fmt.Errorf("--request-timeout %s: must be positive", o.Timeout)
+	case o.Workers < 1:
+		return fmt.Errorf("--workers %d: must be at least 1", o.Workers)
+	}
+	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
+		return fmt.Errorf("--listen %q: want HOST:PORT: %w", o.Listen, err)
+	}
+	return nil
+}
+
+// Serve runs the webhook until ctx is done.
+func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(f.IOStreams.ErrOut, f.Now().UTC().Format(time.RFC3339)+" "+format+"\n", args...)
+	}
+	certs, err := newCertReloader(o.TLSCert, o.TLSKey, f.Now, logf)
+	if err != nil {
+		return err
+	}
+	named, err := parseTrustRoots(o.TrustRoots)
+	if err != nil {
+		return err
+	}
+	ro, err := o.Registry.Options(f)
+	if err != nil {
+		return err
+	}
+	var kc *kube
+	switch {
+	case o.Kubeconfig != "":
+		if kc, err = kubeFromConfig(o.Kubeconfig, f.Transport); err != nil {
+			return err
+		}
+	case isInCluster(f.Getenv):
+		if kc, err = kubeInCluster(f.Getenv, f.Transport); err != nil {
+			return err
+		}
+	}
+	st := &store{kube: kc, logf: logf, now: f.Now, api: map[string]*admission.Policy{}}
+	st.load = admission.LoadOptions{TrustRoots: map[string]bool{}, SystemNamespace: o.SystemNamespace, Compile: o.Compile,
+		KMS: func(ctx context.Context, uri string) (signature.Verifier, error) {
+			return keys.LoadVerifierContext(ctx, uri, f.Getenv)
+		}}
+	for n := range named {
+		st.load.TrustRoots[n] = true
+	}
+	reg := &admission.Registry{Options: ro}
+	if kc != nil {
+		st.load.Secret = kc.secret
+		st.load.PullSecrets = true
+		reg.PullSecrets = pullSecrets(kc)
+	}
+	if err := st.loadFiles(ctx, o.PolicyFiles); err != nil {
+		return err
+	}
+	st.publish()
+	if kc == nil {
+		st.ready.Store(true)
+	} else {
+		go st.run(ctx)
+	}
+	ts := &trustSource{f: f, flags: &o.Trust, refresh: o.TrustRefresh, named: named}
+	engine := &admission.Engine{
+		Policies:     st.policies,
+		Source:       reg.Source,
+		Resolve:      reg.Resolve,
+		Parse:        reg.Parse,
+		Trust:        ts.material,
+		TrustVersion: ts.currentVersion,
+		Cache:        admission.NewCache(o.CacheSize, o.CacheTTL, f.Now),
+		NoMatch:      admission.NoMatch(o.NoMatch),
+		Workers:      o.Workers,
+	}
+	srv := &server{engine: engine, ready: st.readiness, timeout: o.Timeout, logf: logf}
+	return listen(ctx, o, srv.handler(), certs, logf)
+}
+
+func (s *store) loadFiles(ctx context.Context, files []string) error {
+	for _, file := range files {
+		data, err := fileutil.ReadLimit(file, admission.MaxPolicySize)
+		if err != nil {
+			return fmt.Errorf("--policy-file %s: %w", file, err)
+		}
+		cips, err := admission.ParsePolicyFile(data)
+		if err != nil {
+			return fmt.Errorf("--policy-file %s: %w", file, err)
+		}
+		for _, c := range cips {
+			// A file is under the operator's hand: refuse to start
+			// rather than run with a policy that cannot be enforced.
+			p, err := admission.Compile(ctx, c, s.load)
+			if err != nil {
+				return fmt.Errorf("--policy-file %s: %w", file, err)
+			}
+			s.files = append(s.files, p)
+		}
+	}
+	return nil
+}
+
+func listen(ctx context.Context, o *ServeOptions, h http.Handler, certs *certReloader, logf func(string, ...any)) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", o.Listen, err)
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      o.Timeout + 10*time.Second,
+		MaxHeaderBytes:    64 << 10,
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.certificate},
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	logf("signet admission listening on https://%s (/validate, /mutate, /healthz)", ln.Addr())
+	if o.Ready != nil {
+		o.Ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+		return nil
+	}
+}

@@ -1,0 +1,82 @@
+package admission
+
+import (
+	"bytes"
+	"encoding/base64"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func TestManifests(t *testing.T) {
+	ca := newCA(t)
+	caFile, _ := ca.issue(t, "ca-bundle", 9)
+	out, err := Manifests(&ManifestsOptions{Namespace: "sec", CABundle: caFile, Image: "registry.local/signet@sha256:" + strings.Repeat("a", 64), NoMatch: "warn", URL: "https://127.0.0.1:9443/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(out))
+	kinds := map[string]map[string]any{}
+	for {
+		var doc map[string]any
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		kinds[doc["kind"].(string)] = doc
+	}
+	for _, k := range []string{"CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} {
+		if kinds[k] == nil {
+			t.Errorf("no %s in the manifests", k)
+		}
+	}
+	crd := kinds["CustomResourceDefinition"]["spec"].(map[string]any)
+	if crd["conversion"].(map[string]any)["strategy"] != "None" || len(crd["versions"].([]any)) != 2 {
+		t.Errorf("CRD: %v", crd)
+	}
+	vw := kinds["ValidatingWebhookConfiguration"]["webhooks"].([]any)[0].(map[string]any)
+	if vw["failurePolicy"] != "Fail" || vw["timeoutSeconds"] != 25 {
+		t.Errorf("validating webhook: %v", vw)
+	}
+	cc := vw["clientConfig"].(map[string]any)
+	if cc["url"] != "https://127.0.0.1:9443/validate" {
+		t.Errorf("clientConfig %v", cc)
+	}
+	if b, _ := base64.StdEncoding.DecodeString(cc["caBundle"].(string)); !strings.Contains(string(b), "BEGIN CERTIFICATE") {
+		t.Errorf("caBundle %v", cc["caBundle"])
+	}
+	sel := vw["namespaceSelector"].(map[string]any)["matchExpressions"].([]any)[0].(map[string]any)
+	if sel["key"] != "policy.sigstore.dev/include" || sel["operator"] != "In" {
+		t.Errorf("namespaceSelector %v", sel)
+	}
+	mw := kinds["MutatingWebhookConfiguration"]["webhooks"].([]any)[0].(map[string]any)
+	if mw["clientConfig"].(map[string]any)["url"] != "https://127.0.0.1:9443/mutate" || mw["reinvocationPolicy"] != "IfNeeded" {
+		t.Errorf("mutating webhook %v", mw)
+	}
+	if !strings.Contains(string(out), "namespace: sec") || !strings.Contains(string(out), "--no-match-policy=warn") {
+		t.Error("namespace or no-match-policy not rendered")
+	}
+
+	in, err := Manifests(&ManifestsOptions{Namespace: "sec", CABundle: caFile, Image: "x", NoMatch: "deny"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(in), "service: {namespace: sec, name: signet-admission, port: 443, path: /validate}") {
+		t.Error("in-cluster clientConfig missing")
+	}
+	for _, tc := range []struct {
+		o    ManifestsOptions
+		want string
+	}{
+		{ManifestsOptions{Namespace: "sec", NoMatch: "deny", Image: "x"}, "--ca-bundle is required"},
+		{ManifestsOptions{Namespace: "sec", CABundle: filepath.Join(t.TempDir(), "none"), NoMatch: "deny", Image: "x"}, "--ca-bundle"},
+		{ManifestsOptions{Namespace: "Bad_NS", CABundle: caFile, NoMatch: "deny", Image: "x"}, "--namespace"},
+		{ManifestsOptions{Namespace: "sec", CABundle: caFile, NoMatch: "deny", Image: "x", URL: "http://x"}, "--webhook-url"},
+		{ManifestsOptions{Namespace: "sec", CABundle: caFile, NoMatch: "deny", Image: "a b"}, "--image"},
+	} {
+		if _, err := Manifests(&tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want %q", tc.o, err, tc.want)
+		}
+	}
+}

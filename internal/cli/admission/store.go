@@ -1,0 +1,294 @@
+package admission
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/signetdev/signet/pkg/admission"
+)
+
+// store holds the compiled policies: those of --policy-file, fixed at
+// start, and those of the API server, kept current by list + watch. The
+// engine reads an immutable snapshot.
+type store struct {
+	load  admission.LoadOptions
+	kube  *kube
+	logf  func(format string, args ...any)
+	now   func() time.Time
+	files []*admission.Policy
+
+	mu  sync.Mutex
+	api map[string]*admission.Policy
+
+	snap  atomic.Pointer[[]*admission.Policy]
+	ready atomic.Bool
+	// lastErr is why the API policies are not current (nil when they are).
+	lastErr atomic.Pointer[string]
+}
+
+func (s *store) policies() []*admission.Policy {
+	if p := s.snap.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// readiness is nil once the policies are loaded.
+func (s *store) readiness() error {
+	if !s.ready.Load() {
+		msg := "the ClusterImagePolicies have not been listed yet"
+		if e := s.lastErr.Load(); e != nil {
+			msg += ": " + *e
+		}
+		return errors.New(msg)
+	}
+	return nil
+}
+
+func (s *store) publish() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := append([]*admission.Policy(nil), s.files...)
+	names := make([]string, 0, len(s.api))
+	for n := range s.api {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		all = append(all, s.api[n])
+	}
+	s.snap.Store(&all)
+}
+
+// compile compiles one policy; a policy that cannot be enforced as
+// written is replaced by one denying its images with the reason.
+func (s *store) compile(ctx context.Context, cip *admission.ClusterImagePolicy) (*admission.Policy, error) {
+	p, err := admission.Compile(ctx, cip, s.load)
+	if err != nil {
+		return admission.Refused(cip, err), err
+	}
+	return p, nil
+}
+
+// readyCondition is the Ready condition a policy carries.
+type readyCondition struct {
+	Type    string `json:"type"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+func currentReady(raw json.RawMessage) readyCondition {
+	var obj struct {
+		Status struct {
+			Conditions []readyCondition `json:"conditions"`
+		} `json:"status"`
+	}
+	_ = json.Unmarshal(raw, &obj)
+	for _, c := range obj.Status.Conditions {
+		if c.Type == "Ready" {
+			return c
+		}
+	}
+	return readyCondition{}
+}
+
+// apply adds or replaces an API policy from its JSON.
+func (s *store) apply(ctx context.Context, raw json.RawMessage) {
+	have := currentReady(raw)
+	cip, err := admission.ParsePolicy(raw)
+	if err != nil {
+		var meta struct {
+			Metadata admission.ObjectMeta `json:"metadata"`
+		}
+		_ = json.Unmarshal(raw, &meta)
+		if meta.Metadata.Name == "" {
+			s.logf("ignoring an unreadable ClusterImagePolicy without a name: %v", err)
+			return
+		}
+		// Unreadable spec: fail closed for every image.
+		cip = &admission.ClusterImagePolicy{Metadata: meta.Metadata}
+		s.put(cip.Metadata.Name, admission.Refused(cip, err))
+		s.status(ctx, cip.Metadata.Name, have, err)
+		return
+	}
+	p, err := s.compile(ctx, cip)
+	s.put(cip.Metadata.Name, p)
+	s.status(ctx, cip.Metadata.Name, have, err)
+}
+
+func (s *store) put(name string, p *admission.Policy) {
+	s.mu.Lock()
+	s.api[name] = p
+	s.mu.Unlock()
+}
+
+// status records the verdict on the policy unless it already says so:
+// each patch is a new resourceVersion and a watch event, which must not
+// patch again.
+func (s *store) status(ctx context.Context, name string, have readyCondition, err error) {
+	if err != nil {
+		s.logf("ClusterImagePolicy %s refused; the images it names are denied until it is fixed: %v", name, err)
+	}
+	if s.kube == nil {
+		return
+	}
+	ready, reason, msg := true, "Enforced", "signet admission enforces this policy"
+	if err != nil {
+		ready, reason, msg = false, "Refused", err.Error()
+	}
+	want := readyCondition{Type: "Ready", Status: map[bool]string{true: "True", false: "False"}[ready], Reason: reason, Message: msg}
+	if have == want {
+		return
+	}
+	if serr := s.kube.setStatus(ctx, name, ready, reason, msg, s.now()); serr != nil {
+		s.logf("recording the status of ClusterImagePolicy %s: %v", name, serr)
+	}
+}
+
+// run lists and watches the API server's policies until ctx is done.
+func (s *store) run(ctx context.Context) {
+	backoff := time.Second
+	for ctx.Err() == nil {
+		err := s.sync(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			msg := err.Error()
+			s.lastErr.Store(&msg)
+			s.logf("ClusterImagePolicy watch: %v (retrying in %s)", err, backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+	}
+}
+
+var errRelist = errors.New("watch expired, relisting")
+
+// sync lists, then watches until the watch ends.
+func (s *store) sync(ctx context.Context) error {
+	items, rv, err := s.kube.listPolicies(ctx)
+	if err != nil {
+		return fmt.Errorf("listing: %w", err)
+	}
+	s.mu.Lock()
+	old := s.api
+	s.api = map[string]*admission.Policy{}
+	s.mu.Unlock()
+	for _, it := range items {
+		// A relist (every watch ends within minutes) recompiles only what
+		// changed: a key.kms or secretRef costs a network call.
+		var m struct {
+			Metadata admission.ObjectMeta `json:"metadata"`
+		}
+		if json.Unmarshal(it, &m) == nil && m.Metadata.ResourceVersion != "" {
+			if p, ok := old[m.Metadata.Name]; ok && p.UID == m.Metadata.UID && p.ResourceVersion == m.Metadata.ResourceVersion {
+				s.put(m.Metadata.Name, p)
+				continue
+			}
+		}
+		s.apply(ctx, it)
+	}
+	s.publish()
+	s.ready.Store(true)
+	s.lastErr.Store(nil)
+	err = s.kube.watchPolicies(ctx, rv, func(ev watchEvent) error {
+		switch ev.Type {
+		case "ADDED", "MODIFIED":
+			s.apply(ctx, ev.Object)
+		case "DELETED":
+			var m struct {
+				Metadata admission.ObjectMeta `json:"metadata"`
+			}
+			if err := json.Unmarshal(ev.Object, &m); err != nil {
+				return fmt.Errorf("watch DELETED event: %w", err)
+			}
+			s.mu.Lock()
+			delete(s.api, m.Metadata.Name)
+			s.mu.Unlock()
+		case "BOOKMARK":
+			return nil
+		case "ERROR":
+			return errRelist
+		default:
+			return fmt.Errorf("watch: unknown event type %q", ev.Type)
+		}
+		s.publish()
+		return nil
+	})
+	if errors.Is(err, errRelist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("watching: %w", err)
+	}
+	return nil
+}
+
+// dockerConfigKeychain resolves credentials from the
+// .dockerconfigjson of image pull secrets.
+type dockerConfigKeychain map[string]authn.AuthConfig
+
+func (k dockerConfigKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	reg := r.RegistryStr()
+	if c, ok := k[reg]; ok {
+		return authn.FromConfig(c), nil
+	}
+	if reg == "index.docker.io" {
+		if c, ok := k["docker.io"]; ok {
+			return authn.FromConfig(c), nil
+		}
+	}
+	return authn.Anonymous, nil
+}
+
+// pullSecrets builds a keychain of docker-registry secrets.
+func pullSecrets(kc *kube) func(ctx context.Context, ns string, names []string) (authn.Keychain, error) {
+	return func(ctx context.Context, ns string, names []string) (authn.Keychain, error) {
+		out := dockerConfigKeychain{}
+		for _, n := range names {
+			data, err := kc.secret(ctx, ns, n)
+			if err != nil {
+				return nil, err
+			}
+			raw, ok := data[".dockerconfigjson"]
+			if !ok {
+				return nil, fmt.Errorf("secret %s/%s has no .dockerconfigjson (want type kubernetes.io/dockerconfigjson)", ns, n)
+			}
+			var cfg struct {
+				Auths map[string]authn.AuthConfig `json:"auths"`
+			}
+			if err := json.Unmarshal(raw, &cfg); err != nil {
+				return nil, fmt.Errorf("secret %s/%s: .dockerconfigjson: %w", ns, n, err)
+			}
+			for host, c := range cfg.Auths {
+				out[registryHost(host)] = c
+			}
+		}
+		return out, nil
+	}
+}
+
+// registryHost reduces a docker config key ("https://index.docker.io/v1/",
+// "ghcr.io") to the registry host go-containerregistry names.
+func registryHost(key string) string {
+	key = strings.TrimPrefix(strings.TrimPrefix(key, "https://"), "http://")
+	key, _, _ = strings.Cut(key, "/")
+	return key
+}

@@ -1,0 +1,453 @@
+package admission
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore-go/pkg/root"
+
+	"github.com/signetdev/signet/internal/trust"
+	"github.com/signetdev/signet/pkg/imagesig"
+	"github.com/signetdev/signet/pkg/oci"
+	"github.com/signetdev/signet/pkg/verifier"
+)
+
+// NoMatch is what happens to an image no policy matches
+// (policy-controller's no-match-policy).
+type NoMatch string
+
+const (
+	NoMatchDeny  NoMatch = "deny"
+	NoMatchWarn  NoMatch = "warn"
+	NoMatchAllow NoMatch = "allow"
+)
+
+// Engine judges images against the current policies.
+type Engine struct {
+	// Policies returns the current policies (a snapshot; never mutated).
+	Policies func() []*Policy
+	// Source returns where signatures are read: repo is an authority's
+	// source.oci ("" the image's own repository); pull secrets are named
+	// in the request's namespace.
+	Source func(ctx context.Context, repo, namespace string, pullSecrets []string) (imagesig.Source, error)
+	// Resolve resolves a tag to its digest (the mutating webhook).
+	Resolve func(ctx context.Context, image string) (name.Digest, error)
+	// Parse parses an image reference as the registry client will use it
+	// (plain HTTP allowed or not); nil is name.ParseReference.
+	Parse func(image string) (name.Reference, error)
+	// Trust loads trust material: ref "" is the default (--trusted-root
+	// or TUF), else a named trust root.
+	Trust func(ctx context.Context, ref string) (root.TrustedMaterial, error)
+	// TrustVersion changes when the trust material does (cache key).
+	TrustVersion func() string
+	Cache        *Cache
+	NoMatch      NoMatch
+	// Workers bounds images verified at once in one request.
+	Workers int
+}
+
+// Decision is the verdict on a request's images.
+type Decision struct {
+	Allowed  bool
+	Message  string
+	Warnings []string
+}
+
+// anything matches every SAN and issuer: identities are checked after
+// verification, so that one pass serves every identity of an authority
+// and a mismatch can name what each certificate holds.
+var anything = verifier.Identity{SAN: verifier.Matcher{Regexp: regexp.MustCompile("")}, Issuer: verifier.Matcher{Regexp: regexp.MustCompile("")}}
+
+// Validate judges every image; images are verified in parallel.
+func (e *Engine) Validate(ctx context.Context, namespace string, images []ContainerImage) Decision {
+	policies := e.Policies()
+	type verdict struct {
+		deny, warn []string
+	}
+	out := make([]verdict, len(images))
+	workers := max(e.Workers, 1)
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i, img := range images {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i].deny, out[i].warn = e.image(ctx, namespace, img, policies)
+		}()
+	}
+	wg.Wait()
+	var d Decision
+	var denials []string
+	for _, v := range out {
+		denials = append(denials, v.deny...)
+		d.Warnings = append(d.Warnings, v.warn...)
+	}
+	d.Allowed = len(denials) == 0
+	d.Message = strings.Join(denials, "\n")
+	return d
+}
+
+// image judges one image: deny and warn messages.
+func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, policies []*Policy) (deny, warn []string) {
+	parse := e.Parse
+	if parse == nil {
+		parse = func(s string) (name.Reference, error) { return name.ParseReference(s) }
+	}
+	ref, err := parse(img.Image)
+	if err != nil {
+		return []string{fmt.Sprintf("%s: invalid value: %s: %v", img.Path, img.Image, err)}, nil
+	}
+	d, ok := ref.(name.Digest)
+	if !ok {
+		// policy-controller's message; the mutating webhook resolves tags.
+		return []string{fmt.Sprintf("%s: invalid value: %s must be an image digest", img.Path, img.Image)}, nil
+	}
+	var matched []*Policy
+	qualified := ref.Name()
+	for _, p := range policies {
+		if p.matchesParsed(qualified, img.Image) {
+			matched = append(matched, p)
+		}
+	}
+	if len(matched) == 0 {
+		msg := "no matching policies: " + img.Path + ": " + img.Image
+		switch e.NoMatch {
+		case NoMatchAllow:
+			return nil, nil
+		case NoMatchWarn:
+			return nil, []string{msg}
+		}
+		return []string{msg}, nil
+	}
+	srcs := &sources{e: e, ns: ns, m: map[string]imagesig.Source{}}
+	for _, p := range matched {
+		err := e.policy(ctx, srcs, d, ns, p)
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			err = fmt.Errorf("verification did not finish before the webhook's deadline: the registry %s (or a trust source) is slow or unreachable: %w", d.RegistryStr(), ctx.Err())
+		}
+		msg := fmt.Sprintf("%s: image %s: policy %s: %v", img.Path, img.Image, p.Name, err)
+		if p.Warn {
+			warn = append(warn, msg)
+		} else {
+			deny = append(deny, msg)
+		}
+	}
+	return deny, warn
+}
+
+func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy) string {
+	k := d.String() + "|" + p.Name + "|" + p.UID + "|" + p.ResourceVersion + "|" + p.version
+	if e.TrustVersion != nil {
+		k += "|" + e.TrustVersion()
+	}
+	for _, a := range p.Authorities {
+		for _, s := range a.sources {
+			if len(s.pullSecrets) > 0 {
+				return k + "|" + ns // credentials differ per namespace
+			}
+		}
+	}
+	return k
+}
+
+// policy passes when any authority passes (OR within a policy).
+func (e *Engine) policy(ctx context.Context, srcs *sources, d name.Digest, ns string, p *Policy) error {
+	key := e.cacheKey(d, ns, p)
+	if e.Cache.Passed(key) {
+		return nil
+	}
+	var fails []string
+	for _, a := range p.Authorities {
+		err := e.authority(ctx, srcs, d, a)
+		if err == nil {
+			if !p.Static() {
+				e.Cache.Pass(key)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		fails = append(fails, fmt.Sprintf("authority %s: %v", a.Name, err))
+	}
+	return errors.New(strings.Join(fails, "; "))
+}
+
+func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a *Authority) error {
+	if a.static != nil {
+		if a.static.Action == "pass" {
+			return nil
+		}
+		msg := a.static.Message
+		if msg == "" {
+			msg = "disallowed by static policy"
+		}
+		return errors.New(msg)
+	}
+	var fails []string
+	for _, s := range a.sources {
+		src, err := srcs.get(ctx, s)
+		if err != nil {
+			fails = append(fails, err.Error())
+			continue
+		}
+		if err := e.verify(ctx, src, d, a); err != nil {
+			if s.repo != "" {
+				err = fmt.Errorf("signatures in %s: %w", s.repo, err)
+			}
+			fails = append(fails, err.Error())
+			continue
+		}
+		return nil
+	}
+	return errors.New(strings.Join(fails, "; "))
+}
+
+// verify checks the image's signatures, or, when the authority lists
+// attestations, those attestations instead (as policy-controller does).
+func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest, a *Authority) error {
+	p := verifier.Policy{Key: a.key, IgnoreTlogUnsafe: !a.requireTL, IgnoreSCTUnsafe: a.ignoreSCT, UseSignedTimestamps: a.timestamps}
+	if a.key == nil {
+		p.Identity = anything
+	}
+	req := imagesig.Request{Image: d, Kind: imagesig.KindSignature, Policy: p, CheckClaims: true, MaxWorkers: 4,
+		TrustedMaterial: func() (root.TrustedMaterial, error) { return e.material(ctx, a) }}
+	if len(a.atts) == 0 {
+		vs, err := imagesig.Verify(ctx, src, req)
+		if err != nil {
+			return e.explain(err, a)
+		}
+		_, err = a.matchIdentity(vs)
+		return err
+	}
+	req.Kind = imagesig.KindAttestation
+	for _, at := range a.atts {
+		req.PredicateType = at.predicateType
+		vs, err := imagesig.Verify(ctx, src, req)
+		if err != nil {
+			return fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, e.explain(err, a))
+		}
+		if vs, err = a.matchIdentity(vs); err != nil {
+			return fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, err)
+		}
+		if at.policy == nil {
+			continue
+		}
+		// One attestation that passes suffices (policy-controller).
+		var perrs []string
+		for _, v := range vs {
+			if err := at.policy.Evaluate(ctx, v.Payload); err != nil {
+				perrs = append(perrs, fmt.Sprintf("%s: %v", v.Origin, err))
+				continue
+			}
+			perrs = nil
+			break
+		}
+		if len(perrs) > 0 {
+			return fmt.Errorf("attestation %s (%s): policy failed: %s", at.name, at.predicateType, strings.Join(perrs, "; "))
+		}
+	}
+	return nil
+}
+
+func (e *Engine) explain(err error, a *Authority) error {
+	switch {
+	case errors.Is(err, imagesig.ErrNoSignatures):
+		return fmt.Errorf("expected a signature by %s: %w", a.expected(), err)
+	case errors.Is(err, imagesig.ErrNoMatchingSignatures):
+		return fmt.Errorf("expected %s: %w", a.expected(), err)
+	}
+	return err
+}
+
+func (a *Authority) expected() string {
+	if a.key != nil {
+		return a.keyDesc
+	}
+	var ids []string
+	for _, id := range a.identities {
+		s := fmt.Sprintf("subject %s from issuer %s", id.SAN, id.Issuer)
+		for _, x := range id.Extensions {
+			s += fmt.Sprintf(", %s %s", x.Name, x.Matcher)
+		}
+		ids = append(ids, s)
+	}
+	return "a certificate for " + strings.Join(ids, " or ")
+}
+
+// matchIdentity keeps the verified signatures whose certificate one of
+// the authority's identities accepts; none is an error naming what was
+// expected and what each certificate holds.
+func (a *Authority) matchIdentity(vs []imagesig.Verified) ([]imagesig.Verified, error) {
+	if a.key != nil {
+		return vs, nil
+	}
+	var ok []imagesig.Verified
+	var found []string
+	for _, v := range vs {
+		if v.Certificate == nil {
+			continue
+		}
+		if a.acceptsCertificate(v) {
+			ok = append(ok, v)
+		} else {
+			found = append(found, fmt.Sprintf("%s (issuer %q)", strings.Join(v.Claims.SANs, ", "), v.Claims.Issuer))
+		}
+	}
+	if len(ok) == 0 {
+		if len(found) > maxFound {
+			found = append(found[:maxFound], fmt.Sprintf("and %d more", len(found)-maxFound))
+		}
+		return nil, fmt.Errorf("%w: expected %s; found %s", verifier.ErrIdentityMismatch, a.expected(), strings.Join(found, "; "))
+	}
+	return ok, nil
+}
+
+const maxFound = 5
+
+func (a *Authority) acceptsCertificate(v imagesig.Verified) bool {
+	for _, id := range a.identities {
+		if id.Check(v.Certificate) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) material(ctx context.Context, a *Authority) (root.TrustedMaterial, error) {
+	if e.Trust == nil {
+		return nil, errors.New("no trust material configured")
+	}
+	tm, err := e.Trust(ctx, a.trustRef)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.caRoots) > 0 {
+		tm = trust.WithCertificateAuthority(tm, a.caRoots, a.caInter)
+	}
+	return tm, nil
+}
+
+// sources memoises, for one image, the sources of its authorities and
+// what they return: several policies and authorities read the same
+// signatures once.
+type sources struct {
+	e  *Engine
+	ns string
+	mu sync.Mutex
+	m  map[string]imagesig.Source
+}
+
+func (s *sources) get(ctx context.Context, src source) (imagesig.Source, error) {
+	key := src.repo + "|" + strings.Join(src.pullSecrets, ",")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if got, ok := s.m[key]; ok {
+		return got, nil
+	}
+	inner, err := s.e.Source(ctx, src.repo, s.ns, src.pullSecrets)
+	if err != nil {
+		return nil, err
+	}
+	m := &memo{src: inner, calls: map[string]*memoCall{}}
+	s.m[key] = m
+	return m, nil
+}
+
+type memo struct {
+	src   imagesig.Source
+	mu    sync.Mutex
+	calls map[string]*memoCall
+}
+
+type memoCall struct {
+	once   sync.Once
+	layers []oci.Layer
+	refs   []oci.Referrer
+	err    error
+}
+
+func (m *memo) call(key string) *memoCall {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.calls[key]
+	if !ok {
+		c = &memoCall{}
+		m.calls[key] = c
+	}
+	return c
+}
+
+func (m *memo) ReadLegacy(ctx context.Context, d name.Digest, suffix string) ([]oci.Layer, error) {
+	c := m.call("legacy|" + d.String() + "|" + suffix)
+	c.once.Do(func() { c.layers, c.err = m.src.ReadLegacy(ctx, d, suffix) })
+	return c.layers, c.err
+}
+
+func (m *memo) Referrers(ctx context.Context, d name.Digest, artifactType string) ([]oci.Referrer, error) {
+	c := m.call("referrers|" + d.String() + "|" + artifactType)
+	c.once.Do(func() { c.refs, c.err = m.src.Referrers(ctx, d, artifactType) })
+	return c.refs, c.err
+}
+
+// Mutate resolves each tag to its digest: a JSONPatch writing
+// repo:tag@sha256:…, and a warning for each tag that could not be
+// resolved (the validating webhook then denies it).
+func (e *Engine) Mutate(ctx context.Context, images []ContainerImage) (patch []byte, warnings []string) {
+	type op struct {
+		Op    string `json:"op"`
+		Path  string `json:"path"`
+		Value string `json:"value"`
+	}
+	ops := make([]*op, len(images))
+	warns := make([]string, len(images))
+	sem := make(chan struct{}, max(e.Workers, 1))
+	var wg sync.WaitGroup
+	for i, img := range images {
+		ref, err := name.ParseReference(img.Image)
+		if err != nil {
+			continue
+		}
+		if _, ok := ref.(name.Digest); ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d, err := e.Resolve(ctx, img.Image)
+			if err != nil {
+				warns[i] = fmt.Sprintf("%s: could not resolve %s to a digest: %v", img.Path, img.Image, err)
+				return
+			}
+			ops[i] = &op{Op: "replace", Path: img.Pointer, Value: img.Image + "@" + d.DigestStr()}
+		}()
+	}
+	wg.Wait()
+	var list []*op
+	for i := range ops {
+		if ops[i] != nil {
+			list = append(list, ops[i])
+		}
+		if warns[i] != "" {
+			warnings = append(warnings, warns[i])
+		}
+	}
+	if len(list) == 0 {
+		return nil, warnings
+	}
+	patch, _ = json.Marshal(list) // strings only: cannot fail
+	return patch, warnings
+}

@@ -1,0 +1,54 @@
+package admission
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// FuzzParseReview: an AdmissionReview from the network never panics, and
+// the images of whatever object it carries can be extracted or refused.
+func FuzzParseReview(f *testing.F) {
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod","version":"v1"},"operation":"CREATE","object":{"spec":{"containers":[{"image":"a"}],"volumes":[{"image":{"reference":"v"}}]}}}}`))
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"batch","kind":"CronJob","version":"v1"},"operation":"UPDATE","object":{"spec":{"jobTemplate":{"spec":{"template":{"spec":{"containers":[{"image":"a"}]}}}}}},"oldObject":{}}}`))
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"apps","kind":"Deployment","version":"v1"},"operation":"UPDATE","object":{"spec":{"replicas":1,"template":{"spec":{"containers":[{"image":"a"}]}}}},"oldObject":{"spec":{"replicas":3,"template":{"spec":{"containers":[{"image":"a"}]}}}}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rv, err := ParseReview(data)
+		if err != nil {
+			return
+		}
+		imgs, skip, err := Images(rv.Request)
+		if err == nil && skip && len(imgs) > 0 {
+			t.Fatal("skipped with images")
+		}
+		for _, i := range imgs {
+			if !strings.HasPrefix(i.Pointer, "/spec/") {
+				t.Fatalf("pointer %q", i.Pointer)
+			}
+		}
+	})
+}
+
+// FuzzParsePolicy: a ClusterImagePolicy from a file or the API server is
+// compiled or refused, never a panic.
+func FuzzParsePolicy(f *testing.F) {
+	f.Add([]byte(`{"apiVersion":"policy.sigstore.dev/v1beta1","kind":"ClusterImagePolicy","metadata":{"name":"p","annotations":{"signet.sigstore.dev/identity-extensions":"{\"a\":{\"source-repository-ref\":\"refs/heads/main\"}}"}},"spec":{"images":[{"glob":"ghcr.io/**"}],"authorities":[{"name":"a","keyless":{"identities":[{"issuer":"https://i","subjectRegExp":"^x$"}]},"attestations":[{"name":"p","predicateType":"slsaprovenance"}]}]}}`))
+	f.Add([]byte("apiVersion: policy.sigstore.dev/v1alpha1\nkind: ClusterImagePolicy\nmetadata: {name: s}\nspec: {images: [{glob: '*'}], authorities: [{static: {action: fail, message: no}}], mode: warn}\n"))
+	f.Add([]byte(`{"apiVersion":"policy.sigstore.dev/v1beta1","kind":"ClusterImagePolicy","metadata":{"name":"k"},"spec":{"images":[{"glob":"**"}],"authorities":[{"key":{"data":"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"},"ctlog":{"url":"https://rekor"},"source":[{"oci":"ghcr.io/sigs"}]}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cips, err := ParsePolicyFile(data)
+		if err != nil {
+			return
+		}
+		for _, c := range cips {
+			p, err := Compile(context.Background(), c, LoadOptions{})
+			if err != nil {
+				if !strings.HasPrefix(err.Error(), "ClusterImagePolicy ") {
+					t.Fatalf("error does not name the policy: %v", err)
+				}
+				p = Refused(c, err)
+			}
+			p.Matches("ghcr.io/acme/app@sha256:" + strings.Repeat("a", 64))
+		}
+	})
+}

@@ -1,0 +1,159 @@
+package admission
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ContainerImage is one image reference of a workload.
+type ContainerImage struct {
+	// Path names the field in messages, as policy-controller does:
+	// spec.containers[0].image.
+	Path string
+	// Pointer is the field's JSON pointer, for patches.
+	Pointer string
+	Image   string
+}
+
+// podSpec holds the fields of a PodSpec that name images.
+type podSpec struct {
+	Containers          []container `json:"containers"`
+	InitContainers      []container `json:"initContainers"`
+	EphemeralContainers []container `json:"ephemeralContainers"`
+	Volumes             []struct {
+		Image *struct {
+			Reference string `json:"reference"`
+		} `json:"image"`
+	} `json:"volumes"`
+}
+
+type container struct {
+	Image string `json:"image"`
+}
+
+type meta struct {
+	DeletionTimestamp *string `json:"deletionTimestamp"`
+}
+
+type podObject struct {
+	Metadata meta    `json:"metadata"`
+	Spec     podSpec `json:"spec"`
+}
+
+type template struct {
+	Spec podSpec `json:"spec"`
+}
+
+type workloadObject struct {
+	Metadata meta `json:"metadata"`
+	Spec     struct {
+		Replicas    *int64   `json:"replicas"`
+		Template    template `json:"template"`
+		JobTemplate struct {
+			Spec struct {
+				Template template `json:"template"`
+			} `json:"spec"`
+		} `json:"jobTemplate"`
+	} `json:"spec"`
+}
+
+// workloads maps a kind (group/Kind) to where its pod spec is.
+var workloads = map[string]string{
+	"/Pod":             "spec",
+	"apps/ReplicaSet":  "spec.template.spec",
+	"apps/Deployment":  "spec.template.spec",
+	"apps/StatefulSet": "spec.template.spec",
+	"apps/DaemonSet":   "spec.template.spec",
+	"batch/Job":        "spec.template.spec",
+	"batch/CronJob":    "spec.jobTemplate.spec.template.spec",
+}
+
+// Images returns the images a request must be judged on, or skip=true
+// when policy-controller does not judge it: deletes and connects, status
+// and other subresources (except a Pod's ephemeral containers), objects
+// being deleted, scale-downs that change no image, and kinds that run no
+// containers.
+func Images(req *Request) (images []ContainerImage, skip bool, err error) {
+	if req.Operation != "CREATE" && req.Operation != "UPDATE" {
+		return nil, true, nil
+	}
+	key := req.Kind.Group + "/" + req.Kind.Kind
+	at, ok := workloads[key]
+	if !ok {
+		return nil, true, nil
+	}
+	if req.SubResource != "" && !(key == "/Pod" && req.SubResource == "ephemeralcontainers") {
+		return nil, true, nil
+	}
+	if len(req.Object) == 0 {
+		return nil, false, fmt.Errorf("%s %s/%s: the request has no object", req.Kind.Kind, req.Namespace, req.Name)
+	}
+	spec, m, replicas, err := decodeWorkload(req.Object, key)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
+	}
+	if m.DeletionTimestamp != nil {
+		return nil, true, nil
+	}
+	images = spec.images(at)
+	if req.Operation == "UPDATE" && replicas != nil && len(req.OldObject) > 0 {
+		oldSpec, _, oldReplicas, err := decodeWorkload(req.OldObject, key)
+		// A scale-down that also changes an image is judged: otherwise it
+		// would be a way around the policy.
+		if err == nil && oldReplicas != nil && *replicas < *oldReplicas && sameImages(images, oldSpec.images(at)) {
+			return nil, true, nil
+		}
+	}
+	return images, false, nil
+}
+
+func decodeWorkload(raw json.RawMessage, key string) (podSpec, meta, *int64, error) {
+	if key == "/Pod" {
+		var p podObject
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return podSpec{}, meta{}, nil, fmt.Errorf("decoding the object: %w", err)
+		}
+		return p.Spec, p.Metadata, nil, nil
+	}
+	var w workloadObject
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return podSpec{}, meta{}, nil, fmt.Errorf("decoding the object: %w", err)
+	}
+	if key == "batch/CronJob" {
+		return w.Spec.JobTemplate.Spec.Template.Spec, w.Metadata, nil, nil
+	}
+	return w.Spec.Template.Spec, w.Metadata, w.Spec.Replicas, nil
+}
+
+func (s podSpec) images(at string) []ContainerImage {
+	ptr := "/" + strings.ReplaceAll(at, ".", "/")
+	var out []ContainerImage
+	add := func(field string, cs []container) {
+		for i, c := range cs {
+			out = append(out, ContainerImage{
+				Path:    fmt.Sprintf("%s.%s[%d].image", at, field, i),
+				Pointer: fmt.Sprintf("%s/%s/%d/image", ptr, field, i),
+				Image:   c.Image,
+			})
+		}
+	}
+	add("initContainers", s.InitContainers)
+	add("containers", s.Containers)
+	add("ephemeralContainers", s.EphemeralContainers)
+	for i, v := range s.Volumes {
+		if v.Image != nil && v.Image.Reference != "" {
+			out = append(out, ContainerImage{
+				Path:    fmt.Sprintf("%s.volumes[%d].image.reference", at, i),
+				Pointer: fmt.Sprintf("%s/volumes/%d/image/reference", ptr, i),
+				Image:   v.Image.Reference,
+			})
+		}
+	}
+	return out
+}
+
+func sameImages(a, b []ContainerImage) bool {
+	return slices.EqualFunc(a, b, func(x, y ContainerImage) bool { return x == y })
+}

@@ -1,0 +1,129 @@
+// Package admission decides Kubernetes admission requests for container
+// images against policy-controller's ClusterImagePolicy: the
+// AdmissionReview wire types, the images of a workload, the policies and
+// their evaluation. Signatures are verified by pkg/imagesig and
+// pkg/verifier, the same path as `signet verify`; this package adds only
+// what admission needs on top (policies, globs, caching, messages).
+package admission
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// The AdmissionReview wire types of admission.k8s.io/v1, written by hand:
+// signet depends on no Kubernetes library. Only the fields a webhook
+// reads or writes are declared; the rest of a request is ignored.
+const (
+	ReviewAPIVersion = "admission.k8s.io/v1"
+	ReviewKind       = "AdmissionReview"
+)
+
+// Review is an AdmissionReview.
+type Review struct {
+	APIVersion string    `json:"apiVersion"`
+	Kind       string    `json:"kind"`
+	Request    *Request  `json:"request,omitempty"`
+	Response   *Response `json:"response,omitempty"`
+}
+
+// GroupVersionKind names an object's type.
+type GroupVersionKind struct {
+	Group   string `json:"group"`
+	Version string `json:"version"`
+	Kind    string `json:"kind"`
+}
+
+// GroupVersionResource names a resource.
+type GroupVersionResource struct {
+	Group    string `json:"group"`
+	Version  string `json:"version"`
+	Resource string `json:"resource"`
+}
+
+// Request is what the API server asks.
+type Request struct {
+	UID         string               `json:"uid"`
+	Kind        GroupVersionKind     `json:"kind"`
+	Resource    GroupVersionResource `json:"resource"`
+	SubResource string               `json:"subResource,omitempty"`
+	Name        string               `json:"name,omitempty"`
+	Namespace   string               `json:"namespace,omitempty"`
+	Operation   string               `json:"operation"`
+	Object      json.RawMessage      `json:"object,omitempty"`
+	OldObject   json.RawMessage      `json:"oldObject,omitempty"`
+	DryRun      *bool                `json:"dryRun,omitempty"`
+}
+
+// Response is the webhook's answer.
+type Response struct {
+	UID       string   `json:"uid"`
+	Allowed   bool     `json:"allowed"`
+	Result    *Status  `json:"status,omitempty"`
+	Patch     []byte   `json:"patch,omitempty"` // base64 in JSON, as the API expects
+	PatchType string   `json:"patchType,omitempty"`
+	Warnings  []string `json:"warnings,omitempty"`
+}
+
+// Status is the metav1.Status of a denial.
+type Status struct {
+	Status  string `json:"status,omitempty"`
+	Message string `json:"message,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Code    int32  `json:"code,omitempty"`
+}
+
+// MaxReviewSize bounds a request body. The API server caps objects at
+// 3 MiB in etcd; a review carries the object and the old one.
+const MaxReviewSize = 8 << 20
+
+// ErrReviewTooLarge: the body exceeds MaxReviewSize.
+var ErrReviewTooLarge = errors.New("admission review exceeds the size limit")
+
+// DecodeReview reads an AdmissionReview v1 request, at most limit bytes.
+func DecodeReview(r io.Reader, limit int64) (*Review, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the admission review: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w of %d bytes", ErrReviewTooLarge, limit)
+	}
+	return ParseReview(data)
+}
+
+// ParseReview parses an AdmissionReview v1 request.
+func ParseReview(data []byte) (*Review, error) {
+	var rv Review
+	if err := json.Unmarshal(data, &rv); err != nil {
+		return nil, fmt.Errorf("parsing the admission review: %w", err)
+	}
+	if rv.APIVersion != ReviewAPIVersion || rv.Kind != ReviewKind {
+		return nil, fmt.Errorf("parsing the admission review: got %s %q, want %s %s", rv.APIVersion, rv.Kind, ReviewAPIVersion, ReviewKind)
+	}
+	if rv.Request == nil {
+		return nil, errors.New("parsing the admission review: no request")
+	}
+	if rv.Request.UID == "" {
+		return nil, errors.New("parsing the admission review: request has no uid")
+	}
+	return &rv, nil
+}
+
+// Answer wraps a response in a review for the request's uid.
+func Answer(req *Request, resp Response) Review {
+	resp.UID = req.UID
+	return Review{APIVersion: ReviewAPIVersion, Kind: ReviewKind, Response: &resp}
+}
+
+// Allow admits, with warnings if any.
+func Allow(warnings []string) Response {
+	return Response{Allowed: true, Warnings: warnings}
+}
+
+// Deny refuses with a message the API server shows the user.
+func Deny(msg string, warnings []string) Response {
+	return Response{Allowed: false, Warnings: warnings, Result: &Status{Status: "Failure", Message: msg, Reason: "Forbidden", Code: 403}}
+}
