@@ -106,11 +106,11 @@ func TestLoadSignerErrors(t *testing.T) {
 		{"testdata/cosign-v3.1.3.pub", `--key testdata/cosign-v3.1.3.pub: PEM block "PUBLIC KEY" is a public key`},
 		{"env://NOPE", "--key env://NOPE: environment variable NOPE (from env://NOPE) is empty or unset"},
 		{"", "--key : no key reference given"},
-		{"awskms://alias/x", "--key awskms://alias/x: awskms:// keys are not supported by this build: put the sigstore-kms-awskms plugin on PATH, or build signet with -tags kms_aws (see docs/KEYS.md)"},
-		{"gcpkms://projects/p", "sigstore-kms-gcpkms plugin on PATH, or build signet with -tags kms_gcp"},
+		{"awskms://alias/x", "--key awskms://alias/x: awskms:// keys need the sigstore-kms-awskms plugin, which `make build` and signet's release archives put beside signet: it is neither beside this executable nor on PATH (or build signet with -tags kms_aws; see docs/KEYS.md)"},
+		{"gcpkms://projects/p", "nor on PATH (or build signet with -tags kms_gcp"},
 		{"azurekms://v.vault.azure.net/k", "-tags kms_azure"},
 		{"hashivault://k", "-tags kms_hashivault"},
-		{"mykms://k", "--key mykms://k: mykms:// keys are not supported by this build: no KMS provider and no sigstore-kms-mykms plugin on PATH"},
+		{"mykms://k", "--key mykms://k: mykms:// keys are not supported by this build: no KMS provider and no sigstore-kms-mykms plugin beside signet or on PATH"},
 		{"k8s://ns/name", "--key k8s://ns/name: k8s:// keys (Kubernetes secrets) are not supported by this build"},
 		{"gitlab://group/project", "gitlab:// keys (GitLab CI variables) are not supported"},
 		{"github://owner/repo", "github:// keys (GitHub Actions secrets) are not supported"},
@@ -205,7 +205,7 @@ func TestKMSPlugin(t *testing.T) {
 	// A plugin that fails is an error, not the end of the process
 	// (sigstore's PluginClient.DefaultAlgorithm would log.Fatal).
 	broken := strings.Replace(ref, "key.pem", keystest.BrokenKey+".pem", 1)
-	if _, err := keys.CreateKMSKey(ctx, broken); err == nil || !strings.Contains(err.Error(), "sigstore-kms-fakekms: fake kms: the key service is unavailable") {
+	if _, err := keys.CreateKMSKey(ctx, broken); err == nil || !strings.Contains(err.Error(), "fakekms: fake kms: the key service is unavailable") {
 		t.Errorf("broken plugin: %v", err)
 	}
 	if _, err := keys.LoadVerifier(broken, noEnv); err == nil || !strings.Contains(err.Error(), "fetching public key:") {

@@ -16,6 +16,8 @@ import (
 	"github.com/signetdev/signet/internal/cli/importkeypair"
 	"github.com/signetdev/signet/internal/cli/initialize"
 	"github.com/signetdev/signet/internal/cli/load"
+	"github.com/signetdev/signet/internal/cli/pivtool"
+	"github.com/signetdev/signet/internal/cli/pkcs11tool"
 	"github.com/signetdev/signet/internal/cli/publickey"
 	"github.com/signetdev/signet/internal/cli/save"
 	"github.com/signetdev/signet/internal/cli/sign"
@@ -55,5 +57,7 @@ func All() []cli.Subcommand {
 		func(f *cli.Factory) *cobra.Command { return triangulate.NewCmdTriangulate(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return save.NewCmdSave(f, nil) },
 		func(f *cli.Factory) *cobra.Command { return load.NewCmdLoad(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return pkcs11tool.NewCmdPKCS11Tool(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return pivtool.NewCmdPIVTool(f) },
 	}
 }

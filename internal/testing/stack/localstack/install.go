@@ -55,6 +55,9 @@ func Install(ctx context.Context, c Config, opts InstallOptions) error {
 		if err := ensureMariaDB(ctx, c); err != nil {
 			return err
 		}
+		if err := ensureAptPackages(ctx, c); err != nil {
+			return err
+		}
 	}
 	c.logf("local-stack: install done in %.1fs (%d components built, cache %s)", time.Since(start).Seconds(), built, c.binDir())
 	return nil
@@ -83,14 +86,7 @@ func (comp Component) install(ctx context.Context, c Config) (bool, error) {
 		return false, err
 	}
 	defer os.RemoveAll(tmp)
-	// One go install for all of a component's packages (they share a
-	// module version), so shared dependencies compile once.
-	var out strings.Builder
-	cmd := exec.CommandContext(ctx, "go", append([]string{"install", "-trimpath", "-ldflags=-s -w"}, comp.Packages...)...)
-	cmd.Env = append(os.Environ(), "GOBIN="+tmp)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		err = fmt.Errorf("go install %s: %w\n%s", strings.Join(comp.Packages, " "), err, out.String())
+	if err := comp.build(ctx, c, tmp); err != nil {
 		if comp.Optional && ctx.Err() == nil {
 			_ = os.WriteFile(failed, []byte(err.Error()), 0o644)
 			c.logf("local-stack: optional %s did not build (recorded in %s)", comp.Key, failed)
@@ -113,6 +109,51 @@ func (comp Component) install(ctx context.Context, c Config) (bool, error) {
 	}
 	c.logf("local-stack: built %s in %.0fs", comp.Key, time.Since(start).Seconds())
 	return true, nil
+}
+
+// build compiles the component's binaries into tmp.
+func (comp Component) build(ctx context.Context, c Config, tmp string) error {
+	flags := []string{"-trimpath", "-ldflags=-s -w"}
+	if len(comp.Tags) > 0 {
+		flags = append(flags, "-tags="+strings.Join(comp.Tags, ","))
+	}
+	env := os.Environ()
+	if comp.CGO {
+		env = append(env, "CGO_ENABLED=1")
+	}
+	run := func(cmd *exec.Cmd) error {
+		var out strings.Builder
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, out.String())
+		}
+		return nil
+	}
+	if comp.Wrapper == "" {
+		// One go install for all of a component's packages (they share a
+		// module version), so shared dependencies compile once.
+		env = append(env, "GOBIN="+tmp)
+		return run(exec.CommandContext(ctx, "go", append(append([]string{"install"}, flags...), comp.Packages...)...))
+	}
+	if len(comp.Packages) != len(comp.Binaries) {
+		return fmt.Errorf("component %s: a wrapper component names one binary per package", comp.Key)
+	}
+	dir := filepath.Join(c.SourceDir, comp.Wrapper)
+	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err != nil {
+		return fmt.Errorf("component %s: wrapper module: %w (is SIGNET_STACK_SOURCE the repository?)", comp.Key, err)
+	}
+	// The wrapper's go.sum is the pin: never let the build rewrite it, nor
+	// a go.work above it change the module graph.
+	env = append(env, "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
+	for i, pkg := range comp.Packages {
+		cmd := exec.CommandContext(ctx, "go", append(append([]string{"build"}, flags...), "-o", filepath.Join(tmp, comp.Binaries[i]), pkg)...)
+		cmd.Dir = dir
+		if err := run(cmd); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // complete reports whether dir holds the stamp, every binary and every
@@ -188,26 +229,46 @@ func ensureMariaDB(ctx context.Context, c Config) error {
 			return nil
 		}
 	}
-	if os.Geteuid() != 0 {
-		return errors.New("mariadbd not found and not root: install it with `sudo apt-get install mariadb-server` (full mode needs it for Trillian)")
+	return aptInstall(ctx, c, "mariadb-server", "full mode needs it for Trillian")
+}
+
+// ensureAptPackages installs each of AptPackages whose program is missing.
+func ensureAptPackages(ctx context.Context, c Config) error {
+	for _, p := range AptPackages {
+		if _, err := lookPathSbin(p.Probe); err == nil {
+			continue
+		}
+		if err := aptInstall(ctx, c, p.Package, "the key-backend e2e tests need it"); err != nil {
+			return err
+		}
 	}
-	c.logf("local-stack: installing mariadb-server from Debian ...")
+	return nil
+}
+
+// aptInstall installs one Debian package, refreshing the package lists
+// once if the first attempt fails.
+func aptInstall(ctx context.Context, c Config, pkg, why string) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%s is not installed and this is not root: install it with `sudo apt-get install %s` (%s)", pkg, pkg, why)
+	}
+	c.logf("local-stack: installing %s from Debian ...", pkg)
 	start := time.Now()
+	log := filepath.Join(c.CacheDir, "apt-"+pkg+".log")
 	install := func() error {
-		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "-q", "--no-install-recommends", "mariadb-server")
+		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "-q", "--no-install-recommends", pkg)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		return runLogged(cmd, filepath.Join(c.CacheDir, "apt-mariadb.log"), "apt-get install mariadb-server")
+		return runLogged(cmd, log, "apt-get install "+pkg)
 	}
 	if err := install(); err != nil {
 		// Package lists may be missing or stale on a fresh machine.
 		upd := exec.CommandContext(ctx, "apt-get", "update", "-q")
-		if uerr := runLogged(upd, filepath.Join(c.CacheDir, "apt-mariadb.log"), "apt-get update"); uerr != nil {
+		if uerr := runLogged(upd, log, "apt-get update"); uerr != nil {
 			return errors.Join(err, uerr)
 		}
 		if err := install(); err != nil {
 			return err
 		}
 	}
-	c.logf("local-stack: mariadb-server installed in %.0fs", time.Since(start).Seconds())
+	c.logf("local-stack: %s installed in %.0fs", pkg, time.Since(start).Seconds())
 	return nil
 }
