@@ -103,7 +103,7 @@ func KeyURI(token string, slot int, id []byte, label, module string) string {
 	if len(id) > 0 {
 		b.WriteString(";id=")
 		for _, c := range id {
-			fmt.Fprintf(&b, "%%%02X", c)
+			fmt.Fprintf(&b, "%%%02x", c) // lower case, as cosign writes it
 		}
 	}
 	if label != "" {

@@ -42,13 +42,13 @@ func TestParsePKCS11URI(t *testing.T) {
 }
 
 func TestKeyURI(t *testing.T) {
-	got := KeyURI("signet-test", 405438432, []byte{1}, "cosign-ec", "/usr/lib/softhsm/libsofthsm2.so")
-	want := "pkcs11:token=signet-test;slot-id=405438432;id=%01;object=cosign-ec?module-path=/usr/lib/softhsm/libsofthsm2.so"
+	got := KeyURI("signet-test", 405438432, []byte{1, 0x4a}, "cosign-ec", "/usr/lib/softhsm/libsofthsm2.so")
+	want := "pkcs11:token=signet-test;slot-id=405438432;id=%01%4a;object=cosign-ec?module-path=/usr/lib/softhsm/libsofthsm2.so"
 	if got != want {
 		t.Errorf("KeyURI = %q, want %q", got, want)
 	}
 	u, err := ParsePKCS11URI(got, nil)
-	if err != nil || u.Object != "cosign-ec" || !bytes.Equal(u.ID, []byte{1}) {
+	if err != nil || u.Object != "cosign-ec" || !bytes.Equal(u.ID, []byte{1, 0x4a}) {
 		t.Errorf("KeyURI does not parse back: %+v %v", u, err)
 	}
 }

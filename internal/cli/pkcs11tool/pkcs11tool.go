@@ -102,8 +102,20 @@ func listKeysRun(_ context.Context, opts *Options) error {
 	}
 	w := opts.IO.Out
 	fmt.Fprintf(w, "\nListing URIs of keys in slot '%d' of PKCS11 module '%s'\n", opts.SlotID, opts.ModulePath)
-	for i, k := range ks {
-		fmt.Fprintf(w, "Object %d\n\tLabel: %s\n\tID: %x\n\tURI: %s\n", i, k.Label, k.ID, keys.KeyURI(label, int(opts.SlotID), k.ID, k.Label, opts.ModulePath))
+	i := 0
+	for _, k := range ks {
+		if len(k.ID) == 0 && k.Label == "" {
+			continue // no way to name it in a URI
+		}
+		fmt.Fprintf(w, "Object %d\n", i)
+		if k.Label != "" {
+			fmt.Fprintf(w, "\tLabel: %s\n", k.Label)
+		}
+		if len(k.ID) > 0 {
+			fmt.Fprintf(w, "\tID: %x\n", k.ID)
+		}
+		fmt.Fprintf(w, "\tURI: %s\n", keys.KeyURI(label, int(opts.SlotID), k.ID, k.Label, opts.ModulePath))
+		i++
 	}
 	return nil
 }
