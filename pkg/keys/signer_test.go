@@ -3,6 +3,7 @@ package keys_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"errors"
 	"os"
 	"path/filepath"
@@ -214,5 +215,38 @@ func TestKMSPlugin(t *testing.T) {
 	missing := strings.Replace(ref, "key.pem", "never-created.pem", 1)
 	if _, err := keys.LoadVerifier(missing, noEnv); err == nil || !strings.Contains(err.Error(), "fake kms: no such key") {
 		t.Errorf("missing key: %v", err)
+	}
+}
+
+// TestKMSPluginBesideExecutable: with nothing on PATH, a plugin in the
+// directory of the running executable is found (how `make build` and the
+// release archives ship them), and a missing one is named in the error.
+func TestKMSPluginBesideExecutable(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := filepath.Join(filepath.Dir(exe), "sigstore-kms-besidetest")
+	if err := os.Symlink(exe, plugin); err != nil {
+		t.Skipf("cannot write beside the test binary: %v", err)
+	}
+	t.Cleanup(func() { os.Remove(plugin) })
+	t.Setenv("PATH", t.TempDir())
+	ref := "besidetest://" + filepath.Join(t.TempDir(), "key.pem")
+	ctx := context.Background()
+	pub, err := keys.CreateKMSKey(ctx, ref)
+	if err != nil {
+		t.Fatalf("plugin beside the executable: %v", err)
+	}
+	v, err := keys.LoadVerifier(ref, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := v.PublicKey()
+	if !pub.(interface{ Equal(crypto.PublicKey) bool }).Equal(got) {
+		t.Error("LoadVerifier gave another key than CreateKMSKey")
+	}
+	if _, err := keys.LoadVerifier("absenttest://k", noEnv); err == nil || !strings.Contains(err.Error(), "no sigstore-kms-absenttest plugin beside signet or on PATH") {
+		t.Errorf("missing plugin: %v", err)
 	}
 }
