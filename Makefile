@@ -17,7 +17,11 @@ LDFLAGS  := -s -w -buildid= -X github.com/signetdev/signet/internal/version.gitV
             -X github.com/signetdev/signet/internal/version.buildDate=$(BUILD_DATE)
 export SOURCE_DATE_EPOCH
 
-.PHONY: build install test lint bench e2e demo fuzz fuzz-ci clean stack-up stack-down stack-status docs man dist sbom
+.PHONY: build build-pkcs11 install test lint bench e2e demo fuzz fuzz-ci clean stack-up stack-down stack-status docs man dist sbom
+
+# The KMS providers ship as one plugin program beside signet, linked under
+# each scheme's name (docs/KEYS.md says why they are not compiled in).
+KMS_SCHEMES := awskms gcpkms azurekms hashivault openbao
 
 # Static (no cgo): no dynamic loader at start-up, and a binary that runs
 # on any Linux, as cosign's releases do.
@@ -26,6 +30,8 @@ export SOURCE_DATE_EPOCH
 # with untracked files in the checkout, and so would the binary.
 build:
 	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
+	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=false -ldflags '-s -w -buildid=' -o $(BINDIR)/sigstore-kms-awskms$(EXE) ./cmd/sigstore-kms
+	@for s in $(filter-out awskms,$(KMS_SCHEMES)); do ln -f $(BINDIR)/sigstore-kms-awskms$(EXE) $(BINDIR)/sigstore-kms-$$s$(EXE); done
 
 # Release archives of `make build` for each of DIST_PLATFORMS (default: linux,
 # darwin, windows × amd64, arm64) and checksums.txt in dist/ — byte-identical
@@ -37,8 +43,15 @@ dist:
 sbom:
 	./hack/release/sbom.sh
 
+# PKCS#11 keys (pkcs11: URIs, pkcs11-tool) need cgo, as in cosign.
+build-pkcs11:
+	CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false -tags pkcs11key -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
+
 install:
 	CGO_ENABLED=0 $(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/signet
+	@d="$$($(GO) env GOBIN)"; d="$${d:-$$($(GO) env GOPATH)/bin}"; \
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o "$$d/sigstore-kms-awskms" ./cmd/sigstore-kms && \
+	for s in $(filter-out awskms,$(KMS_SCHEMES)); do ln -f "$$d/sigstore-kms-awskms" "$$d/sigstore-kms-$$s"; done
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

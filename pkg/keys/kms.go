@@ -1,20 +1,16 @@
 package keys
 
 import (
-	"bytes"
 	"context"
 	"crypto"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"sort"
 	"strings"
 
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/kms"
 	"github.com/sigstore/sigstore/pkg/signature/kms/cliplugin"
-	"github.com/sigstore/sigstore/pkg/signature/kms/cliplugin/common"
 )
 
 // Key references that name a key somewhere else than a file. KMS URIs go
@@ -66,7 +62,7 @@ func IsKMSRef(ref string) bool {
 // of signet cannot: platform secrets and PKCS#11 tokens.
 func checkSupportedRef(ref string) error {
 	if strings.HasPrefix(ref, "pkcs11:") {
-		return errors.New("PKCS#11 keys are not supported by this build")
+		return errors.New("a PKCS#11 key is not a KMS key: use it with --key")
 	}
 	if what, ok := unsupportedSchemes[refScheme(ref)]; ok {
 		return fmt.Errorf("%s:// keys (%s) are not supported by this build; see docs/KEYS.md", refScheme(ref), what)
@@ -74,26 +70,47 @@ func checkSupportedRef(ref string) error {
 	return nil
 }
 
-// getKMS resolves a KMS URI. With no provider compiled in and no plugin on
-// PATH it says how to get one.
-func getKMS(ctx context.Context, ref string) (kms.SignerVerifier, error) {
-	sv, err := kms.Get(ctx, ref, crypto.SHA256)
-	if err == nil {
+// kmsKey is what signet needs of a KMS key, from a compiled-in provider
+// or a plugin.
+type kmsKey interface {
+	signature.SignerVerifier
+	CreateKey(ctx context.Context, algorithm string) (crypto.PublicKey, error)
+	DefaultAlgorithm() string
+}
+
+// getKMS resolves a KMS URI: a provider compiled in, else a plugin on PATH
+// or beside signet's executable. With neither it says how to get one.
+func getKMS(ctx context.Context, ref string) (kmsKey, error) {
+	scheme := refScheme(ref)
+	if compiledIn(scheme) {
+		sv, err := kms.Get(ctx, ref, crypto.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", scheme, strings.Join(strings.Fields(err.Error()), " "))
+		}
 		return sv, nil
 	}
-	var nf *kms.ProviderNotFoundError
-	if errors.As(err, &nf) {
-		return nil, kmsNotFound(refScheme(ref))
+	path, err := findPlugin(scheme)
+	if err != nil {
+		return nil, kmsNotFound(scheme)
 	}
-	return nil, fmt.Errorf("kms: %w", err)
+	return newPluginKey(ctx, path, ref, crypto.SHA256), nil
+}
+
+func compiledIn(scheme string) bool {
+	for _, p := range kms.SupportedProviders() {
+		if p == scheme+"://" {
+			return true
+		}
+	}
+	return false
 }
 
 func kmsNotFound(scheme string) error {
 	plugin := cliplugin.PluginBinaryPrefix + scheme
 	if tag, ok := kmsTags[scheme]; ok {
-		return fmt.Errorf("%s:// keys are not supported by this build: put the %s plugin on PATH, or build signet with -tags %s (see docs/KEYS.md)", scheme, plugin, tag)
+		return fmt.Errorf("%s:// keys need the %s plugin, which `make build` and signet's release archives put beside signet: it is neither beside this executable nor on PATH (or build signet with -tags %s; see docs/KEYS.md)", scheme, plugin, tag)
 	}
-	return fmt.Errorf("%s:// keys are not supported by this build: no KMS provider and no %s plugin on PATH (see docs/KEYS.md)", scheme, plugin)
+	return fmt.Errorf("%s:// keys are not supported by this build: no KMS provider and no %s plugin beside signet or on PATH (see docs/KEYS.md)", scheme, plugin)
 }
 
 // KMSProviders lists the KMS schemes compiled into this build, sorted
@@ -111,11 +128,17 @@ func KMSProviders() []string {
 // provider's default algorithm, and returns its public key
 // (generate-key-pair --kms).
 func CreateKMSKey(ctx context.Context, ref string) (crypto.PublicKey, error) {
+	if err := checkSupportedRef(ref); err != nil {
+		return nil, err
+	}
+	if !IsKMSRef(ref) {
+		return nil, errors.New("not a KMS key URI (<scheme>://<key>, e.g. awskms:///alias/NAME or hashivault://NAME)")
+	}
 	sv, err := getKMS(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	alg, err := defaultAlgorithm(ctx, ref, sv)
+	alg, err := defaultAlgorithm(ctx, sv)
 	if err != nil {
 		return nil, err
 	}
@@ -126,45 +149,11 @@ func CreateKMSKey(ctx context.Context, ref string) (crypto.PublicKey, error) {
 	return pub, nil
 }
 
-// defaultAlgorithm asks the provider for its default algorithm. A plugin is
-// asked directly: sigstore's PluginClient.DefaultAlgorithm ends the process
-// (log.Fatal) when the plugin fails, and a failure must stay an error.
-func defaultAlgorithm(ctx context.Context, ref string, sv kms.SignerVerifier) (string, error) {
-	if _, ok := sv.(*cliplugin.PluginClient); !ok {
-		return sv.DefaultAlgorithm(), nil
+// defaultAlgorithm asks the provider for its default algorithm; a
+// plugin's failure is an error, not an empty name.
+func defaultAlgorithm(ctx context.Context, sv kmsKey) (string, error) {
+	if pk, ok := sv.(*pluginKey); ok {
+		return pk.defaultAlgorithm(ctx)
 	}
-	scheme, keyID, _ := strings.Cut(ref, "://")
-	args, err := json.Marshal(&common.PluginArgs{
-		InitOptions: &common.InitOptions{
-			ProtocolVersion: common.ProtocolVersion,
-			KeyResourceID:   keyID,
-			HashFunc:        crypto.SHA256,
-		},
-		MethodArgs: &common.MethodArgs{
-			MethodName:       common.DefaultAlgorithmMethodName,
-			DefaultAlgorithm: &common.DefaultAlgorithmArgs{},
-		},
-	})
-	if err != nil {
-		return "", err
-	}
-	plugin := cliplugin.PluginBinaryPrefix + scheme
-	cmd := exec.CommandContext(ctx, plugin, common.ProtocolVersion, string(args))
-	cmd.Stderr = os.Stderr // as sigstore runs plugins: their diagnostics are the user's
-	out, err := cmd.Output()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		return "", fmt.Errorf("running %s: %w", plugin, err)
-	}
-	var resp common.PluginResp
-	if err := json.Unmarshal(bytes.TrimSpace(out), &resp); err != nil {
-		return "", fmt.Errorf("%s: parsing its response: %w", plugin, err)
-	}
-	if resp.ErrorMessage != "" {
-		return "", fmt.Errorf("%s: %s", plugin, resp.ErrorMessage)
-	}
-	if resp.DefaultAlgorithm == nil || resp.DefaultAlgorithm.DefaultAlgorithm == "" {
-		return "", fmt.Errorf("%s: no default algorithm in its response", plugin)
-	}
-	return resp.DefaultAlgorithm.DefaultAlgorithm, nil
+	return sv.DefaultAlgorithm(), nil
 }

@@ -3,5 +3,6 @@
 package keys
 
 // Compiles sigstore's awskms:// provider into signet (-tags kms_aws). The
-// default build leaves it out and uses a sigstore-kms-awskms plugin on PATH.
+// default build leaves it out and uses the sigstore-kms-awskms plugin
+// shipped beside signet (cmd/sigstore-kms).
 import _ "github.com/sigstore/sigstore/pkg/signature/kms/aws"

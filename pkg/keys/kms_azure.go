@@ -3,5 +3,6 @@
 package keys
 
 // Compiles sigstore's azurekms:// provider into signet (-tags kms_azure). The
-// default build leaves it out and uses a sigstore-kms-azurekms plugin on PATH.
+// default build leaves it out and uses the sigstore-kms-azurekms plugin
+// shipped beside signet (cmd/sigstore-kms).
 import _ "github.com/sigstore/sigstore/pkg/signature/kms/azure"

@@ -39,7 +39,7 @@ func TestLoadVerifier(t *testing.T) {
 	}
 	for ref, want := range map[string]string{
 		"env://NOPE":             "environment variable NOPE (from env://NOPE) is empty or unset",
-		"gcpkms://projects/x":    "gcpkms:// keys are not supported by this build",
+		"gcpkms://projects/x":    "gcpkms:// keys need the sigstore-kms-gcpkms plugin",
 		filepath.Join(file, "x"): "not a directory",
 	} {
 		if strings.HasPrefix(ref, "gcpkms:") && len(KMSProviders()) > 0 {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/options"
+
+	"github.com/signetdev/signet/internal/redact"
 )
 
 // LoadSigner resolves --key for signing: an encrypted cosign.key file (or
@@ -18,7 +21,7 @@ import (
 func LoadSigner(ctx context.Context, ref string, pass PassFunc, getenv func(string) string) (signature.SignerVerifier, error) {
 	sv, err := loadSigner(ctx, ref, pass, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("--key %s: %w", ref, err)
+		return nil, fmt.Errorf("--key %s: %w", redact.Ref(ref), redact.Error(err, ref))
 	}
 	return sv, nil
 }
@@ -26,6 +29,9 @@ func LoadSigner(ctx context.Context, ref string, pass PassFunc, getenv func(stri
 func loadSigner(ctx context.Context, ref string, pass PassFunc, getenv func(string) string) (signature.SignerVerifier, error) {
 	if ref == "" {
 		return nil, errors.New("no key reference given")
+	}
+	if strings.HasPrefix(ref, "pkcs11:") {
+		return loadPKCS11(ctx, ref, getenv)
 	}
 	if err := checkSupportedRef(ref); err != nil {
 		return nil, err
@@ -50,12 +56,23 @@ func loadSigner(ctx context.Context, ref string, pass PassFunc, getenv func(stri
 func LoadVerifierContext(ctx context.Context, ref string, getenv func(string) string) (signature.Verifier, error) {
 	v, err := loadVerifier(ctx, ref, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("--key %s: %w", ref, err)
+		return nil, fmt.Errorf("--key %s: %w", redact.Ref(ref), redact.Error(err, ref))
 	}
 	return v, nil
 }
 
 func loadVerifier(ctx context.Context, ref string, getenv func(string) string) (signature.Verifier, error) {
+	if strings.HasPrefix(ref, "pkcs11:") {
+		sv, err := loadPKCS11(ctx, ref, getenv)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := sv.PublicKey()
+		if err != nil {
+			return nil, err
+		}
+		return Verifier(pub)
+	}
 	if err := checkSupportedRef(ref); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package keys_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"errors"
 	"os"
 	"path/filepath"
@@ -106,11 +107,11 @@ func TestLoadSignerErrors(t *testing.T) {
 		{"testdata/cosign-v3.1.3.pub", `--key testdata/cosign-v3.1.3.pub: PEM block "PUBLIC KEY" is a public key`},
 		{"env://NOPE", "--key env://NOPE: environment variable NOPE (from env://NOPE) is empty or unset"},
 		{"", "--key : no key reference given"},
-		{"awskms://alias/x", "--key awskms://alias/x: awskms:// keys are not supported by this build: put the sigstore-kms-awskms plugin on PATH, or build signet with -tags kms_aws (see docs/KEYS.md)"},
-		{"gcpkms://projects/p", "sigstore-kms-gcpkms plugin on PATH, or build signet with -tags kms_gcp"},
+		{"awskms://alias/x", "--key awskms://alias/x: awskms:// keys need the sigstore-kms-awskms plugin, which `make build` and signet's release archives put beside signet: it is neither beside this executable nor on PATH (or build signet with -tags kms_aws; see docs/KEYS.md)"},
+		{"gcpkms://projects/p", "nor on PATH (or build signet with -tags kms_gcp"},
 		{"azurekms://v.vault.azure.net/k", "-tags kms_azure"},
 		{"hashivault://k", "-tags kms_hashivault"},
-		{"mykms://k", "--key mykms://k: mykms:// keys are not supported by this build: no KMS provider and no sigstore-kms-mykms plugin on PATH"},
+		{"mykms://k", "--key mykms://k: mykms:// keys are not supported by this build: no KMS provider and no sigstore-kms-mykms plugin beside signet or on PATH"},
 		{"k8s://ns/name", "--key k8s://ns/name: k8s:// keys (Kubernetes secrets) are not supported by this build"},
 		{"gitlab://group/project", "gitlab:// keys (GitLab CI variables) are not supported"},
 		{"github://owner/repo", "github:// keys (GitHub Actions secrets) are not supported"},
@@ -205,7 +206,7 @@ func TestKMSPlugin(t *testing.T) {
 	// A plugin that fails is an error, not the end of the process
 	// (sigstore's PluginClient.DefaultAlgorithm would log.Fatal).
 	broken := strings.Replace(ref, "key.pem", keystest.BrokenKey+".pem", 1)
-	if _, err := keys.CreateKMSKey(ctx, broken); err == nil || !strings.Contains(err.Error(), "sigstore-kms-fakekms: fake kms: the key service is unavailable") {
+	if _, err := keys.CreateKMSKey(ctx, broken); err == nil || !strings.Contains(err.Error(), "fakekms: fake kms: the key service is unavailable") {
 		t.Errorf("broken plugin: %v", err)
 	}
 	if _, err := keys.LoadVerifier(broken, noEnv); err == nil || !strings.Contains(err.Error(), "fetching public key:") {
@@ -214,5 +215,38 @@ func TestKMSPlugin(t *testing.T) {
 	missing := strings.Replace(ref, "key.pem", "never-created.pem", 1)
 	if _, err := keys.LoadVerifier(missing, noEnv); err == nil || !strings.Contains(err.Error(), "fake kms: no such key") {
 		t.Errorf("missing key: %v", err)
+	}
+}
+
+// TestKMSPluginBesideExecutable: with nothing on PATH, a plugin in the
+// directory of the running executable is found (how `make build` and the
+// release archives ship them), and a missing one is named in the error.
+func TestKMSPluginBesideExecutable(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := filepath.Join(filepath.Dir(exe), "sigstore-kms-besidetest")
+	if err := os.Symlink(exe, plugin); err != nil {
+		t.Skipf("cannot write beside the test binary: %v", err)
+	}
+	t.Cleanup(func() { os.Remove(plugin) })
+	t.Setenv("PATH", t.TempDir())
+	ref := "besidetest://" + filepath.Join(t.TempDir(), "key.pem")
+	ctx := context.Background()
+	pub, err := keys.CreateKMSKey(ctx, ref)
+	if err != nil {
+		t.Fatalf("plugin beside the executable: %v", err)
+	}
+	v, err := keys.LoadVerifier(ref, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := v.PublicKey()
+	if !pub.(interface{ Equal(crypto.PublicKey) bool }).Equal(got) {
+		t.Error("LoadVerifier gave another key than CreateKMSKey")
+	}
+	if _, err := keys.LoadVerifier("absenttest://k", noEnv); err == nil || !strings.Contains(err.Error(), "no sigstore-kms-absenttest plugin beside signet or on PATH") {
+		t.Errorf("missing plugin: %v", err)
 	}
 }

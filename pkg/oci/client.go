@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/signetdev/signet/internal/redact"
 )
 
 // maxIndexDepth bounds nested indexes (an index of indexes of ...).
@@ -67,7 +69,8 @@ func (c *Client) RemoteOptions(ctx context.Context) []remote.Option {
 func (c *Client) ParseReference(s string) (name.Reference, error) {
 	ref, err := name.ParseReference(s, c.nameOptions()...)
 	if err != nil {
-		return nil, fmt.Errorf("parse image reference %q: %w", s, err)
+		// A pasted "user:token@registry/…" must not echo the token.
+		return nil, fmt.Errorf("parse image reference %q: %w", redact.Ref(s), redact.Error(err, s))
 	}
 	return ref, nil
 }

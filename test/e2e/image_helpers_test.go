@@ -53,11 +53,30 @@ func signetTool() imageTool {
 }
 
 func cosignTool(env *stack.Env, bin string) imageTool {
-	return imageTool{"cosign", func(t *testing.T, vars map[string]string, args ...string) run {
+	return binaryTool(env, "cosign", bin, nil, nil)
+}
+
+// binaryTool runs bin in the stack's client environment (see
+// Env.Command), without the variables drop names (a trailing * is a
+// prefix) and with extra added.
+func binaryTool(env *stack.Env, name, bin string, drop, extra []string) imageTool {
+	return imageTool{name, func(t *testing.T, vars map[string]string, args ...string) run {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		cmd := env.Command(t, ctx, bin, args...)
+		var kept []string
+		for _, kv := range cmd.Env {
+			k, _, _ := strings.Cut(kv, "=")
+			dropped := false
+			for _, d := range drop {
+				dropped = dropped || k == d || (strings.HasSuffix(d, "*") && strings.HasPrefix(k, strings.TrimSuffix(d, "*")))
+			}
+			if !dropped {
+				kept = append(kept, kv)
+			}
+		}
+		cmd.Env = append(kept, extra...)
 		for k, v := range vars {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}

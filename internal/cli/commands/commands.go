@@ -24,6 +24,8 @@ import (
 	"github.com/signetdev/signet/internal/cli/load"
 	"github.com/signetdev/signet/internal/cli/login"
 	"github.com/signetdev/signet/internal/cli/manifest"
+	"github.com/signetdev/signet/internal/cli/pivtool"
+	"github.com/signetdev/signet/internal/cli/pkcs11tool"
 	"github.com/signetdev/signet/internal/cli/publickey"
 	"github.com/signetdev/signet/internal/cli/save"
 	"github.com/signetdev/signet/internal/cli/sign"
@@ -77,5 +79,7 @@ func All() []cli.Subcommand {
 		func(f *cli.Factory) *cobra.Command { return manifest.NewCmdManifest(f) },
 		func(f *cli.Factory) *cobra.Command { return dockerfile.NewCmdDockerfile(f) },
 		func(f *cli.Factory) *cobra.Command { return admission.NewCmdAdmission(f) },
+		func(f *cli.Factory) *cobra.Command { return pkcs11tool.NewCmdPKCS11Tool(f, nil) },
+		func(f *cli.Factory) *cobra.Command { return pivtool.NewCmdPIVTool(f) },
 	}
 }

@@ -68,15 +68,6 @@ func signetRoot() *cobra.Command {
 	return root
 }
 
-// notYetInSignet are the cosign v3 commands signet may still lack: the
-// PKCS#11 and PIV tools, which the key-backend branch adds. The lead
-// deletes this list when that branch is merged; every other cosign
-// command must exist.
-var notYetInSignet = map[string]bool{
-	"pkcs11-tool": true,
-	"piv-tool":    true,
-}
-
 // cosignOnly are cosign commands signet deliberately leaves out, with why.
 var cosignOnly = map[string]string{
 	"generate-fig-spec": "hidden; writes a spec for the Fig terminal, which was discontinued",
@@ -93,7 +84,7 @@ func TestCosignFlagSurface(t *testing.T) {
 		cmd := root
 		if path != "" {
 			words := strings.Fields(path)
-			if _, ok := cosignOnly[words[0]]; ok || notYetInSignet[words[0]] {
+			if _, ok := cosignOnly[words[0]]; ok {
 				skipped++
 				continue
 			}

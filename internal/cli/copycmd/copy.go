@@ -19,6 +19,7 @@ import (
 	"github.com/signetdev/signet/internal/cli/regcmd"
 	"github.com/signetdev/signet/internal/iostreams"
 	"github.com/signetdev/signet/internal/progress"
+	"github.com/signetdev/signet/internal/redact"
 	"github.com/signetdev/signet/pkg/oci"
 )
 
@@ -108,7 +109,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	}
 	dst, err := c.ParseReference(opts.Dst)
 	if err != nil {
-		return fmt.Errorf("destination %q: %w", opts.Dst, err)
+		return fmt.Errorf("destination %q: %w", redact.Ref(opts.Dst), err)
 	}
 	t, err := regcmd.Resolve(ctx, c, opts.Src)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/signetdev/signet/internal/cli"
+	"github.com/signetdev/signet/internal/redact"
 	"github.com/signetdev/signet/pkg/keys"
 	"github.com/signetdev/signet/pkg/oidc"
 	"github.com/signetdev/signet/pkg/signer"
@@ -84,7 +85,7 @@ func (o *Signer) New(ctx context.Context, f *cli.Factory, stdinTaken bool) (*sig
 			return nil, signer.Services{}, err
 		}
 		if key, err = signer.NewKey(sv); err != nil {
-			return nil, signer.Services{}, fmt.Errorf("--key %s: %w", o.Key, err)
+			return nil, signer.Services{}, fmt.Errorf("--key %s: %w", redact.Ref(o.Key), redact.Error(err, o.Key))
 		}
 	} else if key, err = signer.GenerateKey(o.Signing.Algorithm); err != nil {
 		return nil, signer.Services{}, err

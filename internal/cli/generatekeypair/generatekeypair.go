@@ -14,6 +14,7 @@ import (
 	"github.com/signetdev/signet/internal/atomicfile"
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/iostreams"
+	"github.com/signetdev/signet/internal/redact"
 	"github.com/signetdev/signet/pkg/keys"
 )
 
@@ -44,7 +45,7 @@ func NewCmdGenerateKeyPair(f *cli.Factory, runF func(context.Context, *Options) 
   # generate key-pair and write to custom named my-name.key and my-name.pub files
   signet generate-key-pair --output-key-prefix my-name
 
-  # generate a key-pair in AWS KMS (build tag kms_aws, or a sigstore-kms-awskms plugin on PATH)
+  # generate a key-pair in AWS KMS (the sigstore-kms-awskms plugin beside signet)
   signet generate-key-pair --kms awskms://[ENDPOINT]/[ID/ALIAS/ARN]
 
   # generate a key-pair in Google Cloud KMS (kms_gcp, or sigstore-kms-gcpkms)
@@ -121,7 +122,7 @@ func generateKMS(ctx context.Context, opts *Options) error {
 	debugf(opts, "creating a key in %s", opts.KMS)
 	pub, err := keys.CreateKMSKey(ctx, opts.KMS)
 	if err != nil {
-		return fmt.Errorf("--kms %s: %w", opts.KMS, err)
+		return fmt.Errorf("--kms %s: %w", redact.Ref(opts.KMS), redact.Error(err, opts.KMS))
 	}
 	pemBytes, err := keys.MarshalPublicKeyPEM(pub)
 	if err != nil {

@@ -209,7 +209,7 @@ func TestGenerateFailures(t *testing.T) {
 		{"other scheme", pw, []string{"vault://x"}, "Error: undefined provider: vault"},
 		{"kms and destination", pw, []string{"--kms", "hashivault://k", "k8s://ns/name"}, "Error: --kms and the destination k8s://ns/name cannot be used together"},
 		{"kms without provider", pw, []string{"--kms", "awskms:///alias/k", "--output-key-prefix", filepath.Join(dir, "kms")},
-			"Error: --kms awskms:///alias/k: awskms:// keys are not supported by this build: put the sigstore-kms-awskms plugin on PATH, or build signet with -tags kms_aws"},
+			"Error: --kms awskms:///alias/k: awskms:// keys need the sigstore-kms-awskms plugin, which `make build` and signet's release archives put beside signet: it is neither beside this executable nor on PATH (or build signet with -tags kms_aws"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.name == "kms without provider" && len(keys.KMSProviders()) > 0 {
@@ -256,7 +256,7 @@ func TestGenerateKMS(t *testing.T) {
 	broken := strings.Replace(ref, "key.pem", keystest.BrokenKey, 1)
 	r = clitest.Run(t, clitest.Options{}, "generate-key-pair", "--kms", broken, "--output-key-prefix", filepath.Join(dir, "b"))
 	r.CheckOneErrorLine(t)
-	if !strings.Contains(r.ErrLine(), "sigstore-kms-fakekms: fake kms: the key service is unavailable") {
+	if !strings.Contains(r.ErrLine(), "fakekms: fake kms: the key service is unavailable") {
 		t.Errorf("error %q", r.ErrLine())
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/iostreams"
+	"github.com/signetdev/signet/internal/redact"
 	"github.com/signetdev/signet/pkg/keys"
 )
 
@@ -77,15 +78,15 @@ func importRun(_ context.Context, opts *Options) error {
 	}
 	data, err := keys.ReadRef(opts.Key, opts.Getenv)
 	if err != nil {
-		return fmt.Errorf("--key %s: %w", opts.Key, err)
+		return fmt.Errorf("--key %s: %w", redact.Ref(opts.Key), redact.Error(err, opts.Key))
 	}
 	priv, err := keys.ParsePrivateKeyPEM(data)
 	clear(data)
 	if err != nil {
-		return fmt.Errorf("--key %s: %w", opts.Key, err)
+		return fmt.Errorf("--key %s: %w", redact.Ref(opts.Key), redact.Error(err, opts.Key))
 	}
 	if opts.Debugf != nil {
-		opts.Debugf("importing a %s key from %s", keys.KeyKind(priv.Public()), opts.Key)
+		opts.Debugf("importing a %s key from %s", keys.KeyKind(priv.Public()), redact.Ref(opts.Key))
 	}
 	kp, err := keys.NewKeyPair(priv, opts.Pass)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/cli/regcmd"
+	"github.com/signetdev/signet/internal/redact"
 	"github.com/signetdev/signet/pkg/oci"
 )
 
@@ -64,7 +65,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	}
 	ref, err := c.ParseReference(opts.Image)
 	if err != nil {
-		return fmt.Errorf("image reference %q: %w", opts.Image, err)
+		return fmt.Errorf("image reference %q: %w", redact.Ref(opts.Image), err)
 	}
 	if _, err := oci.LoadLayout(ctx, c, opts.Dir, ref); err != nil {
 		return fmt.Errorf("load --dir %s to %s: %w", opts.Dir, opts.Image, err)

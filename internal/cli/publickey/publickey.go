@@ -13,6 +13,7 @@ import (
 	"github.com/signetdev/signet/internal/atomicfile"
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/iostreams"
+	"github.com/signetdev/signet/internal/redact"
 	"github.com/signetdev/signet/pkg/keys"
 )
 
@@ -43,7 +44,7 @@ func NewCmdPublicKey(f *cli.Factory, runF func(context.Context, *Options) error)
   # extract public key from a private key held in an environment variable.
   signet public-key --key env://COSIGN_PRIVATE_KEY
 
-  # extract public key from AWS KMS (build tag kms_aws, or a sigstore-kms-awskms plugin on PATH)
+  # extract public key from AWS KMS (the sigstore-kms-awskms plugin beside signet)
   signet public-key --key awskms://[ENDPOINT]/[ID/ALIAS/ARN]
 
   # extract public key from Google Cloud KMS
@@ -88,14 +89,14 @@ func publicKeyRun(ctx context.Context, opts *Options) error {
 	}
 	pub, err := sv.PublicKey(options.WithContext(ctx))
 	if err != nil {
-		return fmt.Errorf("--key %s: %w", opts.Key, err)
+		return fmt.Errorf("--key %s: %w", redact.Ref(opts.Key), redact.Error(err, opts.Key))
 	}
 	pemBytes, err := keys.MarshalPublicKeyPEM(pub)
 	if err != nil {
 		return err
 	}
 	if opts.Debugf != nil {
-		opts.Debugf("--key %s holds a %s key", opts.Key, keys.KeyKind(pub))
+		opts.Debugf("--key %s holds a %s key", redact.Ref(opts.Key), keys.KeyKind(pub))
 	}
 	if opts.OutFile == "" {
 		_, err := opts.IO.Out.Write(pemBytes)

@@ -145,7 +145,7 @@ func TestPublicKeyFailures(t *testing.T) {
 		{"public key", nil, []string{"--key", vectors + "cosign-v3.1.3.pub"}, `is a public key; give the private key (cosign.key)`},
 		{"unset env", nil, []string{"--key", "env://NOPE"}, "Error: --key env://NOPE: environment variable NOPE (from env://NOPE) is empty or unset"},
 		{"k8s", nil, []string{"--key", "k8s://ns/name"}, "k8s:// keys (Kubernetes secrets) are not supported by this build"},
-		{"kms", nil, []string{"--key", "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k"}, "gcpkms:// keys are not supported by this build: put the sigstore-kms-gcpkms plugin on PATH, or build signet with -tags kms_gcp"},
+		{"kms", nil, []string{"--key", "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k"}, "gcpkms:// keys need the sigstore-kms-gcpkms plugin, which `make build` and signet's release archives put beside signet: it is neither beside this executable nor on PATH (or build signet with -tags kms_gcp"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.name == "kms" && len(keys.KMSProviders()) > 0 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
+	"github.com/signetdev/signet/internal/redact"
 	"github.com/signetdev/signet/pkg/oci"
 )
 
@@ -54,7 +55,7 @@ func NoEnv(cmd *cobra.Command) {
 func Resolve(ctx context.Context, c *oci.Client, s string) (oci.Target, error) {
 	ref, err := c.ParseReference(s)
 	if err != nil {
-		return oci.Target{}, fmt.Errorf("image reference %q: %w", s, err)
+		return oci.Target{}, fmt.Errorf("image reference %q: %w", redact.Ref(s), err)
 	}
 	t, err := c.Resolve(ctx, ref)
 	if err != nil {

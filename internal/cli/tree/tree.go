@@ -13,6 +13,7 @@ import (
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/cli/output"
 	"github.com/signetdev/signet/internal/cli/regcmd"
+	"github.com/signetdev/signet/internal/redact"
 	"github.com/signetdev/signet/pkg/oci"
 )
 
@@ -95,7 +96,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	}
 	ref, err := c.ParseReference(opts.Image)
 	if err != nil {
-		return fmt.Errorf("image reference %q: %w", opts.Image, err)
+		return fmt.Errorf("image reference %q: %w", redact.Ref(opts.Image), err)
 	}
 	out := f.IOStreams.Out
 	if !opts.Output.JSON() {

@@ -15,6 +15,7 @@ import (
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/flags"
 	"github.com/signetdev/signet/internal/cli/regcmd"
+	"github.com/signetdev/signet/internal/redact"
 	"github.com/signetdev/signet/pkg/imagesig"
 	"github.com/signetdev/signet/pkg/oci"
 )
@@ -206,7 +207,7 @@ func ImagesThen(ctx context.Context, f *cli.Factory, o *Common, images []string,
 func remoteImage(ctx context.Context, client *oci.Client, img string) (imagesig.Source, name.Digest, error) {
 	ref, err := client.ParseReference(img)
 	if err != nil {
-		return nil, name.Digest{}, fmt.Errorf("image %q: %w", img, err)
+		return nil, name.Digest{}, fmt.Errorf("image %q: %w", redact.Ref(img), err)
 	}
 	t, err := client.Resolve(ctx, ref)
 	if err != nil {

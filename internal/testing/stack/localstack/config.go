@@ -30,10 +30,14 @@ const (
 // Config says where things live. The zero value is not usable; start from
 // DefaultConfig.
 type Config struct {
-	CacheDir string    // binaries, keyed by version: $SIGNET_STACK_CACHE or ~/.cache/signet-stack
-	RunDir   string    // run state, wiped by up: $SIGNET_STACK_DIR or $TMPDIR/signet-stack
-	ToolsDir string    // where the oidc-issuer binary is (built by hack/local-stack)
-	Out      io.Writer // progress messages
+	CacheDir string // binaries, keyed by version: $SIGNET_STACK_CACHE or ~/.cache/signet-stack
+	RunDir   string // run state, wiped by up: $SIGNET_STACK_DIR or $TMPDIR/signet-stack
+	ToolsDir string // where the oidc-issuer binary is (built by hack/local-stack)
+	// SourceDir is the signet checkout, for components built from a
+	// wrapper module in it: $SIGNET_STACK_SOURCE (hack/local-stack sets
+	// it), else the current directory.
+	SourceDir string
+	Out       io.Writer // progress messages
 }
 
 // DefaultCacheDir is $SIGNET_STACK_CACHE, else $HOME/.cache/signet-stack.
@@ -57,7 +61,11 @@ func DefaultRunDir() string {
 
 // DefaultConfig uses the environment defaults and writes progress to stderr.
 func DefaultConfig() Config {
-	return Config{CacheDir: DefaultCacheDir(), RunDir: DefaultRunDir(), Out: os.Stderr}
+	src := os.Getenv("SIGNET_STACK_SOURCE")
+	if src == "" {
+		src, _ = os.Getwd()
+	}
+	return Config{CacheDir: DefaultCacheDir(), RunDir: DefaultRunDir(), SourceDir: src, Out: os.Stderr}
 }
 
 func (c Config) logf(format string, args ...any) {

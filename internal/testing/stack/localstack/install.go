@@ -62,6 +62,9 @@ func Install(ctx context.Context, c Config, opts InstallOptions) error {
 		if err := ensureMariaDB(ctx, c); err != nil {
 			return err
 		}
+		if err := ensureAptPackages(ctx, c); err != nil {
+			return err
+		}
 	}
 	c.logf("local-stack: install done in %.1fs (%d components built, cache %s)", time.Since(start).Seconds(), built, c.binDir())
 	return nil
@@ -90,19 +93,7 @@ func (comp Component) install(ctx context.Context, c Config) (bool, error) {
 		return false, err
 	}
 	defer os.RemoveAll(tmp)
-	// One go install for all of a component's packages (they share a
-	// module version), so shared dependencies compile once.
-	var out strings.Builder
-	cmd := exec.CommandContext(ctx, "go", append([]string{"install", "-trimpath", "-ldflags=-s -w"}, comp.Packages...)...)
-	cmd.Env = append(os.Environ(), "GOBIN="+tmp)
-	what := "go install " + strings.Join(comp.Packages, " ")
-	if comp.NPM != "" {
-		cmd = exec.CommandContext(ctx, "npm", "install", "--prefix", tmp, "--no-audit", "--no-fund", "--no-save", "--ignore-scripts", comp.NPM)
-		what = "npm install " + comp.NPM
-	}
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		err = fmt.Errorf("%s: %w\n%s", what, err, out.String())
+	if err := comp.build(ctx, c, tmp); err != nil {
 		if comp.Optional && ctx.Err() == nil {
 			_ = os.WriteFile(failed, []byte(err.Error()), 0o644)
 			c.logf("local-stack: optional %s did not build (recorded in %s)", comp.Key, failed)
@@ -125,6 +116,54 @@ func (comp Component) install(ctx context.Context, c Config) (bool, error) {
 	}
 	c.logf("local-stack: built %s in %.0fs", comp.Key, time.Since(start).Seconds())
 	return true, nil
+}
+
+// build compiles the component's binaries into tmp.
+func (comp Component) build(ctx context.Context, c Config, tmp string) error {
+	flags := []string{"-trimpath", "-ldflags=-s -w"}
+	if len(comp.Tags) > 0 {
+		flags = append(flags, "-tags="+strings.Join(comp.Tags, ","))
+	}
+	env := os.Environ()
+	if comp.CGO {
+		env = append(env, "CGO_ENABLED=1")
+	}
+	run := func(cmd *exec.Cmd) error {
+		var out strings.Builder
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, out.String())
+		}
+		return nil
+	}
+	if comp.NPM != "" {
+		return run(exec.CommandContext(ctx, "npm", "install", "--prefix", tmp, "--no-audit", "--no-fund", "--no-save", "--ignore-scripts", comp.NPM))
+	}
+	if comp.Wrapper == "" {
+		// One go install for all of a component's packages (they share a
+		// module version), so shared dependencies compile once.
+		env = append(env, "GOBIN="+tmp)
+		return run(exec.CommandContext(ctx, "go", append(append([]string{"install"}, flags...), comp.Packages...)...))
+	}
+	if len(comp.Packages) != len(comp.Binaries) {
+		return fmt.Errorf("component %s: a wrapper component names one binary per package", comp.Key)
+	}
+	dir := filepath.Join(c.SourceDir, comp.Wrapper)
+	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err != nil {
+		return fmt.Errorf("component %s: wrapper module: %w (is SIGNET_STACK_SOURCE the repository?)", comp.Key, err)
+	}
+	// The wrapper's go.sum is the pin: never let the build rewrite it, nor
+	// a go.work above it change the module graph.
+	env = append(env, "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
+	for i, pkg := range comp.Packages {
+		cmd := exec.CommandContext(ctx, "go", append(append([]string{"build"}, flags...), "-o", filepath.Join(tmp, comp.Binaries[i]), pkg)...)
+		cmd.Dir = dir
+		if err := run(cmd); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // complete reports whether dir holds the stamp, every binary and every
@@ -222,6 +261,16 @@ func ensureMariaDB(ctx context.Context, c Config) error {
 	for _, bin := range []string{"mariadbd", "mariadb-install-db"} {
 		if err := ensureDebian(ctx, c, bin, "mariadb-server"); err != nil {
 			return fmt.Errorf("full mode needs MariaDB for Trillian: %w", err)
+		}
+	}
+	return nil
+}
+
+// ensureAptPackages installs each of AptPackages whose program is missing.
+func ensureAptPackages(ctx context.Context, c Config) error {
+	for _, p := range AptPackages {
+		if err := ensureDebian(ctx, c, p.Probe, p.Package); err != nil {
+			return fmt.Errorf("the key-backend e2e tests need %s: %w", p.Package, err)
 		}
 	}
 	return nil

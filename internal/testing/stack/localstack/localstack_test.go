@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +196,64 @@ func TestSBOMToolPinAgrees(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "\nversion="+CycloneDXGomodVersion+" ") {
 		t.Errorf("hack/release/sbom.sh does not pin cyclonedx-gomod %s", CycloneDXGomodVersion)
+	}
+}
+
+// TestVaultPinMatchesWrapper: the cache key (vault@VaultVersion) must name
+// the version the wrapper module builds, or a changed pin would reuse a
+// stale binary.
+func TestVaultPinMatchesWrapper(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "vaultbuild", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^(require )?\s*github\.com/hashicorp/vault ` + regexp.QuoteMeta(VaultVersion) + `$`)
+	if !re.Match(b) {
+		t.Errorf("vaultbuild/go.mod does not require github.com/hashicorp/vault %s", VaultVersion)
+	}
+	if _, err := os.Stat(filepath.Join("..", "vaultbuild", "go.sum")); err != nil {
+		t.Errorf("the wrapper's go.sum is its pin and must be committed: %v", err)
+	}
+}
+
+// TestWrapperComponent builds a program from a nested wrapper module into
+// the cache, and a second install finds it complete.
+func TestWrapperComponent(t *testing.T) {
+	src := t.TempDir()
+	w := filepath.Join(src, "wrap")
+	if err := os.MkdirAll(w, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"go.mod":  "module wraptest\n\ngo 1.26\n",
+		"go.sum":  "",
+		"main.go": "package main\n\nfunc main() { println(\"wrapped\") }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(w, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := Config{CacheDir: t.TempDir(), SourceDir: src}
+	if err := os.MkdirAll(c.binDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	comp := Component{Key: "wraptest@v1", Packages: []string{"."}, Binaries: []string{"wrapped"}, Wrapper: "wrap"}
+	ctx := context.Background()
+	did, err := comp.install(ctx, c)
+	if err != nil || !did {
+		t.Fatalf("first install: built=%v err=%v", did, err)
+	}
+	if !comp.complete(comp.dir(c)) {
+		t.Fatal("component not complete after install")
+	}
+	if did, err := comp.install(ctx, c); err != nil || did {
+		t.Fatalf("second install: built=%v err=%v, want a cache hit", did, err)
+	}
+	// A wrapper without go.sum is an error naming the component, not a
+	// build that silently resolves versions.
+	bad := comp
+	bad.Key, bad.Wrapper = "nosum@v1", "missing"
+	if _, err := bad.install(ctx, c); err == nil || !strings.Contains(err.Error(), "nosum@v1") {
+		t.Fatalf("missing wrapper: err=%v", err)
 	}
 }

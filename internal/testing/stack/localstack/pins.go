@@ -14,6 +14,13 @@ const (
 	RekorV1Version     = "v1.5.4"
 	CTGoVersion        = "v1.4.0"
 	trillianModulePath = "github.com/google/trillian"
+
+	// Key backends for the KMS/HSM e2e tests (../shared/docs/kms-hsm.md).
+	// VaultVersion must match the require in VaultWrapperDir/go.mod (a
+	// unit test checks it): the wrapper pins vault, its api and sdk.
+	LocalKMSVersion = "v0.0.0-20260228092603-2a5e92d09ab6"
+	VaultVersion    = "v1.21.0"
+	VaultWrapperDir = "internal/testing/stack/vaultbuild"
 )
 
 // SyftVersion is the SBOM generator of the seed workflow e2e test
@@ -28,6 +35,17 @@ const (
 	// Node 22 (Set.prototype.union); this machine kind has Node 20.
 	GitLabCILocalVersion = "4.72.0"
 )
+
+// AptPackages are Debian packages install adds in full mode when the
+// binary that names them is missing (as for MariaDB): SoftHSM2 is the
+// PKCS#11 token of the e2e tests, opensc's pkcs11-tool makes its keys.
+var AptPackages = []AptPackage{
+	{Package: "softhsm2", Probe: "softhsm2-util"},
+	{Package: "opensc", Probe: "pkcs11-tool"},
+}
+
+// AptPackage is a Debian package and a program it installs.
+type AptPackage struct{ Package, Probe string }
 
 // Component is one cache entry: a set of binaries built from one module
 // version into CacheDir/bin/<Key>.
@@ -48,6 +66,13 @@ type Component struct {
 	// Debian names commands the component needs on PATH, and the Debian
 	// package that provides each, installed by install when missing.
 	Debian map[string]string
+	// Wrapper is a repository-relative directory holding a nested
+	// go.mod/go.sum that pins a program go install cannot build (its
+	// go.mod has replace directives). Packages are then built inside it,
+	// one per entry of Binaries, with the wrapper's go.sum (-mod=readonly).
+	Wrapper string
+	Tags    []string // build tags
+	CGO     bool     // build with CGO_ENABLED=1 (else the environment decides)
 }
 
 // Components lists everything install builds, in build order (core first).
@@ -101,6 +126,33 @@ var Components = []Component{
 		Packages: []string{"github.com/google/certificate-transparency-go/trillian/ctfe/ct_server@" + CTGoVersion},
 		Binaries: []string{"ct_server"},
 		FullOnly: true,
+	},
+	{
+		Key:      "local-kms@" + LocalKMSVersion,
+		Packages: []string{"github.com/nsmithuk/local-kms@" + LocalKMSVersion},
+		Binaries: []string{"local-kms"},
+		FullOnly: true,
+		Tool:     true,
+	},
+	{
+		// cosign with PKCS#11 support, the reference for the SoftHSM tests
+		// (a second build of the cached version: cheap).
+		Key:      "cosign-pkcs11key@" + CosignVersion,
+		Packages: []string{"github.com/sigstore/cosign/v3/cmd/cosign@" + CosignVersion},
+		Binaries: []string{"cosign"},
+		Tags:     []string{"pkcs11key"},
+		CGO:      true,
+		FullOnly: true,
+		Tool:     true,
+	},
+	{
+		// ≈17 min and several GB of caches when cold; built once per version.
+		Key:      "vault@" + VaultVersion,
+		Packages: []string{"."},
+		Binaries: []string{"vault"},
+		Wrapper:  VaultWrapperDir,
+		FullOnly: true,
+		Tool:     true,
 	},
 	{
 		Key:      "cosign@" + CosignV2Version,

@@ -1,0 +1,114 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/signetdev/signet/internal/testing/keybackends"
+	"github.com/signetdev/signet/internal/testing/stack"
+)
+
+var (
+	pkcs11Once sync.Once
+	pkcs11Bin  string
+	pkcs11Err  error
+)
+
+// builtSignetPKCS11 runs `make build-pkcs11` (cgo, -tags pkcs11key) once.
+func builtSignetPKCS11(t *testing.T) string {
+	t.Helper()
+	pkcs11Once.Do(func() {
+		dir, err := os.MkdirTemp("", "signet-e2e-pkcs11-")
+		if err != nil {
+			pkcs11Err = err
+			return
+		}
+		_, file, _, _ := runtime.Caller(0)
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "make", "-s", "build-pkcs11", "BIN="+filepath.Join(dir, "signet"))
+		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			pkcs11Err = errors.New("make build-pkcs11: " + err.Error() + "\n" + string(out))
+			return
+		}
+		pkcs11Bin = filepath.Join(dir, "signet")
+	})
+	if pkcs11Err != nil {
+		t.Fatal(pkcs11Err)
+	}
+	return pkcs11Bin
+}
+
+// TestKeyBackendPKCS11: a key in a SoftHSM2 token, through a pkcs11key
+// build of signet and cosign's pkcs11key build, both directions; the
+// pkcs11-tool listings match cosign's (less the PIN); a wrong PIN or token
+// fails in one line without the PIN.
+func TestKeyBackendPKCS11(t *testing.T) {
+	env := stack.Get(t)
+	env.RequireFull(t)
+	tok := keybackends.NewToken(t, "signet-e2e")
+	be := backend{name: "pkcs11", env: tok.Env(), drop: []string{"SOFTHSM2_CONF", "COSIGN_PKCS11_*"}}
+	signet := backendTool(env, "signet", builtSignetPKCS11(t), be)
+	cosign := backendTool(env, "cosign", keybackends.CosignPKCS11(t), be)
+	uri := tok.URI(true)
+	dir := t.TempDir()
+
+	pem := signet.ok(t, nil, "public-key", "--key", uri)
+	if got := cosign.ok(t, nil, "public-key", "--key", uri); got != pem || !strings.Contains(pem, "BEGIN PUBLIC KEY") {
+		t.Fatalf("public-key: signet\n%s\ncosign\n%s", pem, got)
+	}
+	pub := writeFile(t, dir, "token.pub", pem)
+	// The environment form: module and PIN from COSIGN_PKCS11_*.
+	viaEnv := map[string]string{"COSIGN_PKCS11_MODULE_PATH": tok.Module, "COSIGN_PKCS11_PIN": tok.PIN}
+	if got := signet.ok(t, viaEnv, "public-key", "--key", "pkcs11:token="+tok.Label+";id=%01"); got != pem {
+		t.Errorf("public-key with COSIGN_PKCS11_*: %s", got)
+	}
+
+	blob := writeFile(t, dir, "blob.txt", "signed in a token\n")
+	for _, signer := range []imageTool{signet, cosign} {
+		bundle := filepath.Join(dir, signer.name+".sigstore.json")
+		signer.ok(t, nil, append(append([]string{"sign-blob", "--key", uri, "--bundle", bundle}, bundleSign(env)...), blob)...)
+		for _, v := range []imageTool{signet, cosign} {
+			v.ok(t, nil, "verify-blob", "--key", pub, "--trusted-root", env.TrustedRoot, "--bundle", bundle, blob)
+		}
+		signet.ok(t, nil, "verify-blob", "--key", uri, "--trusted-root", env.TrustedRoot, "--bundle", bundle, blob)
+	}
+	pred := writeFile(t, dir, "provenance.json", imageProvenance)
+	img := env.PushRandomImageTo(t, env.Registry, "e2e/keys-pkcs11")
+	signet.ok(t, nil, append(append([]string{"sign", "--key", uri}, bundleSign(env)...), img)...)
+	signet.ok(t, nil, append(append([]string{"attest", "--key", uri, "--predicate", pred, "--type", "slsaprovenance1"}, bundleSign(env)...), img)...)
+	wantDigest(t, cosign.ok(t, nil, "verify", "--trusted-root", env.TrustedRoot, "--key", pub, img), img)
+	wantDigest(t, cosign.ok(t, nil, "verify-attestation", "--type", "slsaprovenance1", "--trusted-root", env.TrustedRoot, "--key", pub, img), img)
+
+	// pkcs11-tool: cosign's layout; list-keys-uris without the PIN.
+	tokens := signet.ok(t, nil, "pkcs11-tool", "list-tokens", "--module-path", tok.Module)
+	if want := cosign.ok(t, nil, "pkcs11-tool", "list-tokens", "--module-path", tok.Module); tokens != want {
+		t.Errorf("list-tokens:\nsignet\n%s\ncosign\n%s", tokens, want)
+	}
+	m := regexp.MustCompile(`Token in slot (\d+)\n\tLabel: ` + tok.Label + `\n`).FindStringSubmatch(tokens)
+	if m == nil {
+		t.Fatalf("list-tokens does not show token %s:\n%s", tok.Label, tokens)
+	}
+	keysOut := signet.ok(t, nil, "pkcs11-tool", "list-keys-uris", "--module-path", tok.Module, "--slot-id", m[1], "--pin", tok.PIN)
+	want := cosign.ok(t, nil, "pkcs11-tool", "list-keys-uris", "--module-path", tok.Module, "--slot-id", m[1], "--pin", tok.PIN)
+	if strings.Contains(keysOut, tok.PIN) || keysOut != strings.ReplaceAll(want, "&pin-value="+tok.PIN, "") {
+		t.Errorf("list-keys-uris:\nsignet\n%s\ncosign (less the PIN)\n%s", keysOut, want)
+	}
+
+	wrong := strings.Replace(uri, "pin-value="+tok.PIN, "pin-value=40404040", 1)
+	wantOneLineFailure(t, signet, []string{tok.PIN, "40404040"}, []string{"pkcs11", "CKR_PIN_INCORRECT", "pin-value=REDACTED"}, "public-key", "--key", wrong)
+	noTok := strings.Replace(uri, "token="+tok.Label, "token=no-such-token", 1)
+	wantOneLineFailure(t, signet, []string{tok.PIN}, []string{"pkcs11", "no-such-token"}, "sign-blob", "--key", noTok, "--tlog-upload=false", blob)
+}
