@@ -26,15 +26,6 @@ type ciProject struct {
 	Dir, URL, SHA string
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
-	if err != nil {
-		t.Fatalf("git rev-parse: %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 func newCIProject(t *testing.T, gitlabHost, projectPath string, files map[string]string) ciProject {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "project")
@@ -159,20 +150,6 @@ func runGitLabCI(t *testing.T, p ciProject, file string, vars []string, jobs ...
 	cmd.WaitDelay = 10 * time.Second
 	err := cmd.Run()
 	return out.String(), err
-}
-
-// buildSignet builds bin/signet of this checkout into a temporary
-// directory, for jobs and scripts that run signet as a program.
-func buildSignet(t *testing.T) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "signet")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/signet")
-	cmd.Dir = repoRoot(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build signet: %v\n%s", err, b)
-	}
-	return out
 }
 
 // minimalSCT is what clients need against a minimal stack, which has no
