@@ -62,6 +62,12 @@ func ParseBundle(data []byte, allowCertificateChain bool) (*bundle.Bundle, Forma
 		if err != nil {
 			return nil, FormatCosignLegacy, fmt.Errorf("invalid cosign bundle: %w", err)
 		}
+		// sigstore-go refuses the chain option below v0.3, and a legacy
+		// bundle becomes v0.1 when it has a Rekor entry (bundle create and
+		// upgrade ask for chains on whatever they read).
+		if pb.GetMediaType() == mediaTypeV01 {
+			opts = nil
+		}
 		b, err := bundle.NewBundle(pb, opts...)
 		if err != nil {
 			return nil, FormatCosignLegacy, fmt.Errorf("invalid cosign bundle: %s", describeParseError(err))

@@ -55,7 +55,8 @@ func TestAdmissionCluster(t *testing.T) {
 	})
 	t.Run("unsigned-init-container-denied", func(t *testing.T) {
 		p := pod(signed)
-		p["spec"].(map[string]any)["initContainers"] = containers(unsigned)
+		// Container names are unique across containers and init containers.
+		p["spec"].(map[string]any)["initContainers"] = []any{map[string]any{"name": "init0", "image": unsigned}}
 		wantDenied(t, f.create(t, enforcedNS, p), "spec.initContainers[0].image", unsigned)
 	})
 	t.Run("other-identity-denied", func(t *testing.T) {

@@ -79,7 +79,7 @@ func TestDetachedSignatureRekorLookup(t *testing.T) {
 	sig, cert := filepath.Join(dir, "tool.sig"), filepath.Join(dir, "tool.pem")
 	wantOK(t, signetNet(t, clitest.Env{"SIGSTORE_ID_TOKEN": env.Token(t, req)}, "sign-blob", "--yes", "--new-bundle-format=false",
 		"--signing-config", env.SigningConfigV1, "--trusted-root", env.TrustedRoot, "--bundle", filepath.Join(dir, "tool.bundle"),
-		"--output-signature", sig, "--output-certificate", cert, blob))
+		"--rfc3161-timestamp", filepath.Join(dir, "tool.tsr"), "--output-signature", sig, "--output-certificate", cert, blob))
 	policy := []string{"--trusted-root", env.TrustedRoot, "--certificate-identity", env.Identity(req), "--certificate-oidc-issuer", env.OIDCIssuer}
 
 	r := signetNet(t, clitest.Env{}, append(append([]string{"verify-blob", "--signature", sig, "--certificate", cert, "--rekor-url", env.RekorV1URL}, policy...), blob)...)

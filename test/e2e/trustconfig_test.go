@@ -55,7 +55,7 @@ func stackSpecs(t *testing.T, env *stack.Env) []string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			args = append(args, "--rekor", "url="+l.BaseURL+",public-key="+writeKey("rekor2.pub", l.PublicKey)+",start-time="+start+",origin="+u.Host)
+			args = append(args, "--rekor", "url="+l.BaseURL+",public-key="+writeKey("rekor2.pub", l.PublicKey)+",start-time="+start+",origin="+u.Hostname())
 		}
 	}
 	return args
