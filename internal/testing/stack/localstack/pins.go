@@ -73,6 +73,11 @@ type Component struct {
 	Wrapper string
 	Tags    []string // build tags
 	CGO     bool     // build with CGO_ENABLED=1 (else the environment decides)
+	// Keys marks the key-backend components (local-kms, Vault, a PKCS#11
+	// cosign): installed only with `install -keys` (make e2e-keys), since
+	// Vault alone is ~17 min cold and the key-backend e2e tests are not
+	// yet part of .ci/run.
+	Keys bool
 }
 
 // Components lists everything install builds, in build order (core first).
@@ -133,6 +138,7 @@ var Components = []Component{
 		Binaries: []string{"local-kms"},
 		FullOnly: true,
 		Tool:     true,
+		Keys:     true,
 	},
 	{
 		// cosign with PKCS#11 support, the reference for the SoftHSM tests
@@ -144,6 +150,7 @@ var Components = []Component{
 		CGO:      true,
 		FullOnly: true,
 		Tool:     true,
+		Keys:     true,
 	},
 	{
 		// ≈17 min and several GB of caches when cold; built once per version.
@@ -153,6 +160,7 @@ var Components = []Component{
 		Wrapper:  VaultWrapperDir,
 		FullOnly: true,
 		Tool:     true,
+		Keys:     true,
 	},
 	{
 		Key:      "cosign@" + CosignV2Version,
