@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -19,6 +15,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/signetdev/signet/pkg/keys"
+	"github.com/signetdev/signet/pkg/trustspec"
 )
 
 // maxPEMFileSize bounds what is read of a SIGSTORE_* file.
@@ -329,24 +326,6 @@ func transparencyLog(pub crypto.PublicKey) (*root.TransparencyLog, error) {
 		ValidityPeriodStart: logValidSince(),
 		HashFunc:            crypto.SHA256,
 		PublicKey:           pub,
-		SignatureHashFunc:   signatureHash(pub),
+		SignatureHashFunc:   trustspec.SignatureHash(pub),
 	}, nil
-}
-
-// signatureHash is the hash a log signs with for its key type, as
-// sigstore-go chooses it for keys in a trusted root.
-func signatureHash(pub crypto.PublicKey) crypto.Hash {
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P384():
-			return crypto.SHA384
-		case elliptic.P521():
-			return crypto.SHA512
-		}
-	case ed25519.PublicKey:
-		return crypto.SHA512
-	case *rsa.PublicKey:
-	}
-	return crypto.SHA256
 }

@@ -239,13 +239,15 @@ func NewLog(pub crypto.PublicKey, url, origin string, start, end time.Time) (*ro
 		ID:                  id,
 		HashFunc:            crypto.SHA256,
 		PublicKey:           pub,
-		SignatureHashFunc:   signatureHash(pub),
+		SignatureHashFunc:   SignatureHash(pub),
 		ValidityPeriodStart: start,
 		ValidityPeriodEnd:   end,
 	}, hex.EncodeToString(id), nil
 }
 
-func signatureHash(pub crypto.PublicKey) crypto.Hash {
+// SignatureHash is the hash a log signs with for its key type, as
+// sigstore-go chooses it for keys in a trusted root.
+func SignatureHash(pub crypto.PublicKey) crypto.Hash {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
 		switch k.Curve {
