@@ -48,13 +48,8 @@ func (s *Sigstore) Attest(t testing.TB, identity, issuer string, payload []byte,
 		t.Fatal(err)
 	}
 	pb := &protobundle.Bundle{
-		MediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content: &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{
-				Certificates: []*protocommon.X509Certificate{{RawBytes: cert.Raw}},
-			}},
-			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
-		},
+		MediaType:            "application/vnd.dev.sigstore.bundle+json;version=0.1",
+		VerificationMaterial: certMaterial(cert, tle),
 		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
 			Payload:     payload,
 			PayloadType: env.PayloadType,
@@ -328,4 +323,15 @@ func create(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, 
 		t.Fatal(err)
 	}
 	return c
+}
+
+// certMaterial is a v0.1 bundle's verification material: the leaf
+// certificate and one logged entry.
+func certMaterial(cert *x509.Certificate, tle *protorekor.TransparencyLogEntry) *protobundle.VerificationMaterial {
+	return &protobundle.VerificationMaterial{
+		Content: &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{
+			Certificates: []*protocommon.X509Certificate{{RawBytes: cert.Raw}},
+		}},
+		TlogEntries: []*protorekor.TransparencyLogEntry{tle},
+	}
 }
