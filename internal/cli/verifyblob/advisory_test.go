@@ -281,14 +281,14 @@ func TestAdvisory_GHSA_fgw4_v983_mgp8_ZeroMatchingExitCode(t *testing.T) {
 		for _, typ := range []string{"slsaprovenance1", "https://slsa.dev/provenance/v1", "custom"} {
 			r := run(t, m, "verify-blob-attestation", append(append([]string{"--bundle", p, "--type", typ}, keyless...), art)...)
 			if r.Code != 1 {
-				t.Errorf("%s --type %s: exit %d, want 1 (%s)", m.name, typ, r.Code, r.Stderr)
+				t.Errorf("%s --type %s: exit %d, want 1 (%s)", m.Name, typ, r.Code, r.Stderr)
 			}
 		}
 		// A plain signature given where an attestation is wanted.
 		sb := e.fs.SignBlob(t, advIdentity, advIssuer, content, fakesigstore.SignOptions{})
 		r := run(t, m, "verify-blob-attestation", append(append([]string{"--bundle", e.file(t, "plain.json", bundleJSON(t, sb))}, keyless...), art)...)
 		if r.Code != 1 {
-			t.Errorf("%s plain signature as attestation: exit %d, want 1 (%s)", m.name, r.Code, r.Stderr)
+			t.Errorf("%s plain signature as attestation: exit %d, want 1 (%s)", m.Name, r.Code, r.Stderr)
 		}
 	}
 }

@@ -335,3 +335,29 @@ func certMaterial(cert *x509.Certificate, tle *protorekor.TransparencyLogEntry) 
 		TlogEntries: []*protorekor.TransparencyLogEntry{tle},
 	}
 }
+
+// BundleJSON is b in the Sigstore bundle's JSON form.
+func BundleJSON(t testing.TB, b *bundle.Bundle) []byte {
+	t.Helper()
+	data, err := b.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// EditJSON decodes a JSON document (a bundle, a legacy bundle), lets f
+// mutate it, and encodes it again: how advisory tests forge input.
+func EditJSON(t testing.TB, data []byte, f func(doc map[string]any)) []byte {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	f(doc)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,49 @@
+package clitest
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/signetdev/signet/internal/trust/trusttest"
+)
+
+// TrustMode is one way a run gets its trust material: Args to add to the
+// verb's flags, Opts to run it with.
+type TrustMode struct {
+	Name string
+	Args []string
+	Opts Options
+}
+
+// TrustModes serves trustedRoot both ways a verifier can be given it: as
+// --trusted-root, and as the trusted_root.json target of a signed TUF
+// repository served on loopback (TUF_MIRROR, TUF_ROOT_JSON, a fresh
+// TUF_ROOT cache, no --trusted-root). The TUF mode runs with the real
+// network, which the mirror needs; the --trusted-root mode with none.
+func TrustModes(t testing.TB, trustedRoot []byte) []TrustMode {
+	t.Helper()
+	dir := t.TempDir()
+	repo := trusttest.NewRepo(t, time.Now().Add(24*time.Hour), map[string][]byte{"trusted_root.json": trustedRoot})
+	srv := repo.Serve()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return []TrustMode{
+		{Name: "trusted-root", Args: []string{"--trusted-root", write("trusted_root.json", trustedRoot)}},
+		{Name: "tuf", Opts: Options{
+			Transport: http.DefaultTransport,
+			Env: Env{
+				"TUF_ROOT":      filepath.Join(dir, "tuf-cache"),
+				"TUF_MIRROR":    srv.URL,
+				"TUF_ROOT_JSON": write("root.json", repo.Root1),
+			},
+		}},
+	}
+}
