@@ -2,14 +2,21 @@ package verify_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 
@@ -237,6 +244,9 @@ func (e *imgEnv) fail(t *testing.T, want string, tg oci.Target, verb string, arg
 		if strings.TrimSpace(r.Stdout) != "" {
 			t.Errorf("%s: failed but printed %q", what, r.Stdout)
 		}
+		if p.name == "local-image" && !strings.Contains(r.ErrLine(), "--local-image "+p.args[1]+": ") {
+			t.Errorf("%s: error %q does not name the directory", what, r.ErrLine())
+		}
 		if !strings.Contains(r.ErrLine(), want) {
 			t.Errorf("%s: error %q does not say %q", what, r.ErrLine(), want)
 		}
@@ -271,4 +281,44 @@ func toV03(t *testing.T, data []byte) []byte {
 		delete(vm, "x509CertificateChain")
 		vm["certificate"] = chain[0]
 	})
+}
+
+// keySigned is a .sig layer signed with key over the image's payload;
+// logged (with a Rekor bundle annotation) when log is set.
+func (e *imgEnv) keySigned(t *testing.T, tg oci.Target, key *ecdsa.PrivateKey, log bool) (oci.Layer, []byte) {
+	t.Helper()
+	payload := simpleSigning(t, tg)
+	sum := sha256.Sum256(payload)
+	sig, err := ecdsa.SignASN1(rand.Reader, key, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	l := oci.Layer{MediaType: oci.SimpleSigningMediaType, Data: payload, Annotations: map[string]string{oci.AnnotationSignature: base64.StdEncoding.EncodeToString(sig)}}
+	if log {
+		l.Annotations[oci.AnnotationBundle] = string(fakesigstore.RekorBundle(t, e.fs.LogHashedRekord(t, sig, pub, sum[:], time.Now())))
+	}
+	return l, pub
+}
+
+func newKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

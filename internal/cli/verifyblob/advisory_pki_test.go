@@ -161,13 +161,7 @@ func TestAdvisory_GHSA_ccxc_vr6p_4858_LoggedSignatureMismatch(t *testing.T) {
 	legacy := func(sig []byte) []byte {
 		out, _ := json.Marshal(map[string]any{
 			"base64Signature": base64.StdEncoding.EncodeToString(sig),
-			"rekorBundle": map[string]any{
-				"SignedEntryTimestamp": tle.GetInclusionPromise().GetSignedEntryTimestamp(),
-				"Payload": map[string]any{
-					"body": base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()), "integratedTime": tle.GetIntegratedTime(),
-					"logIndex": tle.GetLogIndex(), "logID": hex.EncodeToString(tle.GetLogId().GetKeyId()),
-				},
-			},
+			"rekorBundle":     json.RawMessage(fakesigstore.RekorBundle(t, tle)),
 		})
 		return out
 	}

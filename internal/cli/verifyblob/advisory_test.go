@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signetdev/signet/internal/testing/clitest"
 	"github.com/signetdev/signet/internal/testing/fakesigstore"
 )
 
@@ -49,13 +50,7 @@ func TestAdvisory_GHSA_8gw7_4j42_w388_VerifyBlobBypasses(t *testing.T) {
 		e.fail(t, "", "verify-blob", args(spliced, "spliced-new.json", keyless...)...)
 	})
 	t.Run("2 identity flags are checked with a bundle", func(t *testing.T) {
-		for name, flags := range map[string][]string{
-			"identity":        {"--certificate-identity", "other@example.com", "--certificate-oidc-issuer", advIssuer},
-			"identity regexp": {"--certificate-identity-regexp", "^other", "--certificate-oidc-issuer", advIssuer},
-			"issuer":          {"--certificate-identity", advIdentity, "--certificate-oidc-issuer", "https://other.example"},
-			"issuer regexp":   {"--certificate-identity", advIdentity, "--certificate-oidc-issuer-regexp", "^https://other"},
-			"workflow flag":   {"--certificate-identity", advIdentity, "--certificate-oidc-issuer", advIssuer, "--certificate-github-workflow-trigger", "push"},
-		} {
+		for name, flags := range clitest.WrongIdentities(advIdentity, advIssuer) {
 			t.Run(name, func(t *testing.T) {
 				flags = append(flags, "--insecure-ignore-sct")
 				e.fail(t, "", "verify-blob", args(legacy1, "legacy1.json", flags...)...)
@@ -166,13 +161,7 @@ func TestAdvisory_GHSA_fx35_mq7g_6g98_LegacyCertIsPublicKey(t *testing.T) {
 	legacy, _ := json.Marshal(map[string]any{
 		"base64Signature": base64.StdEncoding.EncodeToString(sig),
 		"cert":            base64.StdEncoding.EncodeToString(attackerPub),
-		"rekorBundle": map[string]any{
-			"SignedEntryTimestamp": tle.GetInclusionPromise().GetSignedEntryTimestamp(),
-			"Payload": map[string]any{
-				"body": base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()), "integratedTime": tle.GetIntegratedTime(),
-				"logIndex": tle.GetLogIndex(), "logID": hex.EncodeToString(tle.GetLogId().GetKeyId()),
-			},
-		},
+		"rekorBundle":     json.RawMessage(fakesigstore.RekorBundle(t, tle)),
 	})
 	bundlePath := e.file(t, "attacker.json", legacy)
 	goodPub := e.file(t, "good.pub", pubPEM(t, good))

@@ -47,3 +47,17 @@ func TrustModes(t testing.TB, trustedRoot []byte) []TrustMode {
 		}},
 	}
 }
+
+// WrongIdentities are identity flag sets that each get one thing wrong
+// about a certificate for identity (an email SAN) from issuer: the
+// identity, the issuer, as exact values and as regexps, and a GitHub
+// workflow claim the certificate lacks (GHSA-8gw7-4j42-w388 (2)).
+func WrongIdentities(identity, issuer string) map[string][]string {
+	return map[string][]string{
+		"identity":        {"--certificate-identity", "other@example.com", "--certificate-oidc-issuer", issuer},
+		"identity regexp": {"--certificate-identity-regexp", "^other", "--certificate-oidc-issuer", issuer},
+		"issuer":          {"--certificate-identity", identity, "--certificate-oidc-issuer", "https://other.example"},
+		"issuer regexp":   {"--certificate-identity", identity, "--certificate-oidc-issuer-regexp", "^https://other"},
+		"workflow flag":   {"--certificate-identity", identity, "--certificate-oidc-issuer", issuer, "--certificate-github-workflow-trigger", "push"},
+	}
+}

@@ -25,6 +25,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/signetdev/signet/pkg/rekorlookup"
 )
 
 // Attest signs payload (an in-toto statement, or anything a test needs
@@ -200,18 +202,21 @@ func LegacyJSON(t testing.TB, b *bundle.Bundle) []byte {
 		out["cert"] = base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certs[0].GetRawBytes()}))
 	}
 	if tl := b.GetVerificationMaterial().GetTlogEntries(); len(tl) > 0 {
-		e := tl[0]
-		out["rekorBundle"] = map[string]any{
-			"SignedEntryTimestamp": e.GetInclusionPromise().GetSignedEntryTimestamp(),
-			"Payload": map[string]any{
-				"body":           base64.StdEncoding.EncodeToString(e.GetCanonicalizedBody()),
-				"integratedTime": e.GetIntegratedTime(),
-				"logIndex":       e.GetLogIndex(),
-				"logID":          hex.EncodeToString(e.GetLogId().GetKeyId()),
-			},
-		}
+		out["rekorBundle"] = json.RawMessage(RekorBundle(t, tl[0]))
 	}
 	data, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// RekorBundle is cosign's Rekor bundle for a log entry: the legacy
+// bundle's rekorBundle, the dev.sigstore.cosign/bundle annotation of an
+// image signature layer.
+func RekorBundle(t testing.TB, e *protorekor.TransparencyLogEntry) []byte {
+	t.Helper()
+	data, err := rekorlookup.LegacyBundleJSON(e)
 	if err != nil {
 		t.Fatal(err)
 	}
