@@ -52,12 +52,15 @@ type imgEnv struct {
 	client *oci.Client
 	modes  []clitest.TrustMode
 	n      int // images pushed, to name repositories
+	// saved are the places of each image, until its signatures change.
+	saved map[string][]place
+	dir   string // lives as long as the env
 }
 
 func newImgEnv(t *testing.T) *imgEnv {
 	t.Helper()
 	fs := fakesigstore.New(t)
-	e := &imgEnv{fs: fs, host: regtest.Registry(t, true), client: oci.New(oci.Options{Transport: http.DefaultTransport})}
+	e := &imgEnv{fs: fs, host: regtest.Registry(t, true), client: oci.New(oci.Options{Transport: http.DefaultTransport}), saved: map[string][]place{}, dir: t.TempDir()}
 	e.trust(t, fs.TrustedRootJSON(t))
 	return e
 }
@@ -169,6 +172,7 @@ func (e *imgEnv) attest(t *testing.T, tg oci.Target, predicateType string, o fak
 // putLegacy writes the .sig or .att image with exactly these layers.
 func (e *imgEnv) putLegacy(t *testing.T, tg oci.Target, suffix string, layers ...oci.Layer) {
 	t.Helper()
+	delete(e.saved, tg.Digest.String())
 	if err := e.client.WriteLegacy(context.Background(), tg.Digest, suffix, layers); err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +181,7 @@ func (e *imgEnv) putLegacy(t *testing.T, tg oci.Target, suffix string, layers ..
 // putReferrer stores data (a bundle's JSON) as a bundle referrer.
 func (e *imgEnv) putReferrer(t *testing.T, tg oci.Target, data []byte, predicateType string) {
 	t.Helper()
+	delete(e.saved, tg.Digest.String())
 	ann := map[string]string{oci.AnnotationBundleContent: "dsse-envelope", oci.AnnotationBundlePredicateType: predicateType}
 	if _, err := e.client.WriteReferrer(context.Background(), tg, oci.BundleMediaType, []oci.Layer{{MediaType: oci.BundleMediaType, Data: data}}, ann); err != nil {
 		t.Fatal(err)
@@ -195,14 +200,23 @@ type place struct {
 // places saves the image as it is now and returns both places.
 func (e *imgEnv) places(t *testing.T, tg oci.Target) []place {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "saved")
+	if ps, ok := e.saved[tg.Digest.String()]; ok {
+		return ps
+	}
+	tmp, err := os.MkdirTemp(e.dir, "image")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(tmp, "saved")
 	if r := clitest.Run(t, clitest.Options{Transport: http.DefaultTransport}, "save", "--dir", dir, tg.Digest.String()); r.Code != 0 {
 		t.Fatalf("save: exit %d: %s", r.Code, r.Stderr)
 	}
-	return []place{
+	ps := []place{
 		{name: "registry", args: []string{tg.Digest.String()}, failCode: 12},
 		{name: "local-image", args: []string{"--local-image", dir}, failCode: 1},
 	}
+	e.saved[tg.Digest.String()] = ps
+	return ps
 }
 
 // each runs verb with args on the image in every trust mode and place.

@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/signetdev/signet/internal/testing/fakesigstore"
 	"github.com/signetdev/signet/internal/trust/trusttest"
+	"github.com/signetdev/signet/pkg/verifier"
 )
 
 // TrustMode is one way a run gets its trust material: Args to add to the
@@ -60,4 +63,29 @@ func WrongIdentities(identity, issuer string) map[string][]string {
 		"issuer regexp":   {"--certificate-identity", identity, "--certificate-oidc-issuer-regexp", "^https://other"},
 		"workflow flag":   {"--certificate-identity", identity, "--certificate-oidc-issuer", issuer, "--certificate-github-workflow-trigger", "push"},
 	}
+}
+
+// ClaimFlags are the identity flags a fakesigstore.ClaimsLeaf
+// certificate satisfies, all of them (GHSA-52v5-jr5w-gjxr), and one case
+// per identity flag that gets its value wrong, regexp forms included.
+func ClaimFlags() (all []string, wrong map[string][]string) {
+	id := []string{"--certificate-identity", fakesigstore.ClaimsSAN, "--certificate-oidc-issuer", fakesigstore.ClaimsIssuer}
+	all = append([]string{}, id...)
+	for _, c := range verifier.Claims {
+		all = append(all, "--certificate-"+c.Name, fakesigstore.ClaimValue(c.Name))
+	}
+	wrong = map[string][]string{
+		"certificate-identity":                {"--certificate-identity", "https://github.com/acme/other", "--certificate-oidc-issuer", fakesigstore.ClaimsIssuer},
+		"certificate-identity-regexp":         {"--certificate-identity-regexp", "^https://github.com/evil/", "--certificate-oidc-issuer", fakesigstore.ClaimsIssuer},
+		"certificate-oidc-issuer":             {"--certificate-identity", fakesigstore.ClaimsSAN, "--certificate-oidc-issuer", "https://other.example"},
+		"certificate-oidc-issuer-regexp":      {"--certificate-identity", fakesigstore.ClaimsSAN, "--certificate-oidc-issuer-regexp", "^https://other"},
+		"identity regexp is a full-SAN match": {"--certificate-identity-regexp", "^acme$", "--certificate-oidc-issuer", fakesigstore.ClaimsIssuer},
+	}
+	for _, c := range verifier.Claims {
+		wrong["certificate-"+c.Name] = append(append([]string{}, id...), "--certificate-"+c.Name, "wrong")
+		if !strings.HasPrefix(c.Name, "github-workflow-") { // cosign has no regexp form of the legacy flags
+			wrong["certificate-"+c.Name+"-regexp"] = append(append([]string{}, id...), "--certificate-"+c.Name+"-regexp", "^wrong$")
+		}
+	}
+	return all, wrong
 }

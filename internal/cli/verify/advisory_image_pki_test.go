@@ -1,0 +1,63 @@
+package verify_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/signetdev/signet/internal/testing/clitest"
+	"github.com/signetdev/signet/internal/testing/fakesigstore"
+	"github.com/signetdev/signet/pkg/oci"
+	"github.com/signetdev/signet/pkg/verifier"
+)
+
+// GHSA-wfqv-66vq-46rm (cosign 3.0.5): only the leaf was checked against
+// the verified time, so an intermediate that expired before the signing
+// time was accepted (private PKI, notably with the log ignored). A .sig
+// layer under a private CA whose intermediate is valid until T: a
+// timestamp at T+30m is refused, T−30m passes; with no timestamp the
+// current time dates the chain.
+func TestAdvisory_GHSA_wfqv_66vq_46rm_ImageVerbs(t *testing.T) {
+	e := newImgEnv(t)
+	args := append([]string{"--insecure-ignore-tlog"}, keyless...)
+	check := func(t *testing.T, T time.Time, at []time.Time, ok bool) {
+		ca := e.fs.NewCA(t, T.Add(-10*time.Hour), T)
+		e.trust(t, ca.TrustedRootJSON(t))
+		tg := e.image(t)
+		p := simpleSigning(t, tg)
+		b := ca.SignBlob(t, fakesigstore.Leaf(t, advIdentity, advIssuer, T.Add(-3*time.Hour), T.Add(45*time.Hour)), p, at)
+		e.putLegacy(t, tg, oci.SignatureSuffix, legacyLayer(t, b, p))
+		if ok {
+			e.pass(t, tg, "verify", args...)
+		} else {
+			e.fail(t, "certificate", tg, "verify", args...)
+		}
+	}
+	T := time.Now().Add(time.Hour).Truncate(time.Second)
+	t.Run("timestamp before T", func(t *testing.T) { check(t, T, []time.Time{T.Add(-30 * time.Minute)}, true) })
+	t.Run("timestamp after T", func(t *testing.T) { check(t, T, []time.Time{T.Add(30 * time.Minute)}, false) })
+	t.Run("current time, intermediate valid", func(t *testing.T) { check(t, T, nil, true) })
+	t.Run("current time, intermediate expired", func(t *testing.T) { check(t, time.Now().Add(-time.Hour), nil, false) })
+}
+
+// GHSA-52v5-jr5w-gjxr (sigstore-js 4.1.1): a certificate constraint was
+// dropped before the policy was built. verify with every identity flag
+// right passes; each identity flag alone with a wrong value is refused.
+func TestAdvisory_GHSA_52v5_jr5w_gjxr_ImageVerbs(t *testing.T) {
+	e := newImgEnv(t)
+	ca := e.fs.NewCA(t, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	e.trust(t, ca.TrustedRootJSON(t))
+	tg := e.image(t)
+	p := simpleSigning(t, tg)
+	e.putLegacy(t, tg, oci.SignatureSuffix, legacyLayer(t, ca.SignBlob(t, fakesigstore.ClaimsLeaf(t), p, []time.Time{time.Now()}), p))
+	base := []string{"--insecure-ignore-tlog", "--insecure-ignore-sct"}
+	all, wrong := clitest.ClaimFlags()
+	e.pass(t, tg, "verify", append(base, all...)...)
+	if len(wrong) < 2*len(verifier.Claims) {
+		t.Fatalf("only %d cases for %d claims", len(wrong), len(verifier.Claims))
+	}
+	for name, flags := range wrong {
+		t.Run(name, func(t *testing.T) {
+			e.fail(t, "", tg, "verify", append(append([]string{}, base...), flags...)...)
+		})
+	}
+}
