@@ -245,8 +245,17 @@ func (e *imgEnv) pass(t *testing.T, tg oci.Target, verb string, args ...string) 
 // code, one error line containing want, nothing on stdout.
 func (e *imgEnv) fail(t *testing.T, want string, tg oci.Target, verb string, args ...string) {
 	t.Helper()
+	e.failWith(t, 0, want, tg, verb, args...)
+}
+
+// failWith is fail with exit code code (0: the place's) everywhere.
+func (e *imgEnv) failWith(t *testing.T, code int, want string, tg oci.Target, verb string, args ...string) {
+	t.Helper()
 	e.each(t, tg, verb, args, func(t *testing.T, what string, p place, r clitest.Result) {
 		t.Helper()
+		if code != 0 {
+			p.failCode = code
+		}
 		if r.Code == 0 {
 			t.Errorf("%s %v: accepted: %s", what, args, r.Stderr)
 			return

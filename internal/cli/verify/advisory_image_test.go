@@ -293,3 +293,37 @@ func TestAdvisory_GHSA_w6c6_c85g_mmv6_ImageVerbs(t *testing.T) {
 		}
 	}
 }
+
+// GHSA-vfp6-jrw2-99g9 (cosign 2.2.1): a registry returning endless
+// signatures kept the verifier busy. Through verify and
+// verify-attestation, from a registry and from a saved layout: 100
+// key-signed signatures (or attestations) verify, 101 are refused with
+// one line naming the limit, before any is verified (exit 1).
+func TestAdvisory_GHSA_vfp6_jrw2_99g9_ImageVerbs(t *testing.T) {
+	e := newImgEnv(t)
+	key := newKey(t)
+	keyPath := writeKey(t, key)
+	for _, vk := range verbKinds {
+		for _, n := range []int{100, 101} {
+			t.Run(vk.verb+" "+strconv.Itoa(n), func(t *testing.T) {
+				tg := e.image(t)
+				layers := make([]oci.Layer, n)
+				for i := range layers {
+					if vk.verb == "verify" {
+						layers[i], _ = e.keySigned(t, tg, key, false)
+					} else {
+						layers[i] = attLayer(t, key, tg.Digest, vulnType)
+					}
+				}
+				e.putLegacy(t, tg, vk.suffix, layers...)
+				args := append([]string{"--key", keyPath, "--insecure-ignore-tlog"}, vk.args...)
+				if n == 100 {
+					e.pass(t, tg, vk.verb, args...)
+					return
+				}
+				// Not "none verified" (12): nothing was verified.
+				e.failWith(t, 1, "more than the limit of 100", tg, vk.verb, args...)
+			})
+		}
+	}
+}
