@@ -294,18 +294,6 @@ func tlogEntries(t *testing.T, data []byte) any {
 	return doc["verificationMaterial"].(map[string]any)["tlogEntries"]
 }
 
-// toV03 rewrites a v0.2 bundle as v0.3: the leaf alone, as `certificate`.
-func toV03(t *testing.T, data []byte) []byte {
-	t.Helper()
-	return edit(t, data, func(doc map[string]any) {
-		doc["mediaType"] = "application/vnd.dev.sigstore.bundle.v0.3+json"
-		vm := doc["verificationMaterial"].(map[string]any)
-		chain := vm["x509CertificateChain"].(map[string]any)["certificates"].([]any)
-		delete(vm, "x509CertificateChain")
-		vm["certificate"] = chain[0]
-	})
-}
-
 // keySigned is a .sig layer signed with key over the image's payload;
 // logged (with a Rekor bundle annotation) when log is set.
 func (e *imgEnv) keySigned(t *testing.T, tg oci.Target, key *ecdsa.PrivateKey, log bool) (oci.Layer, []byte) {

@@ -53,7 +53,7 @@ func (e *imgEnv) signed(t *testing.T, tg oci.Target, vk verbKind, s storage) (oc
 	}
 	data := bundleJSON(t, b)
 	if s.version == "0.3" {
-		data = toV03(t, data)
+		data = fakesigstore.V03JSON(t, data)
 	}
 	return oci.Layer{}, data
 }

@@ -107,6 +107,22 @@ func (s *Sigstore) withSET(t testing.TB, e *tlog.Entry, kind, version string) *p
 	return tle
 }
 
+// withInclusionProof re-logs a hashedrekord entry (which the
+// VirtualSigstore logs without a proof) as the one entry of a tree, with
+// an inclusion proof, a checkpoint and a fresh SET.
+func (s *Sigstore) withInclusionProof(t testing.TB, tle *protorekor.TransparencyLogEntry) *protorekor.TransparencyLogEntry {
+	t.Helper()
+	proof, err := s.vs.GetInclusionProof(tle.GetCanonicalizedBody())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := tlog.NewEntry(tle.GetCanonicalizedBody(), tle.GetIntegratedTime(), *proof.LogIndex, tle.GetLogId().GetKeyId(), nil, proof) //nolint:staticcheck
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.withSET(t, e, tle.GetKindVersion().GetKind(), tle.GetKindVersion().GetVersion())
+}
+
 func (s *Sigstore) addTimestamps(t testing.TB, pb *protobundle.Bundle, sig []byte, at []time.Time) {
 	if len(at) == 0 {
 		return
@@ -365,4 +381,38 @@ func EditJSON(t testing.TB, data []byte, f func(doc map[string]any)) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// V03JSON rewrites a v0.2 bundle's JSON as v0.3: the leaf alone, as
+// certificate, in place of the chain.
+func V03JSON(t testing.TB, data []byte) []byte {
+	t.Helper()
+	return EditJSON(t, data, func(doc map[string]any) {
+		doc["mediaType"] = "application/vnd.dev.sigstore.bundle.v0.3+json"
+		vm := doc["verificationMaterial"].(map[string]any)
+		chain := vm["x509CertificateChain"].(map[string]any)["certificates"].([]any)
+		delete(vm, "x509CertificateChain")
+		vm["certificate"] = chain[0]
+	})
+}
+
+// Format is one of the forms a signing reaches a verifier in.
+type Format struct {
+	Name string
+	Data []byte
+}
+
+// Formats are one signing in every bundle form: cosign's legacy bundle,
+// and Sigstore bundles v0.1, v0.2 and v0.3. sign makes the signing, with
+// or without an inclusion proof (v0.1 and legacy have none).
+func Formats(t testing.TB, sign func(SignOptions) *bundle.Bundle) []Format {
+	t.Helper()
+	v01 := sign(SignOptions{})
+	v02 := BundleJSON(t, sign(SignOptions{InclusionProof: true}))
+	return []Format{
+		{"legacy", LegacyJSON(t, v01)},
+		{"v0.1", BundleJSON(t, v01)},
+		{"v0.2", v02},
+		{"v0.3", V03JSON(t, v02)},
+	}
 }
