@@ -1,8 +1,13 @@
 package verify_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/signetdev/signet/internal/testing/clitest"
 	"github.com/signetdev/signet/internal/testing/fakesigstore"
@@ -58,6 +63,72 @@ func TestAdvisory_GHSA_52v5_jr5w_gjxr_ImageVerbs(t *testing.T) {
 	for name, flags := range wrong {
 		t.Run(name, func(t *testing.T) {
 			e.fail(t, "", tg, "verify", append(append([]string{}, base...), flags...)...)
+		})
+	}
+}
+
+// GHSA-cq38-jh5f-37mq (sigstore-go 0.6.1): a bundle stuffed with log
+// entries, timestamps or in-toto subjects made verification burn CPU and
+// memory. A vuln attestation stored as a bundle referrer, through
+// verify-attestation: at the caps (32 entries, 32 timestamps, 1024
+// subjects) it verifies, one past each it is refused with "too many".
+func TestAdvisory_GHSA_cq38_jh5f_37mq_ImageVerbs(t *testing.T) {
+	e := newImgEnv(t)
+	args := append([]string{"--type", "vuln"}, keyless...)
+	stuffed := func(t *testing.T, n int, kind string) oci.Target {
+		tg := e.image(t)
+		st := imageStatement(t, tg, vulnType)
+		if kind == "subjects" {
+			st = edit(t, st, func(d map[string]any) {
+				subs := d["subject"].([]any)
+				for i := len(subs); i < n; i++ {
+					subs = append(subs, map[string]any{"name": strconv.Itoa(i), "digest": map[string]string{"sha256": fmt.Sprintf("%064x", i)}})
+				}
+				d["subject"] = subs
+			})
+		}
+		b := e.fs.Attest(t, advIdentity, advIssuer, st, fakesigstore.SignOptions{TSATimes: []time.Time{time.Now()}})
+		data := bundleJSON(t, b)
+		data = edit(t, data, func(d map[string]any) {
+			vm := d["verificationMaterial"].(map[string]any)
+			switch kind {
+			case "timestamps":
+				tvd := vm["timestampVerificationData"].(map[string]any)
+				ts := tvd["rfc3161Timestamps"].([]any)
+				for len(ts) < n {
+					ts = append(ts, ts[0])
+				}
+				tvd["rfc3161Timestamps"] = ts
+			case "log entries":
+				// Distinct entries of the same body (duplicates are
+				// refused before counting).
+				tle := b.GetVerificationMaterial().GetTlogEntries()[0]
+				var entries []any
+				for i := 0; i < n; i++ {
+					logged := e.fs.LogBody(t, tle.GetCanonicalizedBody(), "dsse", "0.0.1", time.Now().Add(time.Duration(i)*time.Second))
+					j, err := protojson.Marshal(logged)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var entry any
+					if err := json.Unmarshal(j, &entry); err != nil {
+						t.Fatal(err)
+					}
+					entries = append(entries, entry)
+				}
+				vm["tlogEntries"] = entries
+			}
+		})
+		e.putReferrer(t, tg, data, vulnType)
+		return tg
+	}
+	for _, tc := range []struct {
+		kind string
+		cap  int
+	}{{"log entries", 32}, {"timestamps", 32}, {"subjects", 1024}} {
+		t.Run(tc.kind, func(t *testing.T) {
+			e.pass(t, stuffed(t, tc.cap, tc.kind), "verify-attestation", args...)
+			e.fail(t, "too many", stuffed(t, tc.cap+1, tc.kind), "verify-attestation", args...)
 		})
 	}
 }

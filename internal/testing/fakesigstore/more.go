@@ -172,14 +172,15 @@ func (s *Sigstore) LogBody(t testing.TB, body []byte, kind, version string, it t
 	if err != nil {
 		t.Fatal(err)
 	}
+	index := s.nextIndex.Add(1)
 	set, err := s.vs.RekorSignPayload(tlog.RekorPayload{
-		Body: base64.StdEncoding.EncodeToString(body), IntegratedTime: it.Unix(), LogIndex: 9, LogID: logID,
+		Body: base64.StdEncoding.EncodeToString(body), IntegratedTime: it.Unix(), LogIndex: index, LogID: logID,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &protorekor.TransparencyLogEntry{
-		LogIndex: 9, LogId: &protocommon.LogId{KeyId: raw}, IntegratedTime: it.Unix(),
+		LogIndex: index, LogId: &protocommon.LogId{KeyId: raw}, IntegratedTime: it.Unix(),
 		KindVersion:       &protorekor.KindVersion{Kind: kind, Version: version},
 		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: set},
 		CanonicalizedBody: body,
