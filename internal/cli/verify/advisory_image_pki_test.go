@@ -3,6 +3,7 @@ package verify_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -131,4 +132,26 @@ func TestAdvisory_GHSA_cq38_jh5f_37mq_ImageVerbs(t *testing.T) {
 			e.fail(t, "too many", stuffed(t, tc.cap+1, tc.kind), "verify-attestation", args...)
 		})
 	}
+}
+
+// GHSA-8xvp-7hj6-mcj9 (gh 2.93.0): the user's token went to TUF mirror
+// hosts. verify and verify-attestation of a registry image and of a saved
+// one, trusting a TUF mirror, with GITHUB_TOKEN, SIGSTORE_ID_TOKEN, CI
+// token variables and Docker-config credentials for the very host:port
+// serving the TUF repository: the mirror receives no Authorization.
+func TestAdvisory_GHSA_8xvp_7hj6_mcj9_ImageVerbs(t *testing.T) {
+	e := newImgEnv(t)
+	tg := e.image(t)
+	e.putLegacy(t, tg, oci.SignatureSuffix, e.signLegacy(t, tg, fakesigstore.SignOptions{}))
+	e.putLegacy(t, tg, oci.AttestationSuffix, legacyLayer(t, e.attest(t, tg, vulnType, fakesigstore.SignOptions{}), nil))
+	trap := clitest.NewCredentialTrap(t, e.fs.TrustedRootJSON(t), nil)
+	for _, p := range e.places(t, tg) {
+		for _, vk := range verbKinds {
+			r := clitest.Run(t, clitest.Options{Env: trap.Env, Transport: http.DefaultTransport}, append(append(append([]string{vk.verb}, vk.args...), keyless...), p.args...)...)
+			if r.Code != 0 {
+				t.Fatalf("%s (%s): exit %d: %s", vk.verb, p.name, r.Code, r.Stderr)
+			}
+		}
+	}
+	trap.Check(t)
 }

@@ -10,17 +10,12 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/signetdev/signet/internal/testing/clitest"
 	"github.com/signetdev/signet/internal/testing/fakesigstore"
-	"github.com/signetdev/signet/internal/trust/trusttest"
 	"github.com/signetdev/signet/pkg/verifier"
 )
 
@@ -147,51 +142,20 @@ func TestAdvisory_GHSA_8xvp_7hj6_mcj9_NoCredentialsToTrustHosts(t *testing.T) {
 	content := []byte("fetched over the network")
 	art := write(t, dir, "blob", content)
 	b := fs.SignBlob(t, advIdentity, advIssuer, content, fakesigstore.SignOptions{})
-	repo := trusttest.NewRepo(t, time.Now().Add(24*time.Hour), map[string][]byte{"trusted_root.json": fs.TrustedRootJSON(t)})
-	files := http.FileServer(http.Dir(repo.Dir))
-	var mu sync.Mutex
-	var seen []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.URL.Path+" "+r.Header.Get("Authorization")+r.Header.Get("Proxy-Authorization"))
-		mu.Unlock()
-		if r.URL.Path == "/blob.sig" {
-			w.Write([]byte(base64.StdEncoding.EncodeToString(b.GetMessageSignature().GetSignature())))
-			return
-		}
-		files.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
-	cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{host: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte("u:registry-secret"))}}})
-	dockerDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dockerDir, "config.json"), cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("DOCKER_CONFIG", dockerDir)
-	env := clitest.Env{
-		"TUF_ROOT": filepath.Join(dir, "tuf"), "TUF_MIRROR": srv.URL, "TUF_ROOT_JSON": write(t, dir, "root.json", repo.Root1),
-		"GITHUB_TOKEN": "ghp_secret", "SIGSTORE_ID_TOKEN": "eyJ.secret.token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "actions-secret",
-		"ACTIONS_ID_TOKEN_REQUEST_URL": srv.URL + "/token", "COSIGN_REPOSITORY": host + "/sigs",
-	}
+	trap := clitest.NewCredentialTrap(t, fs.TrustedRootJSON(t), map[string][]byte{
+		"/blob.sig": []byte(base64.StdEncoding.EncodeToString(b.GetMessageSignature().GetSignature())),
+	})
+	env := trap.Env
+	env["COSIGN_REPOSITORY"] = strings.TrimPrefix(trap.URL, "http://") + "/sigs"
 	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: b.GetVerificationMaterial().GetX509CertificateChain().GetCertificates()[0].GetRawBytes()})
 	for name, args := range map[string][]string{
 		"bundle":        {"--bundle", write(t, dir, "b.json", bundleJSON(t, b))},
-		"signature URL": {"--signature", srv.URL + "/blob.sig", "--certificate", write(t, dir, "c.pem", cert), "--insecure-ignore-tlog"},
+		"signature URL": {"--signature", trap.URL + "/blob.sig", "--certificate", write(t, dir, "c.pem", cert), "--insecure-ignore-tlog"},
 	} {
 		r := clitest.Run(t, clitest.Options{Env: env, Transport: http.DefaultTransport}, append(append(append([]string{"verify-blob"}, args...), keyless...), art)...)
 		if r.Code != 0 {
 			t.Fatalf("%s: exit %d: %s", name, r.Code, r.Stderr)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) < 3 {
-		t.Fatalf("only %d requests: %v", len(seen), seen)
-	}
-	for _, s := range seen {
-		if !strings.HasSuffix(s, " ") {
-			t.Errorf("credentials sent: %s", s)
-		}
-	}
+	trap.Check(t)
 }

@@ -1,10 +1,14 @@
 package clitest
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,4 +92,69 @@ func ClaimFlags() (all []string, wrong map[string][]string) {
 		}
 	}
 	return all, wrong
+}
+
+// CredentialTrap is a TUF mirror for a trusted root that records the
+// credentials each request carries, and the environment that points
+// signet at it with every token variable set and Docker-config
+// credentials for the mirror's own host:port (GHSA-8xvp-7hj6-mcj9).
+type CredentialTrap struct {
+	URL string
+	Env Env
+
+	mu   sync.Mutex
+	seen []string
+}
+
+// NewCredentialTrap starts the mirror; it also serves extra (path →
+// content), e.g. a signature fetched by URL. It sets DOCKER_CONFIG.
+func NewCredentialTrap(t *testing.T, trustedRoot []byte, extra map[string][]byte) *CredentialTrap {
+	t.Helper()
+	repo := trusttest.NewRepo(t, time.Now().Add(24*time.Hour), map[string][]byte{"trusted_root.json": trustedRoot})
+	files := http.FileServer(http.Dir(repo.Dir))
+	c := &CredentialTrap{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.seen = append(c.seen, r.URL.Path+" "+r.Header.Get("Authorization")+r.Header.Get("Proxy-Authorization"))
+		c.mu.Unlock()
+		if data, ok := extra[r.URL.Path]; ok {
+			w.Write(data)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c.URL = srv.URL
+	host := strings.TrimPrefix(srv.URL, "http://")
+	cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{host: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte("u:registry-secret"))}}})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "root.json"), repo.Root1, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", dir)
+	c.Env = Env{
+		"TUF_ROOT": filepath.Join(dir, "tuf"), "TUF_MIRROR": srv.URL, "TUF_ROOT_JSON": filepath.Join(dir, "root.json"),
+		"GITHUB_TOKEN": "ghp_secret", "SIGSTORE_ID_TOKEN": "eyJ.secret.token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "actions-secret",
+		"ACTIONS_ID_TOKEN_REQUEST_URL": srv.URL + "/token",
+	}
+	return c
+}
+
+// Check fails the test unless requests reached the mirror and none
+// carried credentials.
+func (c *CredentialTrap) Check(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.seen) < 3 {
+		t.Fatalf("only %d requests reached the mirror: %v", len(c.seen), c.seen)
+	}
+	for _, s := range c.seen {
+		if !strings.HasSuffix(s, " ") {
+			t.Errorf("credentials sent: %s", s)
+		}
+	}
 }
