@@ -169,7 +169,11 @@ func TestKeyAuthority(t *testing.T) {
 // requires predicate.builder.id to equal the policy data.
 type jsonPolicy struct{ want string }
 
-func (p jsonPolicy) Evaluate(_ context.Context, st []byte) error {
+func (p jsonPolicy) Verdict(_ context.Context, st []byte) ([]string, error) {
+	return nil, p.evaluate(st)
+}
+
+func (p jsonPolicy) evaluate(st []byte) error {
 	var s struct {
 		Predicate struct {
 			Builder struct {
@@ -296,6 +300,8 @@ func TestAttestationPolicies(t *testing.T) {
 		{"cue fail", "cue", `predicate: bomFormat: "SPDX"`, false, "conflicting values"},
 		{"rego pass", "rego", "package sigstore\nisCompliant { input.predicate.specVersion == \"1.5\" }", true, ""},
 		{"rego fail", "rego", "package sigstore\ndefault isCompliant = false\nisCompliant { input.predicate.specVersion == \"1.6\" }", false, "policy failed"},
+		{"rego result objects fail with their errors", "rego", "package sigstore\nisCompliant[r] {\n  r := {\"result\": false, \"error\": \"openssl 3.0.13 is vulnerable\", \"warning\": \"scan is old\"}\n}", false,
+			"is not compliant: openssl 3.0.13 is vulnerable (warnings: scan is old)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w.policy(cip(tc.lang, tc.data), LoadOptions{Compile: compile})
@@ -305,5 +311,44 @@ func TestAttestationPolicies(t *testing.T) {
 			}
 			mustContain(t, d.Message, tc.want)
 		})
+	}
+}
+
+// TestRegoWarnings: a compliant isCompliant result's warning admits the
+// image with an admission warning naming the image, policy, authority and
+// attestation, also when the verdict comes from the cache; an error text
+// denies.
+func TestRegoWarnings(t *testing.T) {
+	w := newWorld(t)
+	img := w.image("acme/app")
+	w.attest(img, gitlabSubject, gitlabIssuer, "https://cyclonedx.org/bom", `{"bomFormat":"CycloneDX","specVersion":"1.5"}`)
+	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
+		return policy.Compile(ctx, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+	}
+	w.policy(keylessCIP("sbom", "**", gitlabSubject)+`    attestations:
+    - name: sbom
+      predicateType: cyclonedx
+      policy:
+        type: rego
+        data: |
+          package sigstore
+          isCompliant[r] {
+            input.predicate.specVersion == "1.5"
+            r := {"result": true, "error": "", "warning": "CycloneDX 1.5 is deprecated here"}
+          }
+`, LoadOptions{Compile: compile})
+	want := "spec.containers[0].image: image " + img.String() + ": policy sbom: authority gitlab: attestation sbom (https://cyclonedx.org/bom): policy warning: CycloneDX 1.5 is deprecated here"
+	for _, run := range []string{"cold", "cached"} {
+		reads := w.reads.Load()
+		d := w.e.Validate(context.Background(), "ns", pod(img.String()))
+		if !d.Allowed {
+			t.Fatalf("%s: denied: %s", run, d.Message)
+		}
+		if len(d.Warnings) != 1 || d.Warnings[0] != want {
+			t.Errorf("%s: warnings %q, want [%q]", run, d.Warnings, want)
+		}
+		if run == "cached" && w.reads.Load() != reads {
+			t.Errorf("cached: %d registry reads", w.reads.Load()-reads)
+		}
 	}
 }

@@ -21,9 +21,11 @@ import (
 )
 
 // StatementPolicy judges one verified in-toto statement (the whole
-// statement JSON, as policy-controller hands it to CUE and Rego).
+// statement JSON, as policy-controller hands it to CUE and Rego). Its
+// warnings (Rego isCompliant results' warning texts) become admission
+// warnings; its error denies.
 type StatementPolicy interface {
-	Evaluate(ctx context.Context, statement []byte) error
+	Verdict(ctx context.Context, statement []byte) (warnings []string, err error)
 }
 
 // PolicyCompiler compiles an attestation policy of a ClusterImagePolicy

@@ -180,16 +180,21 @@ func (f *admissionFixture) attestationPolicies(t *testing.T, signer stack.TokenR
 		return img
 	}
 	ok, cueDeny, regoDeny := attest("e2e/att/ok/app"), attest("e2e/att/cue-deny/app"), attest("e2e/att/rego-deny/app")
+	warned := attest("e2e/att/rego-warn/app")
 	noAtt := env.PushRandomImageTo(t, reg, "e2e/att/ok/bare")
 	const cuePass = "predicateType: \"https://cyclonedx.org/bom\"\npredicate: bomFormat: \"CycloneDX\"\n"
 	const cueFail = "predicate: bomFormat: \"SPDX\"\n"
 	const regoPass = "package sigstore\nimport rego.v1\ndefault isCompliant := false\nisCompliant if {\n  input.predicate.bomFormat == \"CycloneDX\"\n}\n"
 	const regoFail = "package sigstore\nimport rego.v1\ndefault isCompliant := false\nisCompliant if {\n  input.predicate.components[0].version == \"1.1.1\"\n}\n"
+	// policy-controller's result objects: compliant, with a warning the
+	// API server must pass on to the client.
+	const regoWarn = "package sigstore\nimport rego.v1\nisCompliant contains r if {\n  input.predicate.specVersion == \"1.5\"\n  r := {\"result\": true, \"error\": \"\", \"warning\": \"CycloneDX 1.5: please move to 1.6\"}\n}\n"
 	f.cluster.Apply(t, strings.Join([]string{
 		attestationCIP("e2e-att-cue", reg+"/e2e/att/**", "cue", cuePass, env, signer),
 		attestationCIP("e2e-att-rego", reg+"/e2e/att/**", "rego", regoPass, env, signer),
 		attestationCIP("e2e-att-cue-deny", reg+"/e2e/att/cue-deny/**", "cue", cueFail, env, signer),
 		attestationCIP("e2e-att-rego-deny", reg+"/e2e/att/rego-deny/**", "rego", regoFail, env, signer),
+		attestationCIP("e2e-att-rego-warn", reg+"/e2e/att/rego-warn/**", "rego", regoWarn, env, signer),
 	}, "---\n"))
 	res, _ := eventually(30*time.Second, func() (kube.Result, bool) {
 		r := f.create(t, enforcedNS, pod(ok))
@@ -199,6 +204,11 @@ func (f *admissionFixture) attestationPolicies(t *testing.T, signer stack.TokenR
 	wantDenied(t, f.create(t, enforcedNS, pod(cueDeny)), cueDeny, "e2e-att-cue-deny")
 	wantDenied(t, f.create(t, enforcedNS, pod(regoDeny)), regoDeny, "e2e-att-rego-deny")
 	wantDenied(t, f.create(t, enforcedNS, pod(noAtt)), noAtt, "https://cyclonedx.org/bom")
+	res = f.create(t, enforcedNS, pod(warned))
+	wantCreated(t, res)
+	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "CycloneDX 1.5: please move to 1.6") || !strings.Contains(w, "e2e-att-rego-warn") {
+		t.Errorf("warnings %q, want the Rego result's warning naming policy e2e-att-rego-warn", res.Warnings)
+	}
 }
 
 // attestationCIP requires an attestation of the CycloneDX predicate type
