@@ -88,14 +88,12 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// TestWatch: policies listed, then changed through the watch; a refused
-// policy denies its images and says why on its status.
-func TestWatch(t *testing.T) {
-	api := &fakeAPI{t: t, events: make(chan string, 10), status: map[string]string{},
-		items: []json.RawMessage{staticCIP("a", "a.example/**", "pass", "5", ""), staticCIP("b", "b.example/**", "pass", "6", `,"match":[{"resource":"pods"}]`)}}
-	srv := httptest.NewTLSServer(api)
-	defer srv.Close()
-	defer close(api.events)
+// testKube is a client, from a kubeconfig with a bearer token, of an
+// API server on loopback served by h.
+func testKube(t *testing.T, h http.Handler) *kube {
+	t.Helper()
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	kcFile := filepath.Join(t.TempDir(), "kubeconfig")
 	writeFile(t, kcFile, []byte(fmt.Sprintf(`apiVersion: v1
@@ -117,6 +115,16 @@ users:
 	if err != nil {
 		t.Fatal(err)
 	}
+	return kc
+}
+
+// TestWatch: policies listed, then changed through the watch; a refused
+// policy denies its images and says why on its status.
+func TestWatch(t *testing.T) {
+	api := &fakeAPI{t: t, events: make(chan string, 10), status: map[string]string{},
+		items: []json.RawMessage{staticCIP("a", "a.example/**", "pass", "5", ""), staticCIP("b", "b.example/**", "pass", "6", `,"match":[{"resource":"pods"}]`)}}
+	defer close(api.events)
+	kc := testKube(t, api)
 	st := &store{kube: kc, logf: t.Logf, now: time.Now, api: map[string]*admission.Policy{}}
 	st.publish()
 	e := &admission.Engine{Policies: st.policies, NoMatch: admission.NoMatchDeny, Workers: 2, Cache: admission.NewCache(10, time.Minute, nil)}
