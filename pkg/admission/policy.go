@@ -37,6 +37,10 @@ type PolicyCompiler func(ctx context.Context, name, lang string, data []byte) (S
 type LoadOptions struct {
 	// TrustRoots are the names a trustRootRef may use.
 	TrustRoots map[string]bool
+	// LateTrustRoots: TrustRoots are watched from the API server and may
+	// arrive after the policies naming them, so an unknown trustRootRef
+	// is not refused here; verification denies until it exists.
+	LateTrustRoots bool
 	// Secret reads a Secret's data (key.secretRef); nil refuses secretRef.
 	Secret func(ctx context.Context, namespace, name string) (map[string][]byte, error)
 	// SystemNamespace is where a secretRef without namespace is looked up.
@@ -283,8 +287,8 @@ func compileAuthority(ctx context.Context, i int, as AuthoritySpec, o LoadOption
 		return nil, fmt.Errorf("trustRootRef: keyless, ctlog and rfc3161timestamp name different trust roots %v; signet uses one trusted root per authority", sortedKeys(refs))
 	}
 	for r := range refs {
-		if !o.TrustRoots[r] {
-			return nil, fmt.Errorf("trustRootRef %q: no such trust root (give it to signet admission serve with --trust-root %s=trusted_root.json)", r, r)
+		if !o.TrustRoots[r] && !o.LateTrustRoots {
+			return nil, fmt.Errorf("trustRootRef %q: no such trust root (a TrustRoot object, or --trust-root %s=trusted_root.json)", r, r)
 		}
 		a.trustRef = r
 	}

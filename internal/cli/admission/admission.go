@@ -168,7 +168,9 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		}
 	}
 	st := &store{kube: kc, logf: logf, now: f.Now, api: map[string]*admission.Policy{}}
-	st.load = admission.LoadOptions{TrustRoots: map[string]bool{}, SystemNamespace: o.SystemNamespace, Compile: o.Compile,
+	ts := &trustSource{f: f, flags: &o.Trust, refresh: o.TrustRefresh, named: named,
+		files: map[string]*trustObject{}, api: map[string]*trustObject{}}
+	st.load = admission.LoadOptions{TrustRoots: map[string]bool{}, LateTrustRoots: kc != nil, SystemNamespace: o.SystemNamespace, Compile: o.Compile,
 		KMS: func(ctx context.Context, uri string) (signature.Verifier, error) {
 			return keys.LoadVerifierContext(ctx, uri, f.Getenv)
 		}}
@@ -181,16 +183,17 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		st.load.PullSecrets = true
 		reg.PullSecrets = pullSecrets(kc)
 	}
-	if err := st.loadFiles(ctx, o.PolicyFiles); err != nil {
+	if err := st.loadFiles(ctx, o.PolicyFiles, ts); err != nil {
 		return err
 	}
 	st.publish()
 	if kc == nil {
 		st.ready.Store(true)
+		ts.listed.Store(true)
 	} else {
+		go ts.runTrustRoots(ctx, kc, logf)
 		go st.run(ctx)
 	}
-	ts := &trustSource{f: f, flags: &o.Trust, refresh: o.TrustRefresh, named: named}
 	engine := &admission.Engine{
 		Policies:     st.policies,
 		Source:       reg.Source,
@@ -202,21 +205,42 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		NoMatch:      admission.NoMatch(o.NoMatch),
 		Workers:      o.Workers,
 	}
-	srv := &server{engine: engine, ready: st.readiness, timeout: o.Timeout, logf: logf}
+	ready := func() error {
+		if err := st.readiness(); err != nil {
+			return err
+		}
+		return ts.readiness()
+	}
+	srv := &server{engine: engine, ready: ready, timeout: o.Timeout, logf: logf}
 	return listen(ctx, o, srv.handler(), certs, logf)
 }
 
-func (s *store) loadFiles(ctx context.Context, files []string) error {
+// loadFiles reads the --policy-file files: their TrustRoots first (a
+// policy in any file may name them), then their policies.
+func (s *store) loadFiles(ctx context.Context, files []string, ts *trustSource) error {
+	var all [][]*admission.ClusterImagePolicy
 	for _, file := range files {
 		data, err := fileutil.ReadLimit(file, admission.MaxPolicySize)
 		if err != nil {
 			return fmt.Errorf("--policy-file %s: %w", file, err)
 		}
-		cips, err := admission.ParsePolicyFile(data)
+		cips, trs, err := admission.ParseFile(data)
 		if err != nil {
 			return fmt.Errorf("--policy-file %s: %w", file, err)
 		}
-		for _, c := range cips {
+		for _, tr := range trs {
+			if err := ts.addFileTrustRoot(tr); err != nil {
+				return fmt.Errorf("--policy-file %s: %w", file, err)
+			}
+			if s.load.TrustRoots == nil {
+				s.load.TrustRoots = map[string]bool{}
+			}
+			s.load.TrustRoots[tr.Metadata.Name] = true
+		}
+		all = append(all, cips)
+	}
+	for i, file := range files {
+		for _, c := range all[i] {
 			// A file is under the operator's hand: refuse to start
 			// rather than run with a policy that cannot be enforced.
 			p, err := admission.Compile(ctx, c, s.load)

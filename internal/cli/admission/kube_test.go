@@ -46,20 +46,7 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("resourceVersion") != "10" {
 			a.t.Errorf("watch from %q", r.URL.RawQuery)
 		}
-		w.WriteHeader(200)
-		w.(http.Flusher).Flush()
-		for {
-			select {
-			case ev, ok := <-a.events:
-				if !ok {
-					return
-				}
-				io.WriteString(w, ev+"\n")
-				w.(http.Flusher).Flush()
-			case <-r.Context().Done():
-				return
-			}
-		}
+		streamEvents(w, r, a.events)
 	case r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/status"):
 		body, _ := io.ReadAll(r.Body)
 		a.mu.Lock()
@@ -69,6 +56,25 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{}`))
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// streamEvents writes a watch stream: one line per event until events
+// is closed or the client goes.
+func streamEvents(w http.ResponseWriter, r *http.Request, events <-chan string) {
+	w.WriteHeader(200)
+	w.(http.Flusher).Flush()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			io.WriteString(w, ev+"\n")
+			w.(http.Flusher).Flush()
+		case <-r.Context().Done():
+			return
+		}
 	}
 }
 

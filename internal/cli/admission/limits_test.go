@@ -61,7 +61,7 @@ func TestPolicyFileFlagAtAndPastTheLimit(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "cip.yaml")
 		writeFile(t, file, padded(t, doc, n))
 		st := &store{logf: t.Logf, now: time.Now}
-		err := st.loadFiles(context.Background(), []string{file})
+		err := st.loadFiles(context.Background(), []string{file}, &trustSource{files: map[string]*trustObject{}})
 		if n == admission.MaxPolicySize {
 			if err != nil || len(st.files) != 1 {
 				t.Fatalf("at the limit: %d policies, %v", len(st.files), err)
