@@ -32,10 +32,9 @@ const (
 type Engine struct {
 	// Policies returns the current policies (a snapshot; never mutated).
 	Policies func() []*Policy
-	// Source returns where signatures are read: repo is an authority's
-	// source.oci ("" the image's own repository); pull secrets are named
-	// in the request's namespace.
-	Source func(ctx context.Context, repo, namespace string, pullSecrets []string) (imagesig.Source, error)
+	// Source returns where signatures are read, as an authority's source
+	// says; pull secrets are named in the request's namespace.
+	Source func(ctx context.Context, s SignatureSource, namespace string) (imagesig.Source, error)
 	// Resolve resolves a tag to its digest (the mutating webhook).
 	Resolve func(ctx context.Context, image string) (name.Digest, error)
 	// Parse parses an image reference as the registry client will use it
@@ -199,7 +198,7 @@ func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy) string {
 	}
 	for _, a := range p.Authorities {
 		for _, s := range a.sources {
-			if len(s.pullSecrets) > 0 {
+			if len(s.PullSecrets) > 0 {
 				return k + "|" + ns // credentials differ per namespace
 			}
 		}
@@ -252,8 +251,8 @@ func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a 
 		}
 		notes, err := e.verify(ctx, src, d, a)
 		if err != nil {
-			if s.repo != "" {
-				err = fmt.Errorf("signatures in %s: %w", s.repo, err)
+			if s.Repo != "" || s.TagPrefix != "" {
+				err = fmt.Errorf("signatures in %s: %w", s.describe(), err)
 			}
 			fails = append(fails, err.Error())
 			continue
@@ -410,14 +409,14 @@ type sources struct {
 	m  map[string]imagesig.Source
 }
 
-func (s *sources) get(ctx context.Context, src source) (imagesig.Source, error) {
-	key := src.repo + "|" + strings.Join(src.pullSecrets, ",")
+func (s *sources) get(ctx context.Context, src SignatureSource) (imagesig.Source, error) {
+	key := src.Repo + "|" + src.TagPrefix + "|" + strings.Join(src.PullSecrets, ",")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if got, ok := s.m[key]; ok {
 		return got, nil
 	}
-	inner, err := s.e.Source(ctx, src.repo, s.ns, src.pullSecrets)
+	inner, err := s.e.Source(ctx, src, s.ns)
 	if err != nil {
 		return nil, err
 	}

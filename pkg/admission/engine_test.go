@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signetdev/signet/pkg/oci"
 	"github.com/signetdev/signet/pkg/policy"
 )
 
@@ -351,4 +352,27 @@ func TestRegoWarnings(t *testing.T) {
 			t.Errorf("cached: %d registry reads", w.reads.Load()-reads)
 		}
 	}
+}
+
+// TestTagPrefix: source.tagPrefix reads signatures at
+// <prefix>sha256-<hex>.sig (cosign's ociremote.WithPrefix), and only
+// there: a signature at the standard tag does not count for it, nor one
+// at the prefixed tag for a policy without the prefix.
+func TestTagPrefix(t *testing.T) {
+	w := newWorld(t)
+	prefixed, standard := w.image("acme/prefixed"), w.image("acme/standard")
+	w.signKeyless(standard, gitlabSubject, gitlabIssuer)
+	w.client = oci.New(oci.Options{TagPrefix: "signed-"})
+	w.signKeyless(prefixed, gitlabSubject, gitlabIssuer)
+	if _, err := w.client.ReadLegacy(context.Background(), prefixed, oci.SignatureSuffix); err != nil {
+		t.Fatalf("no signature at the prefixed tag: %v", err)
+	}
+	withPrefix := keylessCIP("prefix", "**", gitlabSubject) + "    source:\n    - tagPrefix: signed-\n"
+	w.policy(withPrefix, LoadOptions{})
+	if d := w.admit(prefixed.String()); !d.Allowed {
+		t.Fatalf("signed at the prefixed tag: %s", d.Message)
+	}
+	wantDenied(t, "standard tag, prefixed policy", w.admit(standard.String()), "signatures in tags prefixed signed-", "no signatures found")
+	w.policy(keylessCIP("plain", "**", gitlabSubject), LoadOptions{})
+	wantDenied(t, "prefixed tag, plain policy", w.admit(prefixed.String()), "no signatures found")
 }

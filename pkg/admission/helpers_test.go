@@ -48,8 +48,8 @@ func newWorld(t testing.TB) *world {
 	reg := &Registry{}
 	w.e = &Engine{
 		Policies: func() []*Policy { return w.ps },
-		Source: func(ctx context.Context, repo, ns string, secrets []string) (imagesig.Source, error) {
-			s, err := reg.Source(ctx, repo, ns, secrets)
+		Source: func(ctx context.Context, src SignatureSource, ns string) (imagesig.Source, error) {
+			s, err := reg.Source(ctx, src, ns)
 			return countingSource{s, &w.reads}, err
 		},
 		Resolve:      reg.Resolve,
