@@ -75,7 +75,9 @@ Policies are policy-controller's ClusterImagePolicy (v1alpha1 and v1beta1),
 read unchanged: from --policy-file (YAML or JSON, repeatable), and from the
 API server (list + watch) with --kubeconfig or, in a pod, its service
 account. A policy signet cannot enforce as written is refused: its status
-says why and the images it names are denied.
+says why and the images it names are denied. A policy's trustRootRef names
+a --trust-root, or a policy-controller TrustRoot (sigstoreKeys, remote TUF
+mirror, or trustedRootJSON) from --policy-file or the API server.
 
 /mutate resolves tags to digests (repo:tag@sha256:…); /validate requires
 digests and verifies each image's signatures or attestations exactly as
@@ -97,7 +99,7 @@ authority. Images no policy matches follow --no-match-policy.`,
 	fs.StringVar(&opts.Listen, "listen", "0.0.0.0:8443", "HOST:PORT to serve HTTPS on")
 	fs.StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate (chain) of the webhook; reloaded when the file changes")
 	fs.StringVar(&opts.TLSKey, "tls-key", "", "PEM private key of --tls-cert; reloaded when the file changes")
-	fs.StringArrayVar(&opts.PolicyFiles, "policy-file", nil, "ClusterImagePolicy YAML/JSON file (repeatable)")
+	fs.StringArrayVar(&opts.PolicyFiles, "policy-file", nil, "ClusterImagePolicy and TrustRoot YAML/JSON file (repeatable)")
 	fs.StringArrayVar(&opts.TrustRoots, "trust-root", nil, "NAME=FILE: a trusted_root.json a policy's trustRootRef NAME uses (repeatable)")
 	fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig whose current context reaches the API server (default: in-cluster service account when in a pod)")
 	fs.StringVar(&opts.NoMatch, "no-match-policy", "deny", "images no policy matches: deny, warn or allow")

@@ -146,3 +146,29 @@ func TestTrustRootWatch(t *testing.T) {
 	go none.runTrustRoots(ctx, testKube(t, http.NotFoundHandler()), t.Logf)
 	eventually(t, "readiness without a TrustRoot resource", func() bool { return none.readiness() == nil })
 }
+
+// A --policy-file may hold TrustRoots beside the policies naming them (in
+// any order, in any file); a policy naming none stops serve.
+func TestPolicyFileTrustRoots(t *testing.T) {
+	fs := fakesigstore.New(t)
+	tr, _ := json.Marshal(map[string]any{"apiVersion": "policy.sigstore.dev/v1alpha1", "kind": "TrustRoot",
+		"metadata": map[string]any{"name": "private"}, "spec": map[string]any{"trustedRootJSON": string(fs.TrustedRootJSON(t))}})
+	cip := strings.Replace(fmt.Sprintf(testPolicy, "registry.example"), "      insecureIgnoreSCT: true\n", "      insecureIgnoreSCT: true\n      trustRootRef: private\n", 1)
+	dir := t.TempDir()
+	policies, roots := dir+"/policies.yaml", dir+"/roots.json"
+	writeFile(t, policies, []byte(cip))
+	writeFile(t, roots, tr)
+	ts := testTrustSource(t)
+	st := &store{logf: t.Logf, now: time.Now}
+	if err := st.loadFiles(context.Background(), []string{policies, roots}, ts); err != nil || len(st.files) != 1 {
+		t.Fatalf("%d policies, %v", len(st.files), err)
+	}
+	tm, err := ts.material(context.Background(), "private")
+	if err != nil || logIDs(tm) != logIDs(fs.TrustedMaterial()) {
+		t.Fatalf("TrustRoot private: %v", err)
+	}
+	err = (&store{logf: t.Logf, now: time.Now}).loadFiles(context.Background(), []string{policies}, testTrustSource(t))
+	if err == nil || !strings.Contains(err.Error(), `--policy-file `+policies) || !strings.Contains(err.Error(), `trustRootRef "private": no such trust root`) {
+		t.Errorf("a policy naming no TrustRoot: %v", err)
+	}
+}
