@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -355,5 +361,62 @@ func TestAdvisory_GHSA_52v5_jr5w_gjxr_EveryIdentityConstraint(t *testing.T) {
 			w.policy(tc.cip, LoadOptions{})
 			wantDenied(t, tc.name, w.admit(img.String()), "policy ids", "authority gitlab")
 		})
+	}
+}
+
+// GHSA-wfqv-66vq-46rm (cosign 3.0.5): only the leaf was checked against
+// the verified time, so an intermediate of a private CA that expired
+// before the signature was logged was accepted. A keyless authority with
+// that CA as ca-cert: the intermediate is valid until T; a signature
+// logged at T-30m is admitted, one logged at T+30m denied.
+func TestAdvisory_GHSA_wfqv_66vq_46rm_ExpiredIntermediate(t *testing.T) {
+	w := newWorld(t)
+	// The fake log's key is valid from an hour ago to an hour ahead: both
+	// times fall within it, so only the intermediate decides.
+	T := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
+	ca := w.fs.NewCA(t, T.Add(-10*time.Hour), T)
+	issuer, err := asn1.MarshalWithParams(gitlabIssuer, "utf8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	san, _ := url.Parse(gitlabSubject)
+	caPEM := strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Root.Raw})) +
+		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Inter.Raw})))
+	w.policy(strings.Replace(keylessCIP("private-ca", "**", gitlabSubject), "      insecureIgnoreSCT: true\n",
+		"      insecureIgnoreSCT: true\n      ca-cert:\n        data: |\n          "+strings.ReplaceAll(caPEM, "\n", "\n          ")+"\n", 1), LoadOptions{})
+	for _, tc := range []struct {
+		logged time.Time
+		ok     bool
+	}{{T.Add(-30 * time.Minute), true}, {T.Add(30 * time.Minute), false}} {
+		img := w.image("acme/private-ca")
+		payload, err := imagesig.NewSimpleSigning(img.Context().Name(), hash(img), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf := &x509.Certificate{NotBefore: T.Add(-3 * time.Hour), NotAfter: T.Add(48 * time.Hour), URIs: []*url.URL{san},
+			ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}, Value: issuer}}}
+		b := ca.SignBlob(t, leaf, payload, nil)
+		cert := b.VerificationMaterial.GetCertificate().GetRawBytes()
+		digest := sha256.Sum256(payload)
+		tle := w.fs.LogHashedRekord(t, b.GetMessageSignature().GetSignature(), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert}), digest[:], tc.logged)
+		b.VerificationMaterial.TlogEntries = append(b.VerificationMaterial.TlogEntries, tle)
+		l, err := imagesig.SignatureLayer(b, payload, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.client.WriteLegacy(context.Background(), img, oci.SignatureSuffix, []oci.Layer{l}); err != nil {
+			t.Fatal(err)
+		}
+		d := w.admit(img.String())
+		if tc.ok {
+			if !d.Allowed {
+				t.Fatalf("logged at T-30m, while the intermediate was valid: %s", d.Message)
+			}
+			continue
+		}
+		wantDenied(t, "logged at T+30m", d, "policy private-ca", "certificate chain check failed")
+		if strings.Contains(d.Message, "log public key not valid") {
+			t.Errorf("denied for the log's key, not the intermediate: %s", d.Message)
+		}
 	}
 }
