@@ -10,6 +10,7 @@ import (
 
 	"github.com/signetdev/signet/pkg/oci"
 	"github.com/signetdev/signet/pkg/policy"
+	"github.com/signetdev/signet/pkg/policy/engine"
 )
 
 func TestValidateKeyless(t *testing.T) {
@@ -276,7 +277,7 @@ func TestAttestationPolicies(t *testing.T) {
 	img := w.image("acme/app")
 	w.attest(img, gitlabSubject, gitlabIssuer, "https://cyclonedx.org/bom", `{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"openssl","version":"3.0.13"}]}`)
 	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
-		return policy.Compile(ctx, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
 	}
 	cip := func(lang, data string) string {
 		var ind strings.Builder
@@ -324,7 +325,7 @@ func TestRegoWarnings(t *testing.T) {
 	img := w.image("acme/app")
 	w.attest(img, gitlabSubject, gitlabIssuer, "https://cyclonedx.org/bom", `{"bomFormat":"CycloneDX","specVersion":"1.5"}`)
 	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
-		return policy.Compile(ctx, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
 	}
 	w.policy(keylessCIP("sbom", "**", gitlabSubject)+`    attestations:
     - name: sbom

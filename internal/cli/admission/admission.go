@@ -64,7 +64,7 @@ type ServeOptions struct {
 
 // NewCmdServe builds `admission serve`; runF replaces the run function in tests.
 func NewCmdServe(f *cli.Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
-	opts := &ServeOptions{Compile: compilePolicy}
+	opts := &ServeOptions{Compile: policyCompiler(f.PolicyEngine)}
 	cmd := &cobra.Command{
 		Use:   "serve --tls-cert FILE --tls-key FILE [--policy-file FILE]... [--kubeconfig FILE]",
 		Short: "Serve the validating and mutating admission webhooks",
@@ -114,11 +114,13 @@ authority. Images no policy matches follow --no-match-policy.`,
 	return cmd
 }
 
-// compilePolicy compiles a ClusterImagePolicy attestation policy with
+// policyCompiler compiles ClusterImagePolicy attestation policies with
 // pkg/policy, the engine verify-attestation uses, under
 // policy-controller's conventions.
-func compilePolicy(ctx context.Context, name, lang string, data []byte) (admission.StatementPolicy, error) {
-	return policy.Compile(ctx, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+func policyCompiler(eng policy.Engine) admission.PolicyCompiler {
+	return func(ctx context.Context, name, lang string, data []byte) (admission.StatementPolicy, error) {
+		return policy.Compile(ctx, eng, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+	}
 }
 
 func (o *ServeOptions) validate() error {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/signetdev/signet/pkg/policy/engine"
 )
 
 // A --policy file of maxPolicySize (4 MiB) is read and compiled; one byte
@@ -22,7 +24,7 @@ func TestPolicyFileAtAndPastTheLimit(t *testing.T) {
 			if err := os.WriteFile(file, data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			c, err := Load(context.Background(), []string{file})
+			c, err := Load(context.Background(), engine.Local{}, []string{file})
 			if n == maxPolicySize {
 				if err != nil || c == nil {
 					t.Fatalf("%s at the limit: %v", tc.ext, err)

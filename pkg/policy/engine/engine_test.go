@@ -1,6 +1,4 @@
-//go:build !nopolicy
-
-package policy
+package engine
 
 import (
 	"context"
@@ -8,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/signetdev/signet/pkg/policy"
 )
 
 // statement is cosign's custom attestation as `cosign attest --type custom`
@@ -18,7 +18,7 @@ const statement = `{"_type":"https://in-toto.io/Statement/v0.1","predicateType":
 	`"predicate":{"Data":"foobar test attestation","Timestamp":"2026-11-30T07:00:00Z","size":12345678901234567891}}`
 
 func src(name, text string) Source {
-	lang, err := LangOf(name)
+	lang, err := policy.LangOf(name)
 	if err != nil {
 		panic(err)
 	}
@@ -180,19 +180,6 @@ func TestCompileErrors(t *testing.T) {
 		_, err := Compile(ctx, CosignCLI, tc.srcs...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Compile(%v): %v, want %q", tc.srcs, err, tc.want)
-		}
-	}
-}
-
-func TestLangOf(t *testing.T) {
-	for in, want := range map[string]Lang{"a.cue": CUE, "dir/b.REGO": Rego, "c.rego": Rego} {
-		if got, err := LangOf(in); err != nil || got != want {
-			t.Errorf("LangOf(%q) = %q, %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"a.json", "cue", "a.cue.txt", ""} {
-		if _, err := LangOf(in); err == nil || err.Error() != "invalid policy format, expected .cue or .rego" {
-			t.Errorf("LangOf(%q): %v", in, err)
 		}
 	}
 }
