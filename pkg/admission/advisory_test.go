@@ -95,7 +95,7 @@ spec:
 // was admitted. The image carries only a signed vuln attestation: a
 // policy requiring spdx, or custom, denies it, naming the type it wanted
 // and the one it found; requiring vuln admits it (the control).
-func TestAdvisory_GHSA_739f_hw6h_7wq8_AttestationType(t *testing.T) {
+func TestAdvisory_GHSA_739f_hw6h_7wq8_WebhookAttestationType(t *testing.T) {
 	w := newWorld(t)
 	img := w.image("acme/app")
 	const vuln = "https://cosign.sigstore.dev/attestation/vuln/v1"
@@ -119,7 +119,7 @@ func TestAdvisory_GHSA_739f_hw6h_7wq8_AttestationType(t *testing.T) {
 // never read as success. An unsigned image, an image whose only
 // attestation fails the policy, and an image whose signatures are by
 // another identity are all denied.
-func TestAdvisory_GHSA_fgw4_v983_mgp8_ZeroMatchingAttestations(t *testing.T) {
+func TestAdvisory_GHSA_fgw4_v983_mgp8_WebhookZeroMatchingAttestations(t *testing.T) {
 	w := newWorld(t)
 	bare, failing, other := w.image("acme/bare"), w.image("acme/failing"), w.image("acme/other")
 	w.attest(failing, gitlabSubject, gitlabIssuer, "https://slsa.dev/provenance/v0.2", `{"builder":{"id":"github"}}`)
@@ -156,7 +156,7 @@ func keySigned(t *testing.T, key *ecdsa.PrivateKey, img name.Digest, n int) []oc
 // webhook verifies at most 100 signatures per image: an image with 100
 // valid ones is admitted, one with 101 denied before any is verified,
 // well within a webhook's deadline.
-func TestAdvisory_GHSA_vfp6_jrw2_99g9_SignaturesPerImage(t *testing.T) {
+func TestAdvisory_GHSA_vfp6_jrw2_99g9_WebhookSignaturesPerImage(t *testing.T) {
 	w := newWorld(t)
 	key, pemKey := newKey(t)
 	w.policy(keyCIP(pemKey), LoadOptions{})
@@ -215,7 +215,7 @@ func descriptors(n int, size int64) []v1.Descriptor {
 // cosign's 1000) is refused from the manifest, no blob fetched: the image
 // is denied at once, naming the limit. (At and past the limit on the
 // parser: pkg/oci TestAdvisory_GHSA_95pr_fxf5_86gv_LayerCount.)
-func TestAdvisory_GHSA_95pr_fxf5_86gv_LayerCount(t *testing.T) {
+func TestAdvisory_GHSA_95pr_fxf5_86gv_WebhookLayerCount(t *testing.T) {
 	w := newWorld(t)
 	_, pemKey := newKey(t)
 	w.policy(keyCIP(pemKey), LoadOptions{})
@@ -231,7 +231,7 @@ func TestAdvisory_GHSA_95pr_fxf5_86gv_LayerCount(t *testing.T) {
 // GHSA-88jx-383q-w4qc (cosign 2.2.4): an attachment was read whole, with
 // no size check. A .sig layer whose descriptor claims 1 GB + 42 bytes is
 // refused before its blob is fetched: denied at once.
-func TestAdvisory_GHSA_88jx_383q_w4qc_AttachmentSize(t *testing.T) {
+func TestAdvisory_GHSA_88jx_383q_w4qc_WebhookAttachmentSize(t *testing.T) {
 	w := newWorld(t)
 	_, pemKey := newKey(t)
 	w.policy(keyCIP(pemKey), LoadOptions{})
@@ -268,7 +268,7 @@ func (w *world) keylessLayers(payload []byte, attestation bool) (one, two oci.La
 // signature onto another was trusted. S1 and S2 sign the same payload;
 // the .sig holds only S2, carrying S1's bundle: denied. S2 with its own
 // bundle is admitted (the control).
-func TestAdvisory_GHSA_ccxc_vr6p_4858_CopiedRekorBundle(t *testing.T) {
+func TestAdvisory_GHSA_ccxc_vr6p_4858_WebhookCopiedRekorBundle(t *testing.T) {
 	w := newWorld(t)
 	w.policy(keylessCIP("gitlab", "**", gitlabSubject), LoadOptions{})
 	control, img := w.image("acme/control"), w.image("acme/copied")
@@ -295,7 +295,7 @@ func TestAdvisory_GHSA_ccxc_vr6p_4858_CopiedRekorBundle(t *testing.T) {
 // signature's Rekor bundle from another signing of the same image by the
 // same identity was accepted. Signatures and attestations, with a policy
 // that accepts any subject of the issuer: the spliced one is denied.
-func TestAdvisory_GHSA_whqx_f9j3_ch6m_SplicedRekorBundle(t *testing.T) {
+func TestAdvisory_GHSA_whqx_f9j3_ch6m_WebhookSplicedRekorBundle(t *testing.T) {
 	w := newWorld(t)
 	anyone := strings.Replace(keylessCIP("anyone", "**", gitlabSubject), "subject: "+gitlabSubject, "subjectRegExp: '.*'", 1)
 	for _, attestation := range []bool{false, true} {
@@ -338,7 +338,7 @@ func TestAdvisory_GHSA_whqx_f9j3_ch6m_SplicedRekorBundle(t *testing.T) {
 // admit (the control). The fake Fulcio's certificates carry no GitLab
 // extensions, so the extension cases are a constraint the certificate
 // lacks, the advisory's case.
-func TestAdvisory_GHSA_52v5_jr5w_gjxr_EveryIdentityConstraint(t *testing.T) {
+func TestAdvisory_GHSA_52v5_jr5w_gjxr_WebhookEveryIdentityConstraint(t *testing.T) {
 	w := newWorld(t)
 	img := w.image("acme/app")
 	w.signKeyless(img, gitlabSubject, gitlabIssuer)
@@ -369,7 +369,7 @@ func TestAdvisory_GHSA_52v5_jr5w_gjxr_EveryIdentityConstraint(t *testing.T) {
 // before the signature was logged was accepted. A keyless authority with
 // that CA as ca-cert: the intermediate is valid until T; a signature
 // logged at T-30m is admitted, one logged at T+30m denied.
-func TestAdvisory_GHSA_wfqv_66vq_46rm_ExpiredIntermediate(t *testing.T) {
+func TestAdvisory_GHSA_wfqv_66vq_46rm_WebhookExpiredIntermediate(t *testing.T) {
 	w := newWorld(t)
 	// The fake log's key is valid from an hour ago to an hour ahead: both
 	// times fall within it, so only the intermediate decides.
