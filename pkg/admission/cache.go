@@ -17,7 +17,12 @@ type Cache struct {
 	now func() time.Time
 
 	mu sync.Mutex
-	m  map[string]time.Time // key → expiry
+	m  map[string]cached
+}
+
+type cached struct {
+	exp   time.Time
+	notes []string // warnings the pass came with, shown again on a hit
 }
 
 // NewCache returns a cache of at most max entries kept for ttl; max 0 or
@@ -26,28 +31,35 @@ func NewCache(max int, ttl time.Duration, now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{ttl: ttl, max: max, now: now, m: map[string]time.Time{}}
+	return &Cache{ttl: ttl, max: max, now: now, m: map[string]cached{}}
 }
 
 // Passed reports whether key passed within the TTL.
 func (c *Cache) Passed(key string) bool {
+	_, ok := c.Lookup(key)
+	return ok
+}
+
+// Lookup reports whether key passed within the TTL, and the warnings the
+// pass came with.
+func (c *Cache) Lookup(key string) (notes []string, ok bool) {
 	if c == nil || c.max <= 0 || c.ttl <= 0 {
-		return false
+		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	exp, ok := c.m[key]
-	if ok && c.now().Before(exp) {
-		return true
+	e, ok := c.m[key]
+	if ok && c.now().Before(e.exp) {
+		return e.notes, true
 	}
 	if ok {
 		delete(c.m, key)
 	}
-	return false
+	return nil, false
 }
 
-// Pass records that key passed.
-func (c *Cache) Pass(key string) {
+// Pass records that key passed, with the warnings it came with.
+func (c *Cache) Pass(key string, notes ...string) {
 	if c == nil || c.max <= 0 || c.ttl <= 0 {
 		return
 	}
@@ -55,8 +67,8 @@ func (c *Cache) Pass(key string) {
 	defer c.mu.Unlock()
 	now := c.now()
 	if len(c.m) >= c.max {
-		for k, exp := range c.m {
-			if !now.Before(exp) {
+		for k, e := range c.m {
+			if !now.Before(e.exp) {
 				delete(c.m, k)
 			}
 		}
@@ -68,7 +80,7 @@ func (c *Cache) Pass(key string) {
 			delete(c.m, k)
 		}
 	}
-	c.m[key] = now.Add(c.ttl)
+	c.m[key] = cached{exp: now.Add(c.ttl), notes: notes}
 }
 
 // Len is the number of entries held.

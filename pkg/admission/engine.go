@@ -32,10 +32,9 @@ const (
 type Engine struct {
 	// Policies returns the current policies (a snapshot; never mutated).
 	Policies func() []*Policy
-	// Source returns where signatures are read: repo is an authority's
-	// source.oci ("" the image's own repository); pull secrets are named
-	// in the request's namespace.
-	Source func(ctx context.Context, repo, namespace string, pullSecrets []string) (imagesig.Source, error)
+	// Source returns where signatures are read, as an authority's source
+	// says; pull secrets are named in the request's namespace.
+	Source func(ctx context.Context, s SignatureSource, namespace string) (imagesig.Source, error)
 	// Resolve resolves a tag to its digest (the mutating webhook).
 	Resolve func(ctx context.Context, image string) (name.Digest, error)
 	// Parse parses an image reference as the registry client will use it
@@ -172,7 +171,10 @@ func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, polic
 	}
 	srcs := &sources{e: e, ns: ns, m: map[string]imagesig.Source{}}
 	for _, p := range matched {
-		err := e.policy(ctx, srcs, d, ns, p)
+		notes, err := e.policy(ctx, srcs, d, ns, p)
+		for _, n := range notes {
+			warn = append(warn, fmt.Sprintf("%s: image %s: policy %s: %s", img.Path, img.Image, p.Name, n))
+		}
 		if err == nil {
 			continue
 		}
@@ -196,7 +198,7 @@ func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy) string {
 	}
 	for _, a := range p.Authorities {
 		for _, s := range a.sources {
-			if len(s.pullSecrets) > 0 {
+			if len(s.PullSecrets) > 0 {
 				return k + "|" + ns // credentials differ per namespace
 			}
 		}
@@ -204,39 +206,41 @@ func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy) string {
 	return k
 }
 
-// policy passes when any authority passes (OR within a policy).
-func (e *Engine) policy(ctx context.Context, srcs *sources, d name.Digest, ns string, p *Policy) error {
+// policy passes when any authority passes (OR within a policy); notes
+// are the passing authority's attestation-policy warnings, cached with
+// the pass so that a cached admission shows them too.
+func (e *Engine) policy(ctx context.Context, srcs *sources, d name.Digest, ns string, p *Policy) (notes []string, err error) {
 	key := e.cacheKey(d, ns, p)
-	if e.Cache.Passed(key) {
-		return nil
+	if notes, ok := e.Cache.Lookup(key); ok {
+		return notes, nil
 	}
 	var fails []string
 	for _, a := range p.Authorities {
-		err := e.authority(ctx, srcs, d, a)
+		notes, err := e.authority(ctx, srcs, d, a)
 		if err == nil {
 			if !p.Static() {
-				e.Cache.Pass(key)
+				e.Cache.Pass(key, notes...)
 			}
-			return nil
+			return notes, nil
 		}
 		if ctx.Err() != nil {
-			return err
+			return nil, err
 		}
 		fails = append(fails, fmt.Sprintf("authority %s: %v", a.Name, err))
 	}
-	return errors.New(strings.Join(fails, "; "))
+	return nil, errors.New(strings.Join(fails, "; "))
 }
 
-func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a *Authority) error {
+func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a *Authority) (notes []string, err error) {
 	if a.static != nil {
 		if a.static.Action == "pass" {
-			return nil
+			return nil, nil
 		}
 		msg := a.static.Message
 		if msg == "" {
 			msg = "disallowed by static policy"
 		}
-		return errors.New(msg)
+		return nil, errors.New(msg)
 	}
 	var fails []string
 	for _, s := range a.sources {
@@ -245,21 +249,26 @@ func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a 
 			fails = append(fails, err.Error())
 			continue
 		}
-		if err := e.verify(ctx, src, d, a); err != nil {
-			if s.repo != "" {
-				err = fmt.Errorf("signatures in %s: %w", s.repo, err)
+		notes, err := e.verify(ctx, src, d, a)
+		if err != nil {
+			if s.Repo != "" || s.TagPrefix != "" {
+				err = fmt.Errorf("signatures in %s: %w", s.describe(), err)
 			}
 			fails = append(fails, err.Error())
 			continue
 		}
-		return nil
+		for i, n := range notes {
+			notes[i] = "authority " + a.Name + ": " + n
+		}
+		return notes, nil
 	}
-	return errors.New(strings.Join(fails, "; "))
+	return nil, errors.New(strings.Join(fails, "; "))
 }
 
 // verify checks the image's signatures, or, when the authority lists
-// attestations, those attestations instead (as policy-controller does).
-func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest, a *Authority) error {
+// attestations, those attestations instead (as policy-controller does);
+// notes are the warnings of the attestation policies that passed.
+func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest, a *Authority) (notes []string, err error) {
 	p := verifier.Policy{Key: a.key, IgnoreTlogUnsafe: !a.requireTL, IgnoreSCTUnsafe: a.ignoreSCT, UseSignedTimestamps: a.timestamps}
 	if a.key == nil {
 		p.Identity = anything
@@ -269,39 +278,47 @@ func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest,
 	if len(a.atts) == 0 {
 		vs, err := imagesig.Verify(ctx, src, req)
 		if err != nil {
-			return e.explain(err, a)
+			return nil, e.explain(err, a)
 		}
 		_, err = a.matchIdentity(vs)
-		return err
+		return nil, err
 	}
 	req.Kind = imagesig.KindAttestation
 	for _, at := range a.atts {
 		req.PredicateType = at.predicateType
 		vs, err := imagesig.Verify(ctx, src, req)
 		if err != nil {
-			return fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, e.explain(err, a))
+			return nil, fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, e.explain(err, a))
 		}
 		if vs, err = a.matchIdentity(vs); err != nil {
-			return fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, err)
+			return nil, fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, err)
 		}
 		if at.policy == nil {
 			continue
 		}
-		// One attestation that passes suffices (policy-controller).
+		// One attestation that passes suffices (policy-controller); its
+		// warnings are kept, a failing one's go with its error.
 		var perrs []string
 		for _, v := range vs {
-			if err := at.policy.Evaluate(ctx, v.Payload); err != nil {
+			warns, err := at.policy.Verdict(ctx, v.Payload)
+			if err != nil {
+				if len(warns) > 0 {
+					err = fmt.Errorf("%w (warnings: %s)", err, strings.Join(warns, "; "))
+				}
 				perrs = append(perrs, fmt.Sprintf("%s: %v", v.Origin, err))
 				continue
+			}
+			for _, w := range warns {
+				notes = append(notes, fmt.Sprintf("attestation %s (%s): policy warning: %s", at.name, at.predicateType, w))
 			}
 			perrs = nil
 			break
 		}
 		if len(perrs) > 0 {
-			return fmt.Errorf("attestation %s (%s): policy failed: %s", at.name, at.predicateType, strings.Join(perrs, "; "))
+			return nil, fmt.Errorf("attestation %s (%s): policy failed: %s", at.name, at.predicateType, strings.Join(perrs, "; "))
 		}
 	}
-	return nil
+	return notes, nil
 }
 
 func (e *Engine) explain(err error, a *Authority) error {
@@ -392,14 +409,14 @@ type sources struct {
 	m  map[string]imagesig.Source
 }
 
-func (s *sources) get(ctx context.Context, src source) (imagesig.Source, error) {
-	key := src.repo + "|" + strings.Join(src.pullSecrets, ",")
+func (s *sources) get(ctx context.Context, src SignatureSource) (imagesig.Source, error) {
+	key := src.Repo + "|" + src.TagPrefix + "|" + strings.Join(src.PullSecrets, ",")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if got, ok := s.m[key]; ok {
 		return got, nil
 	}
-	inner, err := s.e.Source(ctx, src.repo, s.ns, src.pullSecrets)
+	inner, err := s.e.Source(ctx, src, s.ns)
 	if err != nil {
 		return nil, err
 	}

@@ -128,6 +128,17 @@ func (s *Set) Evaluate(ctx context.Context, statement []byte) error {
 	return r.Err()
 }
 
+// Verdict evaluates like Evaluate and also returns the warnings
+// policy-controller style Rego results gave (of passing policies, and of
+// failing ones beside the error): the admission webhook shows them.
+func (s *Set) Verdict(ctx context.Context, statement []byte) (warnings []string, err error) {
+	r, err := s.Check(ctx, statement)
+	if err != nil {
+		return nil, err
+	}
+	return r.Warnings, r.Err()
+}
+
 // Check evaluates like Evaluate and returns the whole result, warnings
 // included. err is for a statement that cannot be evaluated at all (not
 // JSON, a cancelled context); policy failures are in the Result.

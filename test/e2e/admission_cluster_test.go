@@ -122,7 +122,7 @@ func newAdmissionFixture(t *testing.T, env *stack.Env, flags ...string) *admissi
 		t.Fatalf("signet admission manifests: %v", err)
 	}
 	f.cluster.Apply(t, string(out))
-	f.cluster.Kubectl(t, "", "wait", "--for", "condition=established", "--timeout", "60s", "crd/clusterimagepolicies.policy.sigstore.dev")
+	f.cluster.Kubectl(t, "", "wait", "--for", "condition=established", "--timeout", "60s", "crd/clusterimagepolicies.policy.sigstore.dev", "crd/trustroots.policy.sigstore.dev")
 	f.cluster.Apply(t, fmt.Sprintf(`apiVersion: v1
 kind: Namespace
 metadata:

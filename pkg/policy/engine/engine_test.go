@@ -129,6 +129,12 @@ func TestPolicyController(t *testing.T) {
 		{"result object passes with warning", "package sigstore\n\nisCompliant[response] {\n  response := {\"result\": true, \"warning\": \"old scanner\"}\n}\n", "", "old scanner"},
 		{"result object fails with error", "package sigstore\n\nisCompliant[response] {\n  response := {\"result\": false, \"error\": \"critical CVE-2026-1\", \"warning\": \"look\"}\n}\n",
 			`policy is not compliant for query 'isCompliant = data.sigstore.isCompliant' with errors: critical CVE-2026-1`, "look"},
+		{"result array passes on its first true", "package sigstore\n\nisCompliant := [{\"result\": false, \"error\": \"e1\"}, {\"result\": true, \"warning\": \"w2\"}, {\"result\": false, \"error\": \"e3\"}]\n", "", "w2"},
+		{"every error of a failing set", "package sigstore\n\nisCompliant := [{\"result\": false, \"error\": \"no SBOM\"}, {\"error\": \"scanner too old\"}]\n",
+			`policy is not compliant for query 'isCompliant = data.sigstore.isCompliant' with errors: no SBOM; scanner too old`, ""},
+		{"empty set", "package sigstore\n\nisCompliant[r] {\n  false\n  r := {\"result\": true}\n}\n", `policy is not compliant for query "isCompliant = data.sigstore.isCompliant"`, ""},
+		{"not an object fails closed", "package sigstore\n\nisCompliant := [\"yes\", {\"result\": true}]\n", `unexpected result "yes"`, ""},
+		{"result not a boolean fails closed", "package sigstore\n\nisCompliant := [{\"result\": \"true\"}, {\"result\": true}]\n", `unexpected result {"result":"true"}`, ""},
 		{"cue", "predicate: Data: \"nope\"\n", `failed to evaluate the policy with error: predicate.Data: conflicting values "foobar test attestation" and "nope"`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
