@@ -21,8 +21,7 @@ type Cache struct {
 }
 
 type cached struct {
-	exp   time.Time
-	notes []string // warnings the pass came with, shown again on a hit
+	exp time.Time
 }
 
 // NewCache returns a cache of at most max entries kept for ttl; max 0 or
@@ -36,30 +35,23 @@ func NewCache(max int, ttl time.Duration, now func() time.Time) *Cache {
 
 // Passed reports whether key passed within the TTL.
 func (c *Cache) Passed(key string) bool {
-	_, ok := c.Lookup(key)
-	return ok
-}
-
-// Lookup reports whether key passed within the TTL, and the warnings the
-// pass came with.
-func (c *Cache) Lookup(key string) (notes []string, ok bool) {
 	if c == nil || c.max <= 0 || c.ttl <= 0 {
-		return nil, false
+		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
 	if ok && c.now().Before(e.exp) {
-		return e.notes, true
+		return true
 	}
 	if ok {
 		delete(c.m, key)
 	}
-	return nil, false
+	return false
 }
 
-// Pass records that key passed, with the warnings it came with.
-func (c *Cache) Pass(key string, notes ...string) {
+// Pass records that key passed.
+func (c *Cache) Pass(key string) {
 	if c == nil || c.max <= 0 || c.ttl <= 0 {
 		return
 	}
@@ -80,7 +72,7 @@ func (c *Cache) Pass(key string, notes ...string) {
 			delete(c.m, k)
 		}
 	}
-	c.m[key] = cached{exp: now.Add(c.ttl), notes: notes}
+	c.m[key] = cached{exp: now.Add(c.ttl)}
 }
 
 // Len is the number of entries held.

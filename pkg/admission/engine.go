@@ -171,10 +171,7 @@ func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, polic
 	}
 	srcs := &sources{e: e, ns: ns, m: map[string]imagesig.Source{}}
 	for _, p := range matched {
-		notes, err := e.policy(ctx, srcs, d, ns, p)
-		for _, n := range notes {
-			warn = append(warn, fmt.Sprintf("%s: image %s: policy %s: %s", img.Path, img.Image, p.Name, n))
-		}
+		err := e.policy(ctx, srcs, d, ns, p)
 		if err == nil {
 			continue
 		}
@@ -206,41 +203,39 @@ func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy) string {
 	return k
 }
 
-// policy passes when any authority passes (OR within a policy); notes
-// are the passing authority's attestation-policy warnings, cached with
-// the pass so that a cached admission shows them too.
-func (e *Engine) policy(ctx context.Context, srcs *sources, d name.Digest, ns string, p *Policy) (notes []string, err error) {
+// policy passes when any authority passes (OR within a policy).
+func (e *Engine) policy(ctx context.Context, srcs *sources, d name.Digest, ns string, p *Policy) error {
 	key := e.cacheKey(d, ns, p)
-	if notes, ok := e.Cache.Lookup(key); ok {
-		return notes, nil
+	if e.Cache.Passed(key) {
+		return nil
 	}
 	var fails []string
 	for _, a := range p.Authorities {
-		notes, err := e.authority(ctx, srcs, d, a)
+		err := e.authority(ctx, srcs, d, a)
 		if err == nil {
 			if !p.Static() {
-				e.Cache.Pass(key, notes...)
+				e.Cache.Pass(key)
 			}
-			return notes, nil
+			return nil
 		}
 		if ctx.Err() != nil {
-			return nil, err
+			return err
 		}
 		fails = append(fails, fmt.Sprintf("authority %s: %v", a.Name, err))
 	}
-	return nil, errors.New(strings.Join(fails, "; "))
+	return errors.New(strings.Join(fails, "; "))
 }
 
-func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a *Authority) (notes []string, err error) {
+func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a *Authority) error {
 	if a.static != nil {
 		if a.static.Action == "pass" {
-			return nil, nil
+			return nil
 		}
 		msg := a.static.Message
 		if msg == "" {
 			msg = "disallowed by static policy"
 		}
-		return nil, errors.New(msg)
+		return errors.New(msg)
 	}
 	var fails []string
 	for _, s := range a.sources {
@@ -249,7 +244,7 @@ func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a 
 			fails = append(fails, err.Error())
 			continue
 		}
-		notes, err := e.verify(ctx, src, d, a)
+		err = e.verify(ctx, src, d, a)
 		if err != nil {
 			if s.Repo != "" || s.TagPrefix != "" {
 				err = fmt.Errorf("signatures in %s: %w", s.describe(), err)
@@ -257,18 +252,14 @@ func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a 
 			fails = append(fails, err.Error())
 			continue
 		}
-		for i, n := range notes {
-			notes[i] = "authority " + a.Name + ": " + n
-		}
-		return notes, nil
+		return nil
 	}
-	return nil, errors.New(strings.Join(fails, "; "))
+	return errors.New(strings.Join(fails, "; "))
 }
 
 // verify checks the image's signatures, or, when the authority lists
-// attestations, those attestations instead (as policy-controller does);
-// notes are the warnings of the attestation policies that passed.
-func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest, a *Authority) (notes []string, err error) {
+// attestations, those attestations instead (as policy-controller does).
+func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest, a *Authority) error {
 	p := verifier.Policy{Key: a.key, IgnoreTlogUnsafe: !a.requireTL, IgnoreSCTUnsafe: a.ignoreSCT, UseSignedTimestamps: a.timestamps}
 	if a.key == nil {
 		p.Identity = anything
@@ -278,47 +269,51 @@ func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest,
 	if len(a.atts) == 0 {
 		vs, err := imagesig.Verify(ctx, src, req)
 		if err != nil {
-			return nil, e.explain(err, a)
+			return e.explain(err, a)
 		}
 		_, err = a.matchIdentity(vs)
-		return nil, err
+		return err
 	}
 	req.Kind = imagesig.KindAttestation
 	for _, at := range a.atts {
 		req.PredicateType = at.predicateType
 		vs, err := imagesig.Verify(ctx, src, req)
 		if err != nil {
-			return nil, fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, e.explain(err, a))
+			return fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, e.explain(err, a))
 		}
 		if vs, err = a.matchIdentity(vs); err != nil {
-			return nil, fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, err)
+			return fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, err)
 		}
 		if at.policy == nil {
 			continue
 		}
-		// One attestation that passes suffices (policy-controller); its
-		// warnings are kept, a failing one's go with its error.
+		// One attestation that passes suffices (policy-controller). A
+		// compliant result that carries a warning does not pass: as in
+		// policy-controller, a warning fails that attestation, so an
+		// enforcing policy denies and a warn-mode one warns. Admitting
+		// with a warning instead would let through what policy-controller
+		// refuses.
 		var perrs []string
 		for _, v := range vs {
 			warns, err := at.policy.Verdict(ctx, v.Payload)
+			switch {
+			case err != nil && len(warns) > 0:
+				err = fmt.Errorf("%w (warnings: %s)", err, strings.Join(warns, "; "))
+			case err == nil && len(warns) > 0:
+				err = fmt.Errorf("policy warning: %s", strings.Join(warns, "; "))
+			}
 			if err != nil {
-				if len(warns) > 0 {
-					err = fmt.Errorf("%w (warnings: %s)", err, strings.Join(warns, "; "))
-				}
 				perrs = append(perrs, fmt.Sprintf("%s: %v", v.Origin, err))
 				continue
-			}
-			for _, w := range warns {
-				notes = append(notes, fmt.Sprintf("attestation %s (%s): policy warning: %s", at.name, at.predicateType, w))
 			}
 			perrs = nil
 			break
 		}
 		if len(perrs) > 0 {
-			return nil, fmt.Errorf("attestation %s (%s): policy failed: %s", at.name, at.predicateType, strings.Join(perrs, "; "))
+			return fmt.Errorf("attestation %s (%s): policy failed: %s", at.name, at.predicateType, strings.Join(perrs, "; "))
 		}
 	}
-	return notes, nil
+	return nil
 }
 
 func (e *Engine) explain(err error, a *Authority) error {

@@ -316,18 +316,15 @@ func TestAttestationPolicies(t *testing.T) {
 	}
 }
 
-// TestRegoWarnings: a compliant isCompliant result's warning admits the
-// image with an admission warning naming the image, policy, authority and
-// attestation, also when the verdict comes from the cache; an error text
-// denies.
+// TestRegoWarnings: a compliant isCompliant result that carries a warning
+// fails its attestation, as in policy-controller (which counts the warning
+// as the attestation's error): an enforcing policy denies naming the
+// warning, a warn-mode one admits with it as an admission warning.
 func TestRegoWarnings(t *testing.T) {
-	w := newWorld(t)
-	img := w.image("acme/app")
-	w.attest(img, gitlabSubject, gitlabIssuer, "https://cyclonedx.org/bom", `{"bomFormat":"CycloneDX","specVersion":"1.5"}`)
 	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
 		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
 	}
-	w.policy(keylessCIP("sbom", "**", gitlabSubject)+`    attestations:
+	const atts = `    attestations:
     - name: sbom
       predicateType: cyclonedx
       policy:
@@ -338,19 +335,29 @@ func TestRegoWarnings(t *testing.T) {
             input.predicate.specVersion == "1.5"
             r := {"result": true, "error": "", "warning": "CycloneDX 1.5 is deprecated here"}
           }
-`, LoadOptions{Compile: compile})
-	want := "spec.containers[0].image: image " + img.String() + ": policy sbom: authority gitlab: attestation sbom (https://cyclonedx.org/bom): policy warning: CycloneDX 1.5 is deprecated here"
-	for _, run := range []string{"cold", "cached"} {
-		reads := w.reads.Load()
+`
+	for _, mode := range []string{"enforce", "warn"} {
+		w := newWorld(t)
+		img := w.image("acme/app")
+		w.attest(img, gitlabSubject, gitlabIssuer, "https://cyclonedx.org/bom", `{"bomFormat":"CycloneDX","specVersion":"1.5"}`)
+		cip := keylessCIP("sbom", "**", gitlabSubject) + atts
+		if mode == "warn" {
+			cip = strings.Replace(cip, "spec:\n", "spec:\n  mode: warn\n", 1)
+		}
+		w.policy(cip, LoadOptions{Compile: compile})
 		d := w.e.Validate(context.Background(), "ns", pod(img.String()))
-		if !d.Allowed {
-			t.Fatalf("%s: denied: %s", run, d.Message)
-		}
-		if len(d.Warnings) != 1 || d.Warnings[0] != want {
-			t.Errorf("%s: warnings %q, want [%q]", run, d.Warnings, want)
-		}
-		if run == "cached" && w.reads.Load() != reads {
-			t.Errorf("cached: %d registry reads", w.reads.Load()-reads)
+		const want = "policy sbom: authority gitlab: attestation sbom (https://cyclonedx.org/bom): policy failed: "
+		switch mode {
+		case "enforce":
+			if d.Allowed {
+				t.Fatalf("enforce: admitted a compliant result with a warning (warnings %q)", d.Warnings)
+			}
+			mustContain(t, d.Message, want, "policy warning: CycloneDX 1.5 is deprecated here")
+		case "warn":
+			if !d.Allowed || len(d.Warnings) != 1 {
+				t.Fatalf("warn mode: allowed %v, warnings %q", d.Allowed, d.Warnings)
+			}
+			mustContain(t, d.Warnings[0], want, "policy warning: CycloneDX 1.5 is deprecated here")
 		}
 	}
 }
