@@ -75,7 +75,8 @@ func TestAdvisory_GHSA_52v5_jr5w_gjxr_EveryIdentityFlag(t *testing.T) {
 	}
 }
 
-// GHSA-xgjw-pm74-86q4 (@sigstore/verify 3.1.1): in a v0.2 bundle, an
+// GHSA-xgjw-pm74-86q4 (@sigstore/verify 3.1.1): in a v0.2 bundle (and
+// v0.3; signatures and attestations alike), an
 // entry with an inclusion proof but no inclusion promise had its unsigned
 // integratedTime used as a verified time. Without the SET (and with no
 // timestamp) there is no verified time: it must fail, whatever the
@@ -85,21 +86,30 @@ func TestAdvisory_GHSA_xgjw_pm74_86q4_UnsignedIntegratedTime(t *testing.T) {
 	content := []byte("v0.2 subject")
 	art := e.file(t, "blob", content)
 	sum := sha256.Sum256(content)
-	b := e.fs.Attest(t, advIdentity, advIssuer, statement(t, "https://cosign.sigstore.dev/attestation/v1", hex.EncodeToString(sum[:])), fakesigstore.SignOptions{InclusionProof: true})
-	v02 := bundleJSON(t, b)
+	stmt := statement(t, "https://cosign.sigstore.dev/attestation/v1", hex.EncodeToString(sum[:]))
 	flags := append([]string{}, keyless...)
-	e.pass(t, "verify-blob-attestation", append(append([]string{"--bundle", e.file(t, "v02.json", v02)}, flags...), art)...)
-	for name, it := range map[string]time.Time{"unchanged": {}, "edited into the certificate window": time.Now().Add(2 * time.Minute)} {
-		noPromise := edit(t, v02, func(d map[string]any) {
-			entry := field(d, "verificationMaterial", "tlogEntries", "0").(map[string]any)
-			delete(entry, "inclusionPromise")
-			if !it.IsZero() {
-				entry["integratedTime"] = json.Number(itoa(it.Unix()))
+	for _, verb := range []string{"verify-blob", "verify-blob-attestation"} {
+		o := fakesigstore.SignOptions{InclusionProof: true}
+		b := e.fs.SignBlob(t, advIdentity, advIssuer, content, o)
+		if verb == "verify-blob-attestation" {
+			b = e.fs.Attest(t, advIdentity, advIssuer, stmt, o)
+		}
+		v02 := bundleJSON(t, b)
+		for version, data := range map[string][]byte{"v0.2": v02, "v0.3": fakesigstore.V03JSON(t, v02)} {
+			e.pass(t, verb, append(append([]string{"--bundle", e.file(t, "good.json", data)}, flags...), art)...)
+			for name, it := range map[string]time.Time{"unchanged": {}, "edited into the certificate window": time.Now().Add(2 * time.Minute)} {
+				noPromise := edit(t, data, func(d map[string]any) {
+					entry := field(d, "verificationMaterial", "tlogEntries", "0").(map[string]any)
+					delete(entry, "inclusionPromise")
+					if !it.IsZero() {
+						entry["integratedTime"] = json.Number(itoa(it.Unix()))
+					}
+				})
+				t.Run(verb+" "+version+" "+name, func(t *testing.T) {
+					e.fail(t, "", verb, append(append([]string{"--bundle", e.file(t, "nopromise.json", noPromise)}, flags...), art)...)
+				})
 			}
-		})
-		t.Run(name, func(t *testing.T) {
-			e.fail(t, "", "verify-blob-attestation", append(append([]string{"--bundle", e.file(t, "nopromise.json", noPromise)}, flags...), art)...)
-		})
+		}
 	}
 }
 

@@ -52,11 +52,18 @@ func TestAdvisory_GHSA_8gw7_4j42_w388_VerifyBlobBypasses(t *testing.T) {
 		e.fail(t, "", "verify-blob", args(spliced, "spliced-new.json", keyless...)...)
 	})
 	t.Run("2 identity flags are checked with a bundle", func(t *testing.T) {
+		formats := fakesigstore.Formats(t, func(o fakesigstore.SignOptions) *bundle.Bundle {
+			return e.fs.SignBlob(t, advIdentity, advIssuer, c1, o)
+		})
+		for _, f := range formats {
+			e.pass(t, "verify-blob", args(f.Data, f.Name+".json", keyless...)...)
+		}
 		for name, flags := range clitest.WrongIdentities(advIdentity, advIssuer) {
 			t.Run(name, func(t *testing.T) {
 				flags = append(flags, "--insecure-ignore-sct")
-				e.fail(t, "", "verify-blob", args(legacy1, "legacy1.json", flags...)...)
-				e.fail(t, "", "verify-blob", args(new1, "new1.json", flags...)...)
+				for _, f := range formats {
+					e.fail(t, "", "verify-blob", args(f.Data, f.Name+".json", flags...)...)
+				}
 			})
 		}
 	})
