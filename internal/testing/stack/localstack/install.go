@@ -22,7 +22,6 @@ func (comp Component) dir(c Config) string { return filepath.Join(c.binDir(), co
 type InstallOptions struct {
 	Mode    Mode // Minimal skips Trillian, Rekor v1, the CT log and MariaDB
 	NoTools bool // skip the client tools (cosign…): up does not need them
-	Keys    bool // also the key backends (Components with Keys) and SoftHSM2
 }
 
 // Install builds every missing pinned component into the cache and makes
@@ -43,7 +42,7 @@ func Install(ctx context.Context, c Config, opts InstallOptions) error {
 	defer unlock()
 	built := 0
 	for _, comp := range Components {
-		if comp.FullOnly && opts.Mode != Full || comp.Tool && opts.NoTools || comp.Keys && !opts.Keys {
+		if comp.FullOnly && opts.Mode != Full || comp.Tool && opts.NoTools {
 			continue
 		}
 		for _, bin := range sortedKeys(comp.Debian) {
@@ -63,10 +62,8 @@ func Install(ctx context.Context, c Config, opts InstallOptions) error {
 		if err := ensureMariaDB(ctx, c); err != nil {
 			return err
 		}
-		if opts.Keys {
-			if err := ensureAptPackages(ctx, c); err != nil {
-				return err
-			}
+		if err := ensureAptPackages(ctx, c); err != nil {
+			return err
 		}
 	}
 	c.logf("local-stack: install done in %.1fs (%d components built, cache %s)", time.Since(start).Seconds(), built, c.binDir())
