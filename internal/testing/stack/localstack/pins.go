@@ -147,8 +147,8 @@ var Components = []Component{
 	},
 	{
 		// Vault's server core, HTTP API and transit engine only (the
-		// wrapper's main; docs/KEYS.md): ≈5 min cold, where the full
-		// vault command is ≈17 min.
+		// wrapper's main; docs/KEYS.md): ≈6–10 min cold, where the
+		// full vault command is ≈17 min.
 		Key:      "vault-transit@" + VaultVersion,
 		Packages: []string{"."},
 		Binaries: []string{"vault-transit"},
