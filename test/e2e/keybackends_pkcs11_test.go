@@ -52,6 +52,10 @@ func TestKeyBackendPKCS11(t *testing.T) {
 	signet.ok(t, nil, append(append([]string{"attest", "--key", uri, "--predicate", pred, "--type", "slsaprovenance1"}, bundleSign(env)...), img)...)
 	wantDigest(t, cosign.ok(t, nil, "verify", "--trusted-root", env.TrustedRoot, "--key", pub, img), img)
 	wantDigest(t, cosign.ok(t, nil, "verify-attestation", "--type", "slsaprovenance1", "--trusted-root", env.TrustedRoot, "--key", pub, img), img)
+	wantDigest(t, signet.ok(t, nil, "verify", "--trusted-root", env.TrustedRoot, "--key", uri, img), img)
+	img2 := env.PushRandomImageTo(t, env.Registry, "e2e/keys-pkcs11")
+	cosign.ok(t, nil, append(append([]string{"sign", "--key", uri}, bundleSign(env)...), img2)...)
+	wantDigest(t, signet.ok(t, nil, "verify", "--trusted-root", env.TrustedRoot, "--key", pub, img2), img2)
 
 	// pkcs11-tool: cosign's layout; list-keys-uris without the PIN.
 	tokens := signet.ok(t, nil, "pkcs11-tool", "list-tokens", "--module-path", tok.Module)
