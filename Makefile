@@ -28,8 +28,11 @@ KMS_SCHEMES := awskms gcpkms azurekms hashivault openbao
 # GOOS/GOARCH/BINDIR cross-build into another directory (make dist does).
 # -buildvcs=false: the version comes from -X; Go's VCS stamp would change
 # with untracked files in the checkout, and so would the binary.
+# signet-policy (the CUE and Rego engines, run by signet for --policy and
+# admission attestation policies) and the KMS plugins ship beside signet.
 build:
 	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
+	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=false -ldflags '-s -w -buildid=' -o $(BINDIR)/signet-policy$(EXE) ./cmd/signet-policy
 	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=false -ldflags '-s -w -buildid=' -o $(BINDIR)/sigstore-kms-awskms$(EXE) ./cmd/sigstore-kms
 	@for s in $(filter-out awskms,$(KMS_SCHEMES)); do ln -f $(BINDIR)/sigstore-kms-awskms$(EXE) $(BINDIR)/sigstore-kms-$$s$(EXE); done
 
@@ -46,9 +49,11 @@ sbom:
 # PKCS#11 keys (pkcs11: URIs, pkcs11-tool) need cgo, as in cosign.
 build-pkcs11:
 	CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false -tags pkcs11key -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/signet
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '-s -w -buildid=' -o $(BINDIR)/signet-policy$(EXE) ./cmd/signet-policy
 
 install:
 	CGO_ENABLED=0 $(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/signet
+	CGO_ENABLED=0 $(GO) install -trimpath -ldflags '-s -w' ./cmd/signet-policy
 	@d="$$($(GO) env GOBIN)"; d="$${d:-$$($(GO) env GOPATH)/bin}"; \
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o "$$d/sigstore-kms-awskms" ./cmd/sigstore-kms && \
 	for s in $(filter-out awskms,$(KMS_SCHEMES)); do ln -f "$$d/sigstore-kms-awskms" "$$d/sigstore-kms-$$s"; done

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/signetdev/signet/internal/testing/shared"
+	"github.com/signetdev/signet/pkg/policy/engine"
 )
 
 func TestMain(m *testing.M) {
@@ -24,6 +26,13 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"signet": main,
 		"cosign": main,
+		// The engine signet runs for --policy, found on the scripts' PATH.
+		"signet-policy": func() {
+			if err := engine.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
+				log.Fatal(err)
+			}
+			os.Exit(0)
+		},
 	})
 }
 

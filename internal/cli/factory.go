@@ -8,6 +8,7 @@ import (
 
 	"github.com/signetdev/signet/internal/iostreams"
 	"github.com/signetdev/signet/internal/trust"
+	"github.com/signetdev/signet/pkg/policy"
 )
 
 // Factory hands commands everything that reaches outside the process:
@@ -31,6 +32,10 @@ type Factory struct {
 	Transport http.RoundTripper
 	// Now is the clock.
 	Now func() time.Time
+	// PolicyEngine judges --policy files and admission attestation
+	// policies: the signet-policy program beside signet (pkg/policy says
+	// why the engines are not linked in); tests may run them in-process.
+	PolicyEngine policy.Engine
 
 	// Verbose is set by the global -d/--verbose flag.
 	Verbose bool
@@ -46,6 +51,8 @@ func NewFactory(ios *iostreams.IOStreams) *Factory {
 		HomeDir:   os.UserHomeDir,
 		Transport: http.DefaultTransport,
 		Now:       time.Now,
+		// Started at the first policy; it ends when signet does.
+		PolicyEngine: &policy.Process{},
 	}
 }
 

@@ -145,6 +145,11 @@ func MainWithFactory(ctx context.Context, args []string, f *Factory, verbs ...Su
 
 	err := root.ExecuteContext(ctx)
 	cancel()
+	// A policy engine started by the run ends with it (and is waited for,
+	// so its resources count as the run's).
+	if c, ok := f.PolicyEngine.(io.Closer); ok {
+		_ = c.Close()
+	}
 	if out != nil {
 		if cerr := out.Commit(); cerr != nil && err == nil {
 			err = fmt.Errorf("--output-file: %w", cerr)

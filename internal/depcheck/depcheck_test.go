@@ -47,3 +47,28 @@ func TestNoCloudSDKInDefaultBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyEnginesOutOfSignet: the CUE and Rego engines cost more
+// start-up time and memory than the rest of signet together (issue 9's
+// budgets); they live in signet-policy, which signet runs when a policy
+// is to be judged.
+func TestPolicyEnginesOutOfSignet(t *testing.T) {
+	engines := []string{"cuelang.org/go", "github.com/open-policy-agent/opa"}
+	has := func(main string) map[string]bool {
+		found := map[string]bool{}
+		for _, d := range goList(t, "-deps", main) {
+			for _, e := range engines {
+				if strings.HasPrefix(d, e+"/") {
+					found[e] = true
+				}
+			}
+		}
+		return found
+	}
+	if got := has("github.com/signetdev/signet/cmd/signet"); len(got) > 0 {
+		t.Errorf("cmd/signet links %v: the engines belong to cmd/signet-policy", got)
+	}
+	if got := has("github.com/signetdev/signet/cmd/signet-policy"); len(got) != len(engines) {
+		t.Errorf("cmd/signet-policy links only %v of %v", got, engines)
+	}
+}

@@ -329,3 +329,14 @@ func transparencyLog(pub crypto.PublicKey) (*root.TransparencyLog, error) {
 		SignatureHashFunc:   trustspec.SignatureHash(pub),
 	}, nil
 }
+
+// LogFromKey describes a transparency log (Rekor v1 or CT) by its public
+// key, as a trusted root would: the log ID is the SHA-256 of the DER
+// SubjectPublicKeyInfo, valid since the epoch.
+func LogFromKey(pub crypto.PublicKey) (*root.TransparencyLog, error) { return transparencyLog(pub) }
+
+// TimestampAuthorities describes TSAs by a certificate chain, sorted as
+// cosign does (see WithTimestampAuthority).
+func TimestampAuthorities(chain []*x509.Certificate) []root.TimestampingAuthority {
+	return timestampAuthorities(chain)
+}

@@ -17,7 +17,11 @@ type Cache struct {
 	now func() time.Time
 
 	mu sync.Mutex
-	m  map[string]time.Time // key → expiry
+	m  map[string]cached
+}
+
+type cached struct {
+	exp time.Time
 }
 
 // NewCache returns a cache of at most max entries kept for ttl; max 0 or
@@ -26,7 +30,7 @@ func NewCache(max int, ttl time.Duration, now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{ttl: ttl, max: max, now: now, m: map[string]time.Time{}}
+	return &Cache{ttl: ttl, max: max, now: now, m: map[string]cached{}}
 }
 
 // Passed reports whether key passed within the TTL.
@@ -36,8 +40,8 @@ func (c *Cache) Passed(key string) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	exp, ok := c.m[key]
-	if ok && c.now().Before(exp) {
+	e, ok := c.m[key]
+	if ok && c.now().Before(e.exp) {
 		return true
 	}
 	if ok {
@@ -55,8 +59,8 @@ func (c *Cache) Pass(key string) {
 	defer c.mu.Unlock()
 	now := c.now()
 	if len(c.m) >= c.max {
-		for k, exp := range c.m {
-			if !now.Before(exp) {
+		for k, e := range c.m {
+			if !now.Before(e.exp) {
 				delete(c.m, k)
 			}
 		}
@@ -68,7 +72,7 @@ func (c *Cache) Pass(key string) {
 			delete(c.m, k)
 		}
 	}
-	c.m[key] = now.Add(c.ttl)
+	c.m[key] = cached{exp: now.Add(c.ttl)}
 }
 
 // Len is the number of entries held.

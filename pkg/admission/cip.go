@@ -184,12 +184,48 @@ func (p *ClusterImagePolicy) decodeSpec() error {
 
 // ParsePolicyFile reads ClusterImagePolicies from YAML or JSON: one
 // object, several YAML documents, or a List (kubectl get -o yaml).
+// TrustRoots in it are checked and dropped; ParseFile keeps them.
 func ParsePolicyFile(data []byte) ([]*ClusterImagePolicy, error) {
+	cips, _, err := ParseFile(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(cips) == 0 {
+		return nil, errors.New("no ClusterImagePolicy found")
+	}
+	return cips, nil
+}
+
+// ParseFile reads the ClusterImagePolicies and TrustRoots of a file
+// (--policy-file): YAML or JSON, one object, several YAML documents, or
+// a List. Any other kind is refused.
+func ParseFile(data []byte) ([]*ClusterImagePolicy, []*TrustRoot, error) {
 	if len(data) > MaxPolicySize {
-		return nil, fmt.Errorf("policy file larger than %d bytes", MaxPolicySize)
+		return nil, nil, fmt.Errorf("policy file larger than %d bytes", MaxPolicySize)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var out []*ClusterImagePolicy
+	var cips []*ClusterImagePolicy
+	var trs []*TrustRoot
+	add := func(js []byte) error {
+		var k struct {
+			Kind string `json:"kind"`
+		}
+		_ = json.Unmarshal(js, &k)
+		if k.Kind == TrustRootKind {
+			tr, err := ParseTrustRoot(js)
+			if err != nil {
+				return err
+			}
+			trs = append(trs, tr)
+			return nil
+		}
+		p, err := ParsePolicy(js)
+		if err != nil {
+			return err
+		}
+		cips = append(cips, p)
+		return nil
+	}
 	for i := 1; ; i++ {
 		var doc any
 		err := dec.Decode(&doc)
@@ -197,14 +233,14 @@ func ParsePolicyFile(data []byte) ([]*ClusterImagePolicy, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
+			return nil, nil, fmt.Errorf("document %d: %w", i, err)
 		}
 		if doc == nil {
 			continue
 		}
 		js, err := json.Marshal(doc)
 		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
+			return nil, nil, fmt.Errorf("document %d: %w", i, err)
 		}
 		var list struct {
 			Kind  string            `json:"kind"`
@@ -212,22 +248,18 @@ func ParsePolicyFile(data []byte) ([]*ClusterImagePolicy, error) {
 		}
 		if json.Unmarshal(js, &list) == nil && strings.HasSuffix(list.Kind, "List") {
 			for _, it := range list.Items {
-				p, err := ParsePolicy(it)
-				if err != nil {
-					return nil, fmt.Errorf("document %d: %w", i, err)
+				if err := add(it); err != nil {
+					return nil, nil, fmt.Errorf("document %d: %w", i, err)
 				}
-				out = append(out, p)
 			}
 			continue
 		}
-		p, err := ParsePolicy(js)
-		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
+		if err := add(js); err != nil {
+			return nil, nil, fmt.Errorf("document %d: %w", i, err)
 		}
-		out = append(out, p)
 	}
-	if len(out) == 0 {
-		return nil, errors.New("no ClusterImagePolicy found")
+	if len(cips)+len(trs) == 0 {
+		return nil, nil, errors.New("no ClusterImagePolicy or TrustRoot found")
 	}
-	return out, nil
+	return cips, trs, nil
 }

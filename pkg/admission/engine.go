@@ -32,10 +32,9 @@ const (
 type Engine struct {
 	// Policies returns the current policies (a snapshot; never mutated).
 	Policies func() []*Policy
-	// Source returns where signatures are read: repo is an authority's
-	// source.oci ("" the image's own repository); pull secrets are named
-	// in the request's namespace.
-	Source func(ctx context.Context, repo, namespace string, pullSecrets []string) (imagesig.Source, error)
+	// Source returns where signatures are read, as an authority's source
+	// says; pull secrets are named in the request's namespace.
+	Source func(ctx context.Context, s SignatureSource, namespace string) (imagesig.Source, error)
 	// Resolve resolves a tag to its digest (the mutating webhook).
 	Resolve func(ctx context.Context, image string) (name.Digest, error)
 	// Parse parses an image reference as the registry client will use it
@@ -196,7 +195,7 @@ func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy) string {
 	}
 	for _, a := range p.Authorities {
 		for _, s := range a.sources {
-			if len(s.pullSecrets) > 0 {
+			if len(s.PullSecrets) > 0 {
 				return k + "|" + ns // credentials differ per namespace
 			}
 		}
@@ -245,9 +244,10 @@ func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a 
 			fails = append(fails, err.Error())
 			continue
 		}
-		if err := e.verify(ctx, src, d, a); err != nil {
-			if s.repo != "" {
-				err = fmt.Errorf("signatures in %s: %w", s.repo, err)
+		err = e.verify(ctx, src, d, a)
+		if err != nil {
+			if s.Repo != "" || s.TagPrefix != "" {
+				err = fmt.Errorf("signatures in %s: %w", s.describe(), err)
 			}
 			fails = append(fails, err.Error())
 			continue
@@ -287,10 +287,22 @@ func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest,
 		if at.policy == nil {
 			continue
 		}
-		// One attestation that passes suffices (policy-controller).
+		// One attestation that passes suffices (policy-controller). A
+		// compliant result that carries a warning does not pass: as in
+		// policy-controller, a warning fails that attestation, so an
+		// enforcing policy denies and a warn-mode one warns. Admitting
+		// with a warning instead would let through what policy-controller
+		// refuses.
 		var perrs []string
 		for _, v := range vs {
-			if err := at.policy.Evaluate(ctx, v.Payload); err != nil {
+			warns, err := at.policy.Verdict(ctx, v.Payload)
+			switch {
+			case err != nil && len(warns) > 0:
+				err = fmt.Errorf("%w (warnings: %s)", err, strings.Join(warns, "; "))
+			case err == nil && len(warns) > 0:
+				err = fmt.Errorf("policy warning: %s", strings.Join(warns, "; "))
+			}
+			if err != nil {
 				perrs = append(perrs, fmt.Sprintf("%s: %v", v.Origin, err))
 				continue
 			}
@@ -392,14 +404,14 @@ type sources struct {
 	m  map[string]imagesig.Source
 }
 
-func (s *sources) get(ctx context.Context, src source) (imagesig.Source, error) {
-	key := src.repo + "|" + strings.Join(src.pullSecrets, ",")
+func (s *sources) get(ctx context.Context, src SignatureSource) (imagesig.Source, error) {
+	key := src.Repo + "|" + src.TagPrefix + "|" + strings.Join(src.PullSecrets, ",")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if got, ok := s.m[key]; ok {
 		return got, nil
 	}
-	inner, err := s.e.Source(ctx, src.repo, s.ns, src.pullSecrets)
+	inner, err := s.e.Source(ctx, src, s.ns)
 	if err != nil {
 		return nil, err
 	}

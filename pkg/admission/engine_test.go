@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signetdev/signet/pkg/oci"
 	"github.com/signetdev/signet/pkg/policy"
+	"github.com/signetdev/signet/pkg/policy/engine"
 )
 
 func TestValidateKeyless(t *testing.T) {
@@ -169,7 +171,11 @@ func TestKeyAuthority(t *testing.T) {
 // requires predicate.builder.id to equal the policy data.
 type jsonPolicy struct{ want string }
 
-func (p jsonPolicy) Evaluate(_ context.Context, st []byte) error {
+func (p jsonPolicy) Verdict(_ context.Context, st []byte) ([]string, error) {
+	return nil, p.evaluate(st)
+}
+
+func (p jsonPolicy) evaluate(st []byte) error {
 	var s struct {
 		Predicate struct {
 			Builder struct {
@@ -271,7 +277,7 @@ func TestAttestationPolicies(t *testing.T) {
 	img := w.image("acme/app")
 	w.attest(img, gitlabSubject, gitlabIssuer, "https://cyclonedx.org/bom", `{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"openssl","version":"3.0.13"}]}`)
 	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
-		return policy.Compile(ctx, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
 	}
 	cip := func(lang, data string) string {
 		var ind strings.Builder
@@ -296,6 +302,8 @@ func TestAttestationPolicies(t *testing.T) {
 		{"cue fail", "cue", `predicate: bomFormat: "SPDX"`, false, "conflicting values"},
 		{"rego pass", "rego", "package sigstore\nisCompliant { input.predicate.specVersion == \"1.5\" }", true, ""},
 		{"rego fail", "rego", "package sigstore\ndefault isCompliant = false\nisCompliant { input.predicate.specVersion == \"1.6\" }", false, "policy failed"},
+		{"rego result objects fail with their errors", "rego", "package sigstore\nisCompliant[r] {\n  r := {\"result\": false, \"error\": \"openssl 3.0.13 is vulnerable\", \"warning\": \"scan is old\"}\n}", false,
+			"is not compliant: openssl 3.0.13 is vulnerable (warnings: scan is old)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w.policy(cip(tc.lang, tc.data), LoadOptions{Compile: compile})
@@ -306,4 +314,73 @@ func TestAttestationPolicies(t *testing.T) {
 			mustContain(t, d.Message, tc.want)
 		})
 	}
+}
+
+// TestRegoWarnings: a compliant isCompliant result that carries a warning
+// fails its attestation, as in policy-controller (which counts the warning
+// as the attestation's error): an enforcing policy denies naming the
+// warning, a warn-mode one admits with it as an admission warning.
+func TestRegoWarnings(t *testing.T) {
+	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
+		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+	}
+	const atts = `    attestations:
+    - name: sbom
+      predicateType: cyclonedx
+      policy:
+        type: rego
+        data: |
+          package sigstore
+          isCompliant[r] {
+            input.predicate.specVersion == "1.5"
+            r := {"result": true, "error": "", "warning": "CycloneDX 1.5 is deprecated here"}
+          }
+`
+	for _, mode := range []string{"enforce", "warn"} {
+		w := newWorld(t)
+		img := w.image("acme/app")
+		w.attest(img, gitlabSubject, gitlabIssuer, "https://cyclonedx.org/bom", `{"bomFormat":"CycloneDX","specVersion":"1.5"}`)
+		cip := keylessCIP("sbom", "**", gitlabSubject) + atts
+		if mode == "warn" {
+			cip = strings.Replace(cip, "spec:\n", "spec:\n  mode: warn\n", 1)
+		}
+		w.policy(cip, LoadOptions{Compile: compile})
+		d := w.e.Validate(context.Background(), "ns", pod(img.String()))
+		const want = "policy sbom: authority gitlab: attestation sbom (https://cyclonedx.org/bom): policy failed: "
+		switch mode {
+		case "enforce":
+			if d.Allowed {
+				t.Fatalf("enforce: admitted a compliant result with a warning (warnings %q)", d.Warnings)
+			}
+			mustContain(t, d.Message, want, "policy warning: CycloneDX 1.5 is deprecated here")
+		case "warn":
+			if !d.Allowed || len(d.Warnings) != 1 {
+				t.Fatalf("warn mode: allowed %v, warnings %q", d.Allowed, d.Warnings)
+			}
+			mustContain(t, d.Warnings[0], want, "policy warning: CycloneDX 1.5 is deprecated here")
+		}
+	}
+}
+
+// TestTagPrefix: source.tagPrefix reads signatures at
+// <prefix>sha256-<hex>.sig (cosign's ociremote.WithPrefix), and only
+// there: a signature at the standard tag does not count for it, nor one
+// at the prefixed tag for a policy without the prefix.
+func TestTagPrefix(t *testing.T) {
+	w := newWorld(t)
+	prefixed, standard := w.image("acme/prefixed"), w.image("acme/standard")
+	w.signKeyless(standard, gitlabSubject, gitlabIssuer)
+	w.client = oci.New(oci.Options{TagPrefix: "signed-"})
+	w.signKeyless(prefixed, gitlabSubject, gitlabIssuer)
+	if _, err := w.client.ReadLegacy(context.Background(), prefixed, oci.SignatureSuffix); err != nil {
+		t.Fatalf("no signature at the prefixed tag: %v", err)
+	}
+	withPrefix := keylessCIP("prefix", "**", gitlabSubject) + "    source:\n    - tagPrefix: signed-\n"
+	w.policy(withPrefix, LoadOptions{})
+	if d := w.admit(prefixed.String()); !d.Allowed {
+		t.Fatalf("signed at the prefixed tag: %s", d.Message)
+	}
+	wantDenied(t, "standard tag, prefixed policy", w.admit(standard.String()), "signatures in tags prefixed signed-", "no signatures found")
+	w.policy(keylessCIP("plain", "**", gitlabSubject), LoadOptions{})
+	wantDenied(t, "prefixed tag, plain policy", w.admit(prefixed.String()), "no signatures found")
 }

@@ -52,3 +52,29 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseTrustRoot: a TrustRoot from a file or the API server is
+// compiled into trust material or refused naming it, never a panic.
+func FuzzParseTrustRoot(f *testing.F) {
+	f.Add([]byte(`{"apiVersion":"policy.sigstore.dev/v1alpha1","kind":"TrustRoot","metadata":{"name":"k"},"spec":{"sigstoreKeys":{"certificateAuthorities":[{"subject":{"organization":"o","commonName":"c"},"uri":"https://fulcio","certChain":"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="}],"tLogs":[{"baseURL":"https://rekor","hashAlgorithm":"sha-256","publicKey":"LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowREFRY0RRZ0FFCi0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLQo="}]}}}`))
+	f.Add([]byte("apiVersion: policy.sigstore.dev/v1alpha1\nkind: TrustRoot\nmetadata: {name: r}\nspec: {remote: {root: eyJzaWduZWQiOnsiX3R5cGUiOiJyb290IiwidmVyc2lvbiI6MX19, mirror: 'https://tuf.example'}}\n"))
+	f.Add([]byte("apiVersion: policy.sigstore.dev/v1alpha1\nkind: TrustRoot\nmetadata: {name: j}\nspec: {trustedRootJSON: '{\"mediaType\":\"application/vnd.dev.sigstore.trustedroot+json;version=0.1\"}'}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, trs, err := ParseFile(data)
+		if err != nil {
+			return
+		}
+		for _, tr := range trs {
+			c, err := CompileTrustRoot(tr)
+			if err != nil {
+				if !strings.HasPrefix(err.Error(), "TrustRoot ") {
+					t.Fatalf("error does not name the TrustRoot: %v", err)
+				}
+				continue
+			}
+			if (c.Material == nil) == (c.Mirror == "") {
+				t.Fatalf("compiled to neither or both material and a mirror: %+v", c)
+			}
+		}
+	})
+}

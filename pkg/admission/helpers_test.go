@@ -48,8 +48,8 @@ func newWorld(t testing.TB) *world {
 	reg := &Registry{}
 	w.e = &Engine{
 		Policies: func() []*Policy { return w.ps },
-		Source: func(ctx context.Context, repo, ns string, secrets []string) (imagesig.Source, error) {
-			s, err := reg.Source(ctx, repo, ns, secrets)
+		Source: func(ctx context.Context, src SignatureSource, ns string) (imagesig.Source, error) {
+			s, err := reg.Source(ctx, src, ns)
 			return countingSource{s, &w.reads}, err
 		},
 		Resolve:      reg.Resolve,
@@ -121,15 +121,19 @@ func (w *world) signKey(d name.Digest, key *ecdsa.PrivateKey) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	if err := w.client.AppendLegacy(context.Background(), d, oci.SignatureSuffix, keyLayer(w.t, key, payload), nil); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// keyLayer is a legacy signature layer of payload by key.
+func keyLayer(t testing.TB, key *ecdsa.PrivateKey, payload []byte) oci.Layer {
 	h := sha256.Sum256(payload)
 	sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])
 	if err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
-	l := oci.Layer{MediaType: oci.SimpleSigningMediaType, Data: payload, Annotations: map[string]string{oci.AnnotationSignature: base64.StdEncoding.EncodeToString(sig)}}
-	if err := w.client.AppendLegacy(context.Background(), d, oci.SignatureSuffix, l, nil); err != nil {
-		w.t.Fatal(err)
-	}
+	return oci.Layer{MediaType: oci.SimpleSigningMediaType, Data: payload, Annotations: map[string]string{oci.AnnotationSignature: base64.StdEncoding.EncodeToString(sig)}}
 }
 
 func newKey(t testing.TB) (*ecdsa.PrivateKey, string) {

@@ -21,9 +21,11 @@ import (
 )
 
 // StatementPolicy judges one verified in-toto statement (the whole
-// statement JSON, as policy-controller hands it to CUE and Rego).
+// statement JSON, as policy-controller hands it to CUE and Rego). Its
+// warnings (Rego isCompliant results' warning texts) become admission
+// warnings; its error denies.
 type StatementPolicy interface {
-	Evaluate(ctx context.Context, statement []byte) error
+	Verdict(ctx context.Context, statement []byte) (warnings []string, err error)
 }
 
 // PolicyCompiler compiles an attestation policy of a ClusterImagePolicy
@@ -35,6 +37,10 @@ type PolicyCompiler func(ctx context.Context, name, lang string, data []byte) (S
 type LoadOptions struct {
 	// TrustRoots are the names a trustRootRef may use.
 	TrustRoots map[string]bool
+	// LateTrustRoots: TrustRoots are watched from the API server and may
+	// arrive after the policies naming them, so an unknown trustRootRef
+	// is not refused here; verification denies until it exists.
+	LateTrustRoots bool
 	// Secret reads a Secret's data (key.secretRef); nil refuses secretRef.
 	Secret func(ctx context.Context, namespace, name string) (map[string][]byte, error)
 	// SystemNamespace is where a secretRef without namespace is looked up.
@@ -75,13 +81,28 @@ type Authority struct {
 	trustRef   string
 	caRoots    []*x509.Certificate
 	caInter    []*x509.Certificate
-	sources    []source
+	sources    []SignatureSource
 	atts       []attestationCheck
 }
 
-type source struct {
-	repo        string // "" is the image's own repository
-	pullSecrets []string
+// SignatureSource is where an authority reads signatures (its source).
+type SignatureSource struct {
+	// Repo is source.oci; "" is the image's own repository.
+	Repo string
+	// TagPrefix goes before the .sig/.att tags' names (source.tagPrefix).
+	TagPrefix string
+	// PullSecrets are docker-registry secrets of the request's namespace.
+	PullSecrets []string
+}
+
+func (s SignatureSource) describe() string {
+	switch {
+	case s.TagPrefix == "":
+		return s.Repo
+	case s.Repo == "":
+		return "tags prefixed " + s.TagPrefix
+	}
+	return s.Repo + " (tags prefixed " + s.TagPrefix + ")"
 }
 
 type attestationCheck struct {
@@ -281,8 +302,8 @@ func compileAuthority(ctx context.Context, i int, as AuthoritySpec, o LoadOption
 		return nil, fmt.Errorf("trustRootRef: keyless, ctlog and rfc3161timestamp name different trust roots %v; signet uses one trusted root per authority", sortedKeys(refs))
 	}
 	for r := range refs {
-		if !o.TrustRoots[r] {
-			return nil, fmt.Errorf("trustRootRef %q: no such trust root (give it to signet admission serve with --trust-root %s=trusted_root.json)", r, r)
+		if !o.TrustRoots[r] && !o.LateTrustRoots {
+			return nil, fmt.Errorf("trustRootRef %q: no such trust root (a TrustRoot object, or --trust-root %s=trusted_root.json)", r, r)
 		}
 		a.trustRef = r
 	}
@@ -294,7 +315,7 @@ func compileAuthority(ctx context.Context, i int, as AuthoritySpec, o LoadOption
 		a.sources = append(a.sources, s)
 	}
 	if len(a.sources) == 0 {
-		a.sources = []source{{}}
+		a.sources = []SignatureSource{{}}
 	}
 	for j, at := range as.Attestations {
 		c, err := compileAttestation(ctx, at, o)
@@ -407,25 +428,29 @@ func loadKey(ctx context.Context, field string, k *KeySpec, o LoadOptions) (sign
 	return v, desc, nil
 }
 
-func compileSource(s SourceSpec, o LoadOptions) (source, error) {
-	if s.TagPrefix != "" {
-		return source{}, errors.New("tagPrefix is not supported: signet reads signatures at cosign's standard tags and referrers")
-	}
-	var out source
+func compileSource(s SourceSpec, o LoadOptions) (SignatureSource, error) {
+	var out SignatureSource
 	if s.OCI != "" {
 		if _, err := name.NewRepository(s.OCI); err != nil {
-			return source{}, fmt.Errorf("oci %q: %w", s.OCI, err)
+			return out, fmt.Errorf("oci %q: %w", s.OCI, err)
 		}
-		out.repo = s.OCI
+		out.Repo = s.OCI
+	}
+	if s.TagPrefix != "" {
+		tag := s.TagPrefix + "sha256-" + strings.Repeat("0", 64) + ".sig"
+		if _, err := name.NewTag("example.com/r:"+tag, name.StrictValidation); err != nil || strings.IndexAny(tag[:1], ".-") == 0 {
+			return out, fmt.Errorf("tagPrefix %q: %s is not a tag (letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128 characters)", s.TagPrefix, tag)
+		}
+		out.TagPrefix = s.TagPrefix
 	}
 	for _, ps := range s.SignaturePullSecrets {
 		if !o.PullSecrets {
-			return source{}, errors.New("signaturePullSecrets: secrets are read from the API server, and none is configured (--kubeconfig or in-cluster)")
+			return out, errors.New("signaturePullSecrets: secrets are read from the API server, and none is configured (--kubeconfig or in-cluster)")
 		}
 		if ps.Name == "" {
-			return source{}, errors.New("signaturePullSecrets: a name is required")
+			return out, errors.New("signaturePullSecrets: a name is required")
 		}
-		out.pullSecrets = append(out.pullSecrets, ps.Name)
+		out.PullSecrets = append(out.PullSecrets, ps.Name)
 	}
 	return out, nil
 }

@@ -27,40 +27,43 @@ type Registry struct {
 	clients map[string]*oci.Client
 }
 
-func (r *Registry) client(repo string) *oci.Client {
+func (r *Registry) client(s SignatureSource) *oci.Client {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.clients == nil {
 		r.clients = map[string]*oci.Client{}
 	}
-	c, ok := r.clients[repo]
+	key := s.Repo + "|" + s.TagPrefix
+	c, ok := r.clients[key]
 	if !ok {
-		o := r.Options
-		if repo != "" {
-			o.Repository = repo
-		}
-		c = oci.New(o)
-		r.clients[repo] = c
+		c = oci.New(r.options(s))
+		r.clients[key] = c
 	}
 	return c
 }
 
+func (r *Registry) options(s SignatureSource) oci.Options {
+	o := r.Options
+	if s.Repo != "" {
+		o.Repository = s.Repo
+	}
+	o.TagPrefix = s.TagPrefix
+	return o
+}
+
 // Source is Engine.Source.
-func (r *Registry) Source(ctx context.Context, repo, namespace string, pullSecrets []string) (imagesig.Source, error) {
-	if len(pullSecrets) == 0 {
-		return r.client(repo), nil
+func (r *Registry) Source(ctx context.Context, s SignatureSource, namespace string) (imagesig.Source, error) {
+	if len(s.PullSecrets) == 0 {
+		return r.client(s), nil
 	}
 	if r.PullSecrets == nil {
 		return nil, errors.New("signaturePullSecrets: no API server to read them from")
 	}
-	kc, err := r.PullSecrets(ctx, namespace, pullSecrets)
+	kc, err := r.PullSecrets(ctx, namespace, s.PullSecrets)
 	if err != nil {
-		return nil, fmt.Errorf("signaturePullSecrets %v in namespace %s: %w", pullSecrets, namespace, err)
+		return nil, fmt.Errorf("signaturePullSecrets %v in namespace %s: %w", s.PullSecrets, namespace, err)
 	}
-	o := r.Options
-	if repo != "" {
-		o.Repository = repo
-	}
+	o := r.options(s)
 	o.Keychain = authn.NewMultiKeychain(kc, keychainOr(o.Keychain))
 	// Credentials are per request: not cached.
 	return oci.New(o), nil
@@ -75,12 +78,12 @@ func keychainOr(k authn.Keychain) authn.Keychain {
 
 // Parse is Engine.Parse.
 func (r *Registry) Parse(image string) (name.Reference, error) {
-	return r.client("").ParseReference(image)
+	return r.client(SignatureSource{}).ParseReference(image)
 }
 
 // Resolve is Engine.Resolve.
 func (r *Registry) Resolve(ctx context.Context, image string) (name.Digest, error) {
-	c := r.client("")
+	c := r.client(SignatureSource{})
 	ref, err := c.ParseReference(image)
 	if err != nil {
 		return name.Digest{}, err

@@ -22,6 +22,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore/pkg/signature"
 
+	"github.com/signetdev/signet/internal/testing/fakesigstore"
 	"github.com/signetdev/signet/pkg/oci"
 	"github.com/signetdev/signet/pkg/verifier"
 )
@@ -52,20 +53,7 @@ func certPEM(c *x509.Certificate) string {
 
 // rekorAnnotation is cosign's dev.sigstore.cosign/bundle for an entry.
 func rekorAnnotation(t testing.TB, tle *protorekor.TransparencyLogEntry) string {
-	t.Helper()
-	b, err := json.Marshal(map[string]any{
-		"SignedEntryTimestamp": tle.GetInclusionPromise().GetSignedEntryTimestamp(),
-		"Payload": map[string]any{
-			"body":           base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()),
-			"integratedTime": tle.GetIntegratedTime(),
-			"logIndex":       tle.GetLogIndex(),
-			"logID":          hex.EncodeToString(tle.GetLogId().GetKeyId()),
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return string(fakesigstore.RekorBundle(t, tle))
 }
 
 // legacySig is a .sig layer: the payload signed keylessly, logged.

@@ -156,14 +156,14 @@ func (c *Client) StorageRepository(d name.Digest) (name.Repository, error) {
 }
 
 // LegacyTag is the tag of d's signatures (suffix ".sig"), attestations
-// (".att") or SBOM (".sbom"): sha256-<hex><suffix> in the storage
-// repository.
+// (".att") or SBOM (".sbom"): [TagPrefix]sha256-<hex><suffix> in the
+// storage repository.
 func (c *Client) LegacyTag(d name.Digest, suffix string) (name.Tag, error) {
 	repo, err := c.StorageRepository(d)
 	if err != nil {
 		return name.Tag{}, err
 	}
-	return repo.Tag(strings.Replace(d.DigestStr(), ":", "-", 1) + suffix), nil
+	return repo.Tag(c.o.TagPrefix + strings.Replace(d.DigestStr(), ":", "-", 1) + suffix), nil
 }
 
 // fallbackTag is the referrers tag schema's tag for d in repo.

@@ -84,6 +84,10 @@ type Options struct {
 	// attachments are stored and looked up instead of the image's own
 	// repository (COSIGN_REPOSITORY).
 	Repository string
+	// TagPrefix is put before the legacy tags' names:
+	// <prefix>sha256-<hex>.sig (cosign's ociremote.WithPrefix,
+	// policy-controller's source.tagPrefix).
+	TagPrefix string
 	// DockerMediaTypes writes Docker v2 manifests for legacy images
 	// (COSIGN_DOCKER_MEDIA_TYPES=1).
 	DockerMediaTypes bool

@@ -4,8 +4,12 @@
 // admission webhook with policy-controller's. It knows nothing of flags,
 // files or registries: callers hand it named sources and statement bytes.
 //
-// The engines (cuelang.org/go, OPA) are linked only without the nopolicy
-// build tag; with it, Compile fails with ErrNotBuilt.
+// The engines (cuelang.org/go, OPA) live in pkg/policy/engine and are not
+// linked into signet: they cost more start-up time and memory than every
+// other package together, for the few runs that pass --policy. signet runs
+// them in the signet-policy program shipped beside it (Process); tests and
+// other programs may run them in-process (engine.Local). Either way the
+// same code judges, through the Engine interface.
 package policy
 
 import (
@@ -51,8 +55,18 @@ const (
 	PolicyController
 )
 
-// ErrNotBuilt is Compile's error in a binary built with -tags nopolicy.
-var ErrNotBuilt = errors.New("CUE and Rego policies are not available: this signet was built with -tags nopolicy")
+// Engine compiles policies into an Evaluator.
+type Engine interface {
+	Compile(ctx context.Context, conv Convention, srcs []Source) (Evaluator, error)
+}
+
+// Evaluator judges statements against compiled policies. It is safe for
+// concurrent use.
+type Evaluator interface {
+	// Check evaluates one statement; err is for a statement that cannot
+	// be evaluated at all, policy failures are in the Result.
+	Check(ctx context.Context, statement []byte) (*Result, error)
+}
 
 // LangOf tells a policy file's language by its extension, as cosign does.
 func LangOf(path string) (Lang, error) {
@@ -68,53 +82,38 @@ func LangOf(path string) (Lang, error) {
 // Set is a compiled group of policies, ready to evaluate statements. It is
 // safe for concurrent use.
 type Set struct {
-	conv Convention
-	cue  *cueSet
-	rego *regoSet
+	srcs []Source
+	ev   Evaluator
 }
 
-// Compile parses and compiles srcs: every CUE source into one instance,
-// every Rego source into one set of modules. It fails on the first source
-// that does not compile, naming it.
-func Compile(ctx context.Context, conv Convention, srcs ...Source) (*Set, error) {
+// Compile has eng parse and compile srcs: every CUE source into one
+// instance, every Rego source into one set of modules. It fails on the
+// first source that does not compile, naming it.
+func Compile(ctx context.Context, eng Engine, conv Convention, srcs ...Source) (*Set, error) {
 	if len(srcs) == 0 {
 		return nil, errors.New("no policies to compile")
 	}
-	var cues, regos []Source
 	for _, s := range srcs {
-		switch s.Lang {
-		case CUE:
-			cues = append(cues, s)
-		case Rego:
-			regos = append(regos, s)
-		default:
+		if s.Lang != CUE && s.Lang != Rego {
 			return nil, fmt.Errorf("policy %s: unknown language %q, expected cue or rego", s.Name, s.Lang)
 		}
 	}
-	set := &Set{conv: conv}
-	var err error
-	if len(cues) > 0 {
-		if set.cue, err = compileCUE(conv, cues); err != nil {
-			return nil, err
-		}
+	ev, err := eng.Compile(ctx, conv, srcs)
+	if err != nil {
+		return nil, err
 	}
-	if len(regos) > 0 {
-		if set.rego, err = compileRego(ctx, conv, regos); err != nil {
-			return nil, err
-		}
-	}
-	return set, nil
+	return &Set{srcs: srcs, ev: ev}, nil
 }
 
 // Names lists the policies of lang in the set, in the order given.
 func (s *Set) Names(lang Lang) []string {
-	switch {
-	case lang == CUE && s.cue != nil:
-		return names(s.cue.srcs)
-	case lang == Rego && s.rego != nil:
-		return names(s.rego.srcs)
+	var out []string
+	for _, src := range s.srcs {
+		if src.Lang == lang {
+			out = append(out, src.Name)
+		}
 	}
-	return nil
+	return out
 }
 
 // Evaluate checks one statement (the whole in-toto statement JSON) against
@@ -129,22 +128,22 @@ func (s *Set) Evaluate(ctx context.Context, statement []byte) error {
 	return r.Err()
 }
 
+// Verdict evaluates like Evaluate and also returns the warnings
+// policy-controller style Rego results gave (of passing policies, and of
+// failing ones beside the error): the admission webhook shows them.
+func (s *Set) Verdict(ctx context.Context, statement []byte) (warnings []string, err error) {
+	r, err := s.Check(ctx, statement)
+	if err != nil {
+		return nil, err
+	}
+	return r.Warnings, r.Err()
+}
+
 // Check evaluates like Evaluate and returns the whole result, warnings
 // included. err is for a statement that cannot be evaluated at all (not
 // JSON, a cancelled context); policy failures are in the Result.
 func (s *Set) Check(ctx context.Context, statement []byte) (*Result, error) {
-	r := &Result{}
-	if s.cue != nil {
-		if err := s.cue.check(r, statement); err != nil {
-			return nil, err
-		}
-	}
-	if s.rego != nil {
-		if err := s.rego.check(ctx, r, statement); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return s.ev.Check(ctx, statement)
 }
 
 // Violation is one way a statement failed a policy.
@@ -200,12 +199,4 @@ func (f *Failure) Error() string {
 		parts[i] = v.String()
 	}
 	return strings.Join(parts, "; ")
-}
-
-func names(srcs []Source) []string {
-	out := make([]string, len(srcs))
-	for i, s := range srcs {
-		out[i] = s.Name
-	}
-	return out
 }

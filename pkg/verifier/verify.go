@@ -320,7 +320,7 @@ func envelopeArtifact(env *protodsse.Envelope, art artifact.Artifact) (verify.Ar
 	if art.Open == nil && art.Digest == nil {
 		return nil, errors.New("an artifact (a file, or --digest/--digestAlg) is required to check the attestation's subject; --check-claims=false skips the check")
 	}
-	st, err := parseStatement(env)
+	st, err := parseSubjects(env)
 	if err != nil {
 		return nil, err
 	}

@@ -55,8 +55,9 @@ var (
 	signetErr  error
 )
 
-// buildSignet builds cmd/signet once per test binary: the webhook runs as
-// the real binary an operator deploys, not in-process. The binary goes to
+// buildSignet builds cmd/signet, and the signet-policy it runs beside it,
+// once per test binary: the webhook runs as the real binary an operator
+// deploys, not in-process. The binary goes to
 // a fixed path per checkout, overwritten by each run, so nothing piles up.
 func buildSignet(t *testing.T) string {
 	t.Helper()
@@ -69,7 +70,7 @@ func buildSignet(t *testing.T) string {
 		signetBin = filepath.Join(dir, "signet")
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", signetBin, "./cmd/signet")
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", dir+string(filepath.Separator), "./cmd/signet", "./cmd/signet-policy")
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -121,7 +122,7 @@ func newAdmissionFixture(t *testing.T, env *stack.Env, flags ...string) *admissi
 		t.Fatalf("signet admission manifests: %v", err)
 	}
 	f.cluster.Apply(t, string(out))
-	f.cluster.Kubectl(t, "", "wait", "--for", "condition=established", "--timeout", "60s", "crd/clusterimagepolicies.policy.sigstore.dev")
+	f.cluster.Kubectl(t, "", "wait", "--for", "condition=established", "--timeout", "60s", "crd/clusterimagepolicies.policy.sigstore.dev", "crd/trustroots.policy.sigstore.dev")
 	f.cluster.Apply(t, fmt.Sprintf(`apiVersion: v1
 kind: Namespace
 metadata:

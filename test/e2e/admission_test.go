@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/signetdev/signet/internal/testing/fakesigstore"
 	"github.com/signetdev/signet/internal/testing/kube"
 	"github.com/signetdev/signet/internal/testing/stack"
 )
@@ -83,6 +85,7 @@ func TestAdmissionCluster(t *testing.T) {
 		wantCreated(t, f.create(t, enforcedNS, cronJob(signed)))
 	})
 	t.Run("attestation-policies", func(t *testing.T) { f.attestationPolicies(t, signer) })
+	t.Run("trust-roots-from-the-api-server", func(t *testing.T) { f.trustRoots(t, signer) })
 	t.Run("warn-mode-admits-with-warning", func(t *testing.T) {
 		img := env.PushRandomImageTo(t, reg, "e2e/admission-warn/app")
 		f.cluster.Apply(t, keylessCIP("e2e-warn", reg+"/e2e/admission-warn/**", "warn", env, signer))
@@ -180,25 +183,67 @@ func (f *admissionFixture) attestationPolicies(t *testing.T, signer stack.TokenR
 		return img
 	}
 	ok, cueDeny, regoDeny := attest("e2e/att/ok/app"), attest("e2e/att/cue-deny/app"), attest("e2e/att/rego-deny/app")
+	warned := attest("e2e/att/rego-warn/app")
 	noAtt := env.PushRandomImageTo(t, reg, "e2e/att/ok/bare")
 	const cuePass = "predicateType: \"https://cyclonedx.org/bom\"\npredicate: bomFormat: \"CycloneDX\"\n"
 	const cueFail = "predicate: bomFormat: \"SPDX\"\n"
 	const regoPass = "package sigstore\nimport rego.v1\ndefault isCompliant := false\nisCompliant if {\n  input.predicate.bomFormat == \"CycloneDX\"\n}\n"
 	const regoFail = "package sigstore\nimport rego.v1\ndefault isCompliant := false\nisCompliant if {\n  input.predicate.components[0].version == \"1.1.1\"\n}\n"
-	f.cluster.Apply(t, strings.Join([]string{
+	// policy-controller's result objects: compliant, but with a warning,
+	// which policy-controller counts as the attestation's failure: the
+	// enforcing policy denies, naming the warning.
+	const regoWarn = "package sigstore\nimport rego.v1\nisCompliant contains r if {\n  input.predicate.specVersion == \"1.5\"\n  r := {\"result\": true, \"error\": \"\", \"warning\": \"CycloneDX 1.5: please move to 1.6\"}\n}\n"
+	f.applyUntilCreated(t, ok,
 		attestationCIP("e2e-att-cue", reg+"/e2e/att/**", "cue", cuePass, env, signer),
 		attestationCIP("e2e-att-rego", reg+"/e2e/att/**", "rego", regoPass, env, signer),
 		attestationCIP("e2e-att-cue-deny", reg+"/e2e/att/cue-deny/**", "cue", cueFail, env, signer),
 		attestationCIP("e2e-att-rego-deny", reg+"/e2e/att/rego-deny/**", "rego", regoFail, env, signer),
-	}, "---\n"))
-	res, _ := eventually(30*time.Second, func() (kube.Result, bool) {
-		r := f.create(t, enforcedNS, pod(ok))
-		return r, r.Status == http.StatusCreated
-	})
-	wantCreated(t, res)
+		attestationCIP("e2e-att-rego-warn", reg+"/e2e/att/rego-warn/**", "rego", regoWarn, env, signer))
 	wantDenied(t, f.create(t, enforcedNS, pod(cueDeny)), cueDeny, "e2e-att-cue-deny")
 	wantDenied(t, f.create(t, enforcedNS, pod(regoDeny)), regoDeny, "e2e-att-rego-deny")
 	wantDenied(t, f.create(t, enforcedNS, pod(noAtt)), noAtt, "https://cyclonedx.org/bom")
+	wantDenied(t, f.create(t, enforcedNS, pod(warned)), warned, "e2e-att-rego-warn", "policy warning: CycloneDX 1.5: please move to 1.6")
+}
+
+// applyUntilCreated applies objs and waits until a Pod of img is admitted:
+// then they have reached signet.
+func (f *admissionFixture) applyUntilCreated(t *testing.T, img string, objs ...string) {
+	t.Helper()
+	f.cluster.Apply(t, strings.Join(objs, "---\n"))
+	res, _ := eventually(30*time.Second, func() (kube.Result, bool) {
+		r := f.create(t, enforcedNS, pod(img))
+		return r, r.Status == http.StatusCreated
+	})
+	wantCreated(t, res)
+}
+
+// trustRoots: TrustRoot objects applied to the API server are what a
+// policy's trustRootRef verifies with: the stack's trusted root admits an
+// image it signed; another Sigstore instance's denies it.
+func (f *admissionFixture) trustRoots(t *testing.T, signer stack.TokenRequest) {
+	env, reg := f.env, f.env.Registry
+	stackRoot, err := os.ReadFile(env.TrustedRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trustRoot := func(name string, trustedRootJSON []byte) string {
+		// A JSON string is a YAML double-quoted scalar: kubectl reads one
+		// YAML stream.
+		quoted, _ := json.Marshal(string(trustedRootJSON))
+		return fmt.Sprintf("apiVersion: policy.sigstore.dev/v1alpha1\nkind: TrustRoot\nmetadata:\n  name: %s\nspec:\n  trustedRootJSON: %s\n", name, quoted)
+	}
+	withRef := func(cip, ref string) string {
+		return strings.Replace(cip, "    keyless:\n", "    keyless:\n      trustRootRef: "+ref+"\n", 1)
+	}
+	ours, theirs := env.PushRandomImageTo(t, reg, "e2e/trustroot/ours/app"), env.PushRandomImageTo(t, reg, "e2e/trustroot/theirs/app")
+	f.sign(t, ours, signer)
+	f.sign(t, theirs, signer)
+	f.applyUntilCreated(t, ours,
+		trustRoot("e2e-stack", stackRoot),
+		trustRoot("e2e-elsewhere", fakesigstore.New(t).TrustedRootJSON(t)),
+		withRef(keylessCIP("e2e-trustroot-ours", reg+"/e2e/trustroot/ours/**", "enforce", env, signer), "e2e-stack"),
+		withRef(keylessCIP("e2e-trustroot-theirs", reg+"/e2e/trustroot/theirs/**", "enforce", env, signer), "e2e-elsewhere"))
+	wantDenied(t, f.create(t, enforcedNS, pod(theirs)), theirs, "e2e-trustroot-theirs")
 }
 
 // attestationCIP requires an attestation of the CycloneDX predicate type

@@ -64,7 +64,7 @@ type ServeOptions struct {
 
 // NewCmdServe builds `admission serve`; runF replaces the run function in tests.
 func NewCmdServe(f *cli.Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
-	opts := &ServeOptions{Compile: compilePolicy}
+	opts := &ServeOptions{Compile: policyCompiler(f.PolicyEngine)}
 	cmd := &cobra.Command{
 		Use:   "serve --tls-cert FILE --tls-key FILE [--policy-file FILE]... [--kubeconfig FILE]",
 		Short: "Serve the validating and mutating admission webhooks",
@@ -75,7 +75,9 @@ Policies are policy-controller's ClusterImagePolicy (v1alpha1 and v1beta1),
 read unchanged: from --policy-file (YAML or JSON, repeatable), and from the
 API server (list + watch) with --kubeconfig or, in a pod, its service
 account. A policy signet cannot enforce as written is refused: its status
-says why and the images it names are denied.
+says why and the images it names are denied. A policy's trustRootRef names
+a --trust-root, or a policy-controller TrustRoot (sigstoreKeys, remote TUF
+mirror, or trustedRootJSON) from --policy-file or the API server.
 
 /mutate resolves tags to digests (repo:tag@sha256:…); /validate requires
 digests and verifies each image's signatures or attestations exactly as
@@ -97,7 +99,7 @@ authority. Images no policy matches follow --no-match-policy.`,
 	fs.StringVar(&opts.Listen, "listen", "0.0.0.0:8443", "HOST:PORT to serve HTTPS on")
 	fs.StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate (chain) of the webhook; reloaded when the file changes")
 	fs.StringVar(&opts.TLSKey, "tls-key", "", "PEM private key of --tls-cert; reloaded when the file changes")
-	fs.StringArrayVar(&opts.PolicyFiles, "policy-file", nil, "ClusterImagePolicy YAML/JSON file (repeatable)")
+	fs.StringArrayVar(&opts.PolicyFiles, "policy-file", nil, "ClusterImagePolicy and TrustRoot YAML/JSON file (repeatable)")
 	fs.StringArrayVar(&opts.TrustRoots, "trust-root", nil, "NAME=FILE: a trusted_root.json a policy's trustRootRef NAME uses (repeatable)")
 	fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig whose current context reaches the API server (default: in-cluster service account when in a pod)")
 	fs.StringVar(&opts.NoMatch, "no-match-policy", "deny", "images no policy matches: deny, warn or allow")
@@ -112,11 +114,13 @@ authority. Images no policy matches follow --no-match-policy.`,
 	return cmd
 }
 
-// compilePolicy compiles a ClusterImagePolicy attestation policy with
+// policyCompiler compiles ClusterImagePolicy attestation policies with
 // pkg/policy, the engine verify-attestation uses, under
 // policy-controller's conventions.
-func compilePolicy(ctx context.Context, name, lang string, data []byte) (admission.StatementPolicy, error) {
-	return policy.Compile(ctx, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+func policyCompiler(eng policy.Engine) admission.PolicyCompiler {
+	return func(ctx context.Context, name, lang string, data []byte) (admission.StatementPolicy, error) {
+		return policy.Compile(ctx, eng, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+	}
 }
 
 func (o *ServeOptions) validate() error {
@@ -168,7 +172,9 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		}
 	}
 	st := &store{kube: kc, logf: logf, now: f.Now, api: map[string]*admission.Policy{}}
-	st.load = admission.LoadOptions{TrustRoots: map[string]bool{}, SystemNamespace: o.SystemNamespace, Compile: o.Compile,
+	ts := &trustSource{f: f, flags: &o.Trust, refresh: o.TrustRefresh, named: named,
+		files: map[string]*trustObject{}, api: map[string]*trustObject{}}
+	st.load = admission.LoadOptions{TrustRoots: map[string]bool{}, LateTrustRoots: kc != nil, SystemNamespace: o.SystemNamespace, Compile: o.Compile,
 		KMS: func(ctx context.Context, uri string) (signature.Verifier, error) {
 			return keys.LoadVerifierContext(ctx, uri, f.Getenv)
 		}}
@@ -181,16 +187,17 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		st.load.PullSecrets = true
 		reg.PullSecrets = pullSecrets(kc)
 	}
-	if err := st.loadFiles(ctx, o.PolicyFiles); err != nil {
+	if err := st.loadFiles(ctx, o.PolicyFiles, ts); err != nil {
 		return err
 	}
 	st.publish()
 	if kc == nil {
 		st.ready.Store(true)
+		ts.listed.Store(true)
 	} else {
+		go ts.runTrustRoots(ctx, kc, logf)
 		go st.run(ctx)
 	}
-	ts := &trustSource{f: f, flags: &o.Trust, refresh: o.TrustRefresh, named: named}
 	engine := &admission.Engine{
 		Policies:     st.policies,
 		Source:       reg.Source,
@@ -202,21 +209,42 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		NoMatch:      admission.NoMatch(o.NoMatch),
 		Workers:      o.Workers,
 	}
-	srv := &server{engine: engine, ready: st.readiness, timeout: o.Timeout, logf: logf}
+	ready := func() error {
+		if err := st.readiness(); err != nil {
+			return err
+		}
+		return ts.readiness()
+	}
+	srv := &server{engine: engine, ready: ready, timeout: o.Timeout, logf: logf}
 	return listen(ctx, o, srv.handler(), certs, logf)
 }
 
-func (s *store) loadFiles(ctx context.Context, files []string) error {
+// loadFiles reads the --policy-file files: their TrustRoots first (a
+// policy in any file may name them), then their policies.
+func (s *store) loadFiles(ctx context.Context, files []string, ts *trustSource) error {
+	var all [][]*admission.ClusterImagePolicy
 	for _, file := range files {
 		data, err := fileutil.ReadLimit(file, admission.MaxPolicySize)
 		if err != nil {
 			return fmt.Errorf("--policy-file %s: %w", file, err)
 		}
-		cips, err := admission.ParsePolicyFile(data)
+		cips, trs, err := admission.ParseFile(data)
 		if err != nil {
 			return fmt.Errorf("--policy-file %s: %w", file, err)
 		}
-		for _, c := range cips {
+		for _, tr := range trs {
+			if err := ts.addFileTrustRoot(tr); err != nil {
+				return fmt.Errorf("--policy-file %s: %w", file, err)
+			}
+			if s.load.TrustRoots == nil {
+				s.load.TrustRoots = map[string]bool{}
+			}
+			s.load.TrustRoots[tr.Metadata.Name] = true
+		}
+		all = append(all, cips)
+	}
+	for i, file := range files {
+		for _, c := range all[i] {
 			// A file is under the operator's hand: refuse to start
 			// rather than run with a policy that cannot be enforced.
 			p, err := admission.Compile(ctx, c, s.load)

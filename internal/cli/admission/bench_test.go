@@ -19,7 +19,6 @@ import (
 	"github.com/signetdev/signet/internal/testing/fakesigstore"
 	"github.com/signetdev/signet/internal/testing/regtest"
 	"github.com/signetdev/signet/pkg/admission"
-	"github.com/signetdev/signet/pkg/imagesig"
 )
 
 // benchServer is the webhook's handler over HTTPS on loopback, judging a
@@ -44,10 +43,8 @@ func benchServer(b *testing.B, cache *admission.Cache) (*httptest.Server, []byte
 	reg := &admission.Registry{}
 	tm := fs.TrustedMaterial()
 	e := &admission.Engine{
-		Policies: func() []*admission.Policy { return policies },
-		Source: func(ctx context.Context, repo, ns string, s []string) (imagesig.Source, error) {
-			return reg.Source(ctx, repo, ns, s)
-		},
+		Policies:     func() []*admission.Policy { return policies },
+		Source:       reg.Source,
 		Resolve:      reg.Resolve,
 		Trust:        func(context.Context, string) (root.TrustedMaterial, error) { return tm, nil },
 		TrustVersion: func() string { return "1" },

@@ -293,19 +293,28 @@ func (k *kube) getJSON(ctx context.Context, path string, limit int64, v any) err
 	return json.Unmarshal(data, v)
 }
 
-// policiesPath is the storage version: listing it needs no conversion.
-const policiesPath = "/apis/policy.sigstore.dev/v1alpha1/clusterimagepolicies"
+// The storage versions: listing them needs no conversion.
+const (
+	policiesPath   = "/apis/policy.sigstore.dev/v1alpha1/clusterimagepolicies"
+	trustRootsPath = "/apis/policy.sigstore.dev/v1alpha1/trustroots"
+)
 
 // listPolicies returns every ClusterImagePolicy and the list's
 // resourceVersion, to watch from.
 func (k *kube) listPolicies(ctx context.Context) ([]json.RawMessage, string, error) {
+	return k.list(ctx, policiesPath)
+}
+
+// list returns every object of a cluster-scoped resource and the list's
+// resourceVersion, to watch from.
+func (k *kube) list(ctx context.Context, path string) ([]json.RawMessage, string, error) {
 	var list struct {
 		Metadata struct {
 			ResourceVersion string `json:"resourceVersion"`
 		} `json:"metadata"`
 		Items []json.RawMessage `json:"items"`
 	}
-	if err := k.getJSON(ctx, policiesPath, maxListBody, &list); err != nil {
+	if err := k.getJSON(ctx, path, maxListBody, &list); err != nil {
 		return nil, "", err
 	}
 	return list.Items, list.Metadata.ResourceVersion, nil
@@ -317,11 +326,35 @@ type watchEvent struct {
 	Object json.RawMessage `json:"object"`
 }
 
-// watchPolicies streams changes after rv until the server ends the watch
-// or ctx is done; each event is at most maxEvent bytes.
-func (k *kube) watchPolicies(ctx context.Context, rv string, on func(watchEvent) error) error {
+// watchChanges follows a watch of path after rv, handing apply its ADDED,
+// MODIFIED and DELETED events; the watch ending, or expiring (relist), is
+// nil.
+func (k *kube) watchChanges(ctx context.Context, path, rv string, apply func(typ string, obj json.RawMessage) error) error {
+	err := k.watch(ctx, path, rv, func(ev watchEvent) error {
+		switch ev.Type {
+		case "ADDED", "MODIFIED", "DELETED":
+			return apply(ev.Type, ev.Object)
+		case "BOOKMARK":
+			return nil
+		case "ERROR":
+			return errRelist
+		}
+		return fmt.Errorf("watch: unknown event type %q", ev.Type)
+	})
+	if errors.Is(err, errRelist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("watching: %w", err)
+	}
+	return nil
+}
+
+// watch streams the changes of a resource after rv until the server ends
+// the watch or ctx is done; each event is at most maxEvent bytes.
+func (k *kube) watch(ctx context.Context, path, rv string, on func(watchEvent) error) error {
 	q := url.Values{"watch": {"1"}, "resourceVersion": {rv}, "allowWatchBookmarks": {"true"}, "timeoutSeconds": {"300"}}
-	resp, err := k.do(ctx, http.MethodGet, policiesPath+"?"+q.Encode(), nil, "")
+	resp, err := k.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, "")
 	if err != nil {
 		return err
 	}

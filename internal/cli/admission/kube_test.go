@@ -46,20 +46,7 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("resourceVersion") != "10" {
 			a.t.Errorf("watch from %q", r.URL.RawQuery)
 		}
-		w.WriteHeader(200)
-		w.(http.Flusher).Flush()
-		for {
-			select {
-			case ev, ok := <-a.events:
-				if !ok {
-					return
-				}
-				io.WriteString(w, ev+"\n")
-				w.(http.Flusher).Flush()
-			case <-r.Context().Done():
-				return
-			}
-		}
+		streamEvents(w, r, a.events)
 	case r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/status"):
 		body, _ := io.ReadAll(r.Body)
 		a.mu.Lock()
@@ -69,6 +56,25 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{}`))
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// streamEvents writes a watch stream: one line per event until events
+// is closed or the client goes.
+func streamEvents(w http.ResponseWriter, r *http.Request, events <-chan string) {
+	w.WriteHeader(200)
+	w.(http.Flusher).Flush()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			io.WriteString(w, ev+"\n")
+			w.(http.Flusher).Flush()
+		case <-r.Context().Done():
+			return
+		}
 	}
 }
 
@@ -88,14 +94,12 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// TestWatch: policies listed, then changed through the watch; a refused
-// policy denies its images and says why on its status.
-func TestWatch(t *testing.T) {
-	api := &fakeAPI{t: t, events: make(chan string, 10), status: map[string]string{},
-		items: []json.RawMessage{staticCIP("a", "a.example/**", "pass", "5", ""), staticCIP("b", "b.example/**", "pass", "6", `,"match":[{"resource":"pods"}]`)}}
-	srv := httptest.NewTLSServer(api)
-	defer srv.Close()
-	defer close(api.events)
+// testKube is a client, from a kubeconfig with a bearer token, of an
+// API server on loopback served by h.
+func testKube(t *testing.T, h http.Handler) *kube {
+	t.Helper()
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	kcFile := filepath.Join(t.TempDir(), "kubeconfig")
 	writeFile(t, kcFile, []byte(fmt.Sprintf(`apiVersion: v1
@@ -117,6 +121,16 @@ users:
 	if err != nil {
 		t.Fatal(err)
 	}
+	return kc
+}
+
+// TestWatch: policies listed, then changed through the watch; a refused
+// policy denies its images and says why on its status.
+func TestWatch(t *testing.T) {
+	api := &fakeAPI{t: t, events: make(chan string, 10), status: map[string]string{},
+		items: []json.RawMessage{staticCIP("a", "a.example/**", "pass", "5", ""), staticCIP("b", "b.example/**", "pass", "6", `,"match":[{"resource":"pods"}]`)}}
+	defer close(api.events)
+	kc := testKube(t, api)
 	st := &store{kube: kc, logf: t.Logf, now: time.Now, api: map[string]*admission.Policy{}}
 	st.publish()
 	e := &admission.Engine{Policies: st.policies, NoMatch: admission.NoMatchDeny, Workers: 2, Cache: admission.NewCache(10, time.Minute, nil)}

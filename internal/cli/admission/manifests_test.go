@@ -19,13 +19,21 @@ func TestManifests(t *testing.T) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(out))
 	kinds := map[string]map[string]any{}
+	crds := map[string]map[string]any{}
 	for {
 		var doc map[string]any
 		if err := dec.Decode(&doc); err != nil {
 			break
 		}
 		kinds[doc["kind"].(string)] = doc
+		if doc["kind"] == "CustomResourceDefinition" {
+			crds[doc["metadata"].(map[string]any)["name"].(string)] = doc
+		}
 	}
+	if tr := crds["trustroots.policy.sigstore.dev"]; tr == nil || tr["spec"].(map[string]any)["names"].(map[string]any)["kind"] != "TrustRoot" {
+		t.Errorf("no TrustRoot CRD: %v", tr)
+	}
+	kinds["CustomResourceDefinition"] = crds["clusterimagepolicies.policy.sigstore.dev"]
 	for _, k := range []string{"CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} {
 		if kinds[k] == nil {
 			t.Errorf("no %s in the manifests", k)

@@ -157,16 +157,24 @@ func (s *store) status(ctx context.Context, name string, have readyCondition, er
 
 // run lists and watches the API server's policies until ctx is done.
 func (s *store) run(ctx context.Context) {
+	follow(ctx, s.sync, func(err error, backoff time.Duration) {
+		msg := err.Error()
+		s.lastErr.Store(&msg)
+		s.logf("ClusterImagePolicy watch: %v (retrying in %s)", err, backoff)
+	})
+}
+
+// follow runs sync (a list, then a watch until it ends) again and again
+// until ctx is done, backing off after failures, which it reports.
+func follow(ctx context.Context, sync func(context.Context) error, failed func(err error, backoff time.Duration)) {
 	backoff := time.Second
 	for ctx.Err() == nil {
-		err := s.sync(ctx)
+		err := sync(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
-			msg := err.Error()
-			s.lastErr.Store(&msg)
-			s.logf("ClusterImagePolicy watch: %v (retrying in %s)", err, backoff)
+			failed(err, backoff)
 			select {
 			case <-ctx.Done():
 				return
@@ -208,37 +216,23 @@ func (s *store) sync(ctx context.Context) error {
 	s.publish()
 	s.ready.Store(true)
 	s.lastErr.Store(nil)
-	err = s.kube.watchPolicies(ctx, rv, func(ev watchEvent) error {
-		switch ev.Type {
-		case "ADDED", "MODIFIED":
-			s.apply(ctx, ev.Object)
-		case "DELETED":
+	return s.kube.watchChanges(ctx, policiesPath, rv, func(typ string, obj json.RawMessage) error {
+		if typ == "DELETED" {
 			var m struct {
 				Metadata admission.ObjectMeta `json:"metadata"`
 			}
-			if err := json.Unmarshal(ev.Object, &m); err != nil {
+			if err := json.Unmarshal(obj, &m); err != nil {
 				return fmt.Errorf("watch DELETED event: %w", err)
 			}
 			s.mu.Lock()
 			delete(s.api, m.Metadata.Name)
 			s.mu.Unlock()
-		case "BOOKMARK":
-			return nil
-		case "ERROR":
-			return errRelist
-		default:
-			return fmt.Errorf("watch: unknown event type %q", ev.Type)
+		} else {
+			s.apply(ctx, obj)
 		}
 		s.publish()
 		return nil
 	})
-	if errors.Is(err, errRelist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("watching: %w", err)
-	}
-	return nil
 }
 
 // dockerConfigKeychain resolves credentials from the

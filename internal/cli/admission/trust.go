@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -17,8 +18,9 @@ import (
 
 // trustSource loads trust material for the engine: the default (from
 // --trusted-root, else TUF, as signet verify), reloaded every refresh so
-// a long-running server follows TUF; and the named roots of
-// --trust-root NAME=FILE that trustRootRef names, read at start.
+// a long-running server follows TUF; and the named roots a trustRootRef
+// names: --trust-root NAME=FILE (read at start), then TrustRoot objects
+// of --policy-file, then those of the API server (listed and watched).
 type trustSource struct {
 	f       *cli.Factory
 	flags   *flags.Trust
@@ -29,6 +31,12 @@ type trustSource struct {
 	def     root.TrustedMaterial
 	loaded  time.Time
 	version int
+
+	objMu  sync.Mutex
+	files  map[string]*trustObject
+	api    map[string]*trustObject
+	objGen int // changes with any TrustRoot
+	listed atomic.Bool
 }
 
 // parseTrustRoots reads --trust-root NAME=FILE pairs.
@@ -53,11 +61,14 @@ func parseTrustRoots(pairs []string) (map[string]root.TrustedMaterial, error) {
 
 func (t *trustSource) material(ctx context.Context, ref string) (root.TrustedMaterial, error) {
 	if ref != "" {
-		tm, ok := t.named[ref]
-		if !ok {
-			return nil, fmt.Errorf("trust root %q is not configured (--trust-root)", ref)
+		if tm, ok := t.named[ref]; ok {
+			return tm, nil
 		}
-		return tm, nil
+		o := t.object(ref)
+		if o == nil {
+			return nil, fmt.Errorf("trust root %q: no --trust-root %s=FILE and no TrustRoot of that name", ref, ref)
+		}
+		return t.objectMaterial(ctx, o)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -83,6 +94,9 @@ func (t *trustSource) material(ctx context.Context, ref string) (root.TrustedMat
 // result cache's key, so a refreshed trust root re-verifies.
 func (t *trustSource) currentVersion() string {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strconv.Itoa(t.version)
+	v := t.version
+	t.mu.Unlock()
+	t.objMu.Lock()
+	defer t.objMu.Unlock()
+	return strconv.Itoa(v) + "." + strconv.Itoa(t.objGen)
 }

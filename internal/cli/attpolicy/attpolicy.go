@@ -33,9 +33,9 @@ type Checker struct {
 	cue, rego           *policy.Set
 }
 
-// Load reads and compiles the --policy files. nil, nil when none are
-// given. The type of each file is its extension.
-func Load(ctx context.Context, paths []string) (*Checker, error) {
+// Load reads and compiles the --policy files with eng. nil, nil when
+// none are given. The type of each file is its extension.
+func Load(ctx context.Context, eng policy.Engine, paths []string) (*Checker, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
@@ -59,13 +59,13 @@ func Load(ctx context.Context, paths []string) (*Checker, error) {
 	c := &Checker{}
 	var err error
 	if len(cues) > 0 {
-		if c.cue, err = policy.Compile(ctx, policy.CosignCLI, cues...); err != nil {
+		if c.cue, err = policy.Compile(ctx, eng, policy.CosignCLI, cues...); err != nil {
 			return nil, fmt.Errorf("--policy: %w", err)
 		}
 		c.cueNames = c.cue.Names(policy.CUE)
 	}
 	if len(regos) > 0 {
-		if c.rego, err = policy.Compile(ctx, policy.CosignCLI, regos...); err != nil {
+		if c.rego, err = policy.Compile(ctx, eng, policy.CosignCLI, regos...); err != nil {
 			return nil, fmt.Errorf("--policy: %w", err)
 		}
 		c.regoNames = c.rego.Names(policy.Rego)

@@ -238,6 +238,17 @@ func localImage(dir string, maxAttachment int64) (imagesig.Source, name.Digest, 
 	return l.WithMaxAttachmentSize(maxAttachment), d, nil
 }
 
+// LocalImageError is a failure to verify a --local-image directory. It
+// carries no exit code: cosign exits 1 for every --local-image failure,
+// and a verb that rewords the cause (verify-attestation) must keep it so.
+type LocalImageError struct {
+	Dir string
+	Err error
+}
+
+func (e *LocalImageError) Error() string { return "--local-image " + e.Dir + ": " + e.Err.Error() }
+func (e *LocalImageError) Unwrap() error { return e.Err }
+
 // localRepository names the saved image in messages.
 const localRepository = "oci-layout/saved-image"
 
@@ -245,8 +256,7 @@ func one(ctx context.Context, f *cli.Factory, o *Common, src imagesig.Source, im
 	vs, err := imagesig.Verify(ctx, src, req)
 	if err != nil {
 		if o.LocalImage {
-			// cosign exits 1 for every --local-image failure.
-			return fmt.Errorf("--local-image %s: %w", img, err)
+			return &LocalImageError{Dir: img, Err: err}
 		}
 		return withExitCode(err)
 	}

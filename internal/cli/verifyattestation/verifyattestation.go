@@ -76,7 +76,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("--type: %w", err)
 	}
-	checker, err := attpolicy.Load(ctx, opts.Policy)
+	checker, err := attpolicy.Load(ctx, f.PolicyEngine, opts.Policy)
 	if err != nil {
 		return err
 	}
@@ -94,8 +94,14 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	var nm *imagesig.NoMatchError
 	if errors.As(err, &nm) {
 		if types, ok := nm.OtherTypes(); ok {
-			// cosign's words; signet's exit code (12: found, none verified).
-			return cli.WithExitCode(cli.ExitNoMatchingSignature, fmt.Errorf("none of the attestations matched the predicate type: %s, found: %s", opts.Type, strings.Join(types, ",")))
+			// cosign's words; signet's exit code (12: found, none verified),
+			// except for --local-image, where every failure exits 1.
+			mismatch := fmt.Errorf("none of the attestations matched the predicate type: %s, found: %s", opts.Type, strings.Join(types, ","))
+			var local *verify.LocalImageError
+			if errors.As(err, &local) {
+				return &verify.LocalImageError{Dir: local.Dir, Err: mismatch}
+			}
+			return cli.WithExitCode(cli.ExitNoMatchingSignature, mismatch)
 		}
 	}
 	return err

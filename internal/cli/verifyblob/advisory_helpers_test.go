@@ -2,18 +2,14 @@ package verifyblob_test
 
 import (
 	"encoding/json"
-	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 
 	"github.com/signetdev/signet/internal/testing/clitest"
 	"github.com/signetdev/signet/internal/testing/fakesigstore"
-	"github.com/signetdev/signet/internal/trust/trusttest"
 )
 
 // The advisory tests (TestAdvisory_*) replay published Sigstore client
@@ -28,31 +24,12 @@ const (
 )
 
 // trustMode is one way the CLI gets its trust material.
-type trustMode struct {
-	name string
-	args []string
-	opts clitest.Options
-}
+type trustMode = clitest.TrustMode
 
-// trustModes serves trustedRoot both ways: as --trusted-root, and as the
-// trusted_root.json target of a signed TUF repository on loopback
-// (TUF_MIRROR, TUF_ROOT_JSON, a fresh TUF_ROOT cache).
+// trustModes serves trustedRoot as --trusted-root and through a TUF
+// repository on loopback.
 func trustModes(t *testing.T, trustedRoot []byte) []trustMode {
-	t.Helper()
-	dir := t.TempDir()
-	repo := trusttest.NewRepo(t, time.Now().Add(24*time.Hour), map[string][]byte{"trusted_root.json": trustedRoot})
-	srv := repo.Serve()
-	return []trustMode{
-		{name: "trusted-root", args: []string{"--trusted-root", write(t, dir, "trusted_root.json", trustedRoot)}},
-		{name: "tuf", opts: clitest.Options{
-			Transport: http.DefaultTransport,
-			Env: clitest.Env{
-				"TUF_ROOT":      filepath.Join(dir, "tuf-cache"),
-				"TUF_MIRROR":    srv.URL,
-				"TUF_ROOT_JSON": write(t, dir, "root.json", repo.Root1),
-			},
-		}},
-	}
+	return clitest.TrustModes(t, trustedRoot)
 }
 
 // advEnv is an in-memory Sigstore and the two ways to trust it.
@@ -79,7 +56,7 @@ var keyless = []string{"--certificate-identity", advIdentity, "--certificate-oid
 // run runs verb with args in mode.
 func run(t *testing.T, m trustMode, verb string, args ...string) clitest.Result {
 	t.Helper()
-	return clitest.Run(t, m.opts, append(append([]string{verb}, m.args...), args...)...)
+	return clitest.Run(t, m.Opts, append(append([]string{verb}, m.Args...), args...)...)
 }
 
 // pass runs verb in every mode and requires success.
@@ -87,7 +64,7 @@ func (e *advEnv) pass(t *testing.T, verb string, args ...string) {
 	t.Helper()
 	for _, m := range e.modes {
 		if r := run(t, m, verb, args...); r.Code != 0 {
-			t.Errorf("%s (%s): exit %d, want 0: %s", verb, m.name, r.Code, r.Stderr)
+			t.Errorf("%s (%s): exit %d, want 0: %s", verb, m.Name, r.Code, r.Stderr)
 		}
 	}
 }
@@ -99,42 +76,25 @@ func (e *advEnv) fail(t *testing.T, want, verb string, args ...string) {
 	for _, m := range e.modes {
 		r := run(t, m, verb, args...)
 		if r.Code == 0 {
-			t.Errorf("%s (%s) %v: accepted: %s", verb, m.name, args, r.Stderr)
+			t.Errorf("%s (%s) %v: accepted: %s", verb, m.Name, args, r.Stderr)
 			continue
 		}
 		r.CheckErrorLine(t)
 		if strings.Contains(r.Stdout+r.Stderr, "Verified OK") {
-			t.Errorf("%s (%s): failed but printed Verified OK", verb, m.name)
+			t.Errorf("%s (%s): failed but printed Verified OK", verb, m.Name)
 		}
 		if !strings.Contains(r.ErrLine(), want) {
-			t.Errorf("%s (%s): error %q does not say %q", verb, m.name, r.ErrLine(), want)
+			t.Errorf("%s (%s): error %q does not say %q", verb, m.Name, r.ErrLine(), want)
 		}
-		t.Logf("%s (%s): %s", verb, m.name, r.ErrLine())
+		t.Logf("%s (%s): %s", verb, m.Name, r.ErrLine())
 	}
 }
 
-func bundleJSON(t *testing.T, b *bundle.Bundle) []byte {
-	t.Helper()
-	data, err := b.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
+func bundleJSON(t *testing.T, b *bundle.Bundle) []byte { return fakesigstore.BundleJSON(t, b) }
 
 // edit decodes a JSON document, lets f change it, and encodes it again.
 func edit(t *testing.T, data []byte, f func(doc map[string]any)) []byte {
-	t.Helper()
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	f(doc)
-	out, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return fakesigstore.EditJSON(t, data, f)
 }
 
 // field walks a decoded JSON document along keys (array indexes as "0").

@@ -5,25 +5,17 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/signetdev/signet/internal/testing/clitest"
 	"github.com/signetdev/signet/internal/testing/fakesigstore"
-	"github.com/signetdev/signet/internal/trust/trusttest"
 	"github.com/signetdev/signet/pkg/verifier"
 )
 
@@ -39,8 +31,7 @@ func TestAdvisory_GHSA_wfqv_66vq_46rm_ExpiredIntermediate(t *testing.T) {
 	content := []byte("signed under a private CA")
 	flags := append([]string{"--insecure-ignore-tlog"}, keyless...)
 	leaf := func(from time.Time) *x509.Certificate {
-		return &x509.Certificate{NotBefore: from, NotAfter: from.Add(48 * time.Hour), EmailAddresses: []string{advIdentity},
-			ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}, Value: derUTF8(t, advIssuer)}}}
+		return fakesigstore.Leaf(t, advIdentity, advIssuer, from, from.Add(48*time.Hour))
 	}
 	check := func(t *testing.T, T time.Time, at []time.Time, ok bool) {
 		ca := fs.NewCA(t, T.Add(-10*time.Hour), T)
@@ -67,56 +58,25 @@ func TestAdvisory_GHSA_wfqv_66vq_46rm_ExpiredIntermediate(t *testing.T) {
 func TestAdvisory_GHSA_52v5_jr5w_gjxr_EveryIdentityFlag(t *testing.T) {
 	fs := fakesigstore.New(t)
 	ca := fs.NewCA(t, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
-	e := &advEnv{fs: fs, dir: t.TempDir(), modes: trustModes(t, ca.TrustedRootJSON(t))[:1]}
+	e := &advEnv{fs: fs, dir: t.TempDir(), modes: trustModes(t, ca.TrustedRootJSON(t))}
 	content := []byte("a CI build output")
 	art := e.file(t, "blob", content)
-	san, _ := url.Parse("https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main")
-	leaf := &x509.Certificate{NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(10 * time.Minute), URIs: []*url.URL{san},
-		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}, Value: derUTF8(t, "https://token.example")}}}
-	good := map[string]string{}
-	for _, c := range verifier.Claims {
-		v := "value-of-" + c.Name
-		good[c.Name] = v
-		val := derUTF8(t, v)
-		if c.OID[len(c.OID)-1] <= 6 {
-			val = []byte(v) // the legacy GitHub OIDs hold raw strings
-		}
-		leaf.ExtraExtensions = append(leaf.ExtraExtensions, pkix.Extension{Id: c.OID, Value: val})
-	}
-	b := e.file(t, "b.json", bundleJSON(t, ca.SignBlob(t, leaf, content, []time.Time{time.Now()})))
+	b := e.file(t, "b.json", bundleJSON(t, ca.SignBlob(t, fakesigstore.ClaimsLeaf(t), content, []time.Time{time.Now()})))
 	base := []string{"--bundle", b, "--insecure-ignore-tlog", "--insecure-ignore-sct"}
-	id := []string{"--certificate-identity", san.String(), "--certificate-oidc-issuer", "https://token.example"}
-
-	all := append(append([]string{}, base...), id...)
-	for _, c := range verifier.Claims {
-		all = append(all, "--certificate-"+c.Name, good[c.Name])
+	all, wrong := clitest.ClaimFlags()
+	e.pass(t, "verify-blob", append(append(append([]string{}, base...), all...), art)...)
+	if len(wrong) < 2*len(verifier.Claims) {
+		t.Fatalf("only %d cases for %d claims", len(wrong), len(verifier.Claims))
 	}
-	e.pass(t, "verify-blob", append(all, art)...)
-
-	cases := map[string][]string{
-		"certificate-identity":                {"--certificate-identity", "https://github.com/acme/other", "--certificate-oidc-issuer", "https://token.example"},
-		"certificate-identity-regexp":         {"--certificate-identity-regexp", "^https://github.com/evil/", "--certificate-oidc-issuer", "https://token.example"},
-		"certificate-oidc-issuer":             {"--certificate-identity", san.String(), "--certificate-oidc-issuer", "https://other.example"},
-		"certificate-oidc-issuer-regexp":      {"--certificate-identity", san.String(), "--certificate-oidc-issuer-regexp", "^https://other"},
-		"identity regexp is a full-SAN match": {"--certificate-identity-regexp", "^acme$", "--certificate-oidc-issuer", "https://token.example"},
-	}
-	for _, c := range verifier.Claims {
-		cases["certificate-"+c.Name] = append(append([]string{}, id...), "--certificate-"+c.Name, "wrong")
-		if _, legacy := map[string]bool{"github-workflow-trigger": true, "github-workflow-sha": true, "github-workflow-name": true, "github-workflow-repository": true, "github-workflow-ref": true}[c.Name]; !legacy {
-			cases["certificate-"+c.Name+"-regexp"] = append(append([]string{}, id...), "--certificate-"+c.Name+"-regexp", "^wrong$")
-		}
-	}
-	if len(cases) < 2*len(verifier.Claims) {
-		t.Fatalf("only %d cases for %d claims", len(cases), len(verifier.Claims))
-	}
-	for name, flags := range cases {
+	for name, flags := range wrong {
 		t.Run(name, func(t *testing.T) {
 			e.fail(t, "", "verify-blob", append(append(append([]string{}, base...), flags...), art)...)
 		})
 	}
 }
 
-// GHSA-xgjw-pm74-86q4 (@sigstore/verify 3.1.1): in a v0.2 bundle, an
+// GHSA-xgjw-pm74-86q4 (@sigstore/verify 3.1.1): in a v0.2 bundle (and
+// v0.3; signatures and attestations alike), an
 // entry with an inclusion proof but no inclusion promise had its unsigned
 // integratedTime used as a verified time. Without the SET (and with no
 // timestamp) there is no verified time: it must fail, whatever the
@@ -126,21 +86,30 @@ func TestAdvisory_GHSA_xgjw_pm74_86q4_UnsignedIntegratedTime(t *testing.T) {
 	content := []byte("v0.2 subject")
 	art := e.file(t, "blob", content)
 	sum := sha256.Sum256(content)
-	b := e.fs.Attest(t, advIdentity, advIssuer, statement(t, "https://cosign.sigstore.dev/attestation/v1", hex.EncodeToString(sum[:])), fakesigstore.SignOptions{InclusionProof: true})
-	v02 := bundleJSON(t, b)
+	stmt := statement(t, "https://cosign.sigstore.dev/attestation/v1", hex.EncodeToString(sum[:]))
 	flags := append([]string{}, keyless...)
-	e.pass(t, "verify-blob-attestation", append(append([]string{"--bundle", e.file(t, "v02.json", v02)}, flags...), art)...)
-	for name, it := range map[string]time.Time{"unchanged": {}, "edited into the certificate window": time.Now().Add(2 * time.Minute)} {
-		noPromise := edit(t, v02, func(d map[string]any) {
-			entry := field(d, "verificationMaterial", "tlogEntries", "0").(map[string]any)
-			delete(entry, "inclusionPromise")
-			if !it.IsZero() {
-				entry["integratedTime"] = json.Number(itoa(it.Unix()))
+	for _, verb := range []string{"verify-blob", "verify-blob-attestation"} {
+		o := fakesigstore.SignOptions{InclusionProof: true}
+		b := e.fs.SignBlob(t, advIdentity, advIssuer, content, o)
+		if verb == "verify-blob-attestation" {
+			b = e.fs.Attest(t, advIdentity, advIssuer, stmt, o)
+		}
+		v02 := bundleJSON(t, b)
+		for version, data := range map[string][]byte{"v0.2": v02, "v0.3": fakesigstore.V03JSON(t, v02)} {
+			e.pass(t, verb, append(append([]string{"--bundle", e.file(t, "good.json", data)}, flags...), art)...)
+			for name, it := range map[string]time.Time{"unchanged": {}, "edited into the certificate window": time.Now().Add(2 * time.Minute)} {
+				noPromise := edit(t, data, func(d map[string]any) {
+					entry := field(d, "verificationMaterial", "tlogEntries", "0").(map[string]any)
+					delete(entry, "inclusionPromise")
+					if !it.IsZero() {
+						entry["integratedTime"] = json.Number(itoa(it.Unix()))
+					}
+				})
+				t.Run(verb+" "+version+" "+name, func(t *testing.T) {
+					e.fail(t, "", verb, append(append([]string{"--bundle", e.file(t, "nopromise.json", noPromise)}, flags...), art)...)
+				})
 			}
-		})
-		t.Run(name, func(t *testing.T) {
-			e.fail(t, "", "verify-blob-attestation", append(append([]string{"--bundle", e.file(t, "nopromise.json", noPromise)}, flags...), art)...)
-		})
+		}
 	}
 }
 
@@ -161,28 +130,13 @@ func TestAdvisory_GHSA_ccxc_vr6p_4858_LoggedSignatureMismatch(t *testing.T) {
 	legacy := func(sig []byte) []byte {
 		out, _ := json.Marshal(map[string]any{
 			"base64Signature": base64.StdEncoding.EncodeToString(sig),
-			"rekorBundle": map[string]any{
-				"SignedEntryTimestamp": tle.GetInclusionPromise().GetSignedEntryTimestamp(),
-				"Payload": map[string]any{
-					"body": base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()), "integratedTime": tle.GetIntegratedTime(),
-					"logIndex": tle.GetLogIndex(), "logID": hex.EncodeToString(tle.GetLogId().GetKeyId()),
-				},
-			},
+			"rekorBundle":     json.RawMessage(fakesigstore.RekorBundle(t, tle)),
 		})
 		return out
 	}
 	keyPath := e.file(t, "key.pub", pub)
 	e.pass(t, "verify-blob", "--bundle", e.file(t, "s1.json", legacy(s1)), "--key", keyPath, art)
 	e.fail(t, "transparency log", "verify-blob", "--bundle", e.file(t, "s2.json", legacy(s2)), "--key", keyPath, art)
-}
-
-func derUTF8(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := asn1.MarshalWithParams(s, "utf8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
@@ -198,51 +152,20 @@ func TestAdvisory_GHSA_8xvp_7hj6_mcj9_NoCredentialsToTrustHosts(t *testing.T) {
 	content := []byte("fetched over the network")
 	art := write(t, dir, "blob", content)
 	b := fs.SignBlob(t, advIdentity, advIssuer, content, fakesigstore.SignOptions{})
-	repo := trusttest.NewRepo(t, time.Now().Add(24*time.Hour), map[string][]byte{"trusted_root.json": fs.TrustedRootJSON(t)})
-	files := http.FileServer(http.Dir(repo.Dir))
-	var mu sync.Mutex
-	var seen []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.URL.Path+" "+r.Header.Get("Authorization")+r.Header.Get("Proxy-Authorization"))
-		mu.Unlock()
-		if r.URL.Path == "/blob.sig" {
-			w.Write([]byte(base64.StdEncoding.EncodeToString(b.GetMessageSignature().GetSignature())))
-			return
-		}
-		files.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
-	cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{host: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte("u:registry-secret"))}}})
-	dockerDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dockerDir, "config.json"), cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("DOCKER_CONFIG", dockerDir)
-	env := clitest.Env{
-		"TUF_ROOT": filepath.Join(dir, "tuf"), "TUF_MIRROR": srv.URL, "TUF_ROOT_JSON": write(t, dir, "root.json", repo.Root1),
-		"GITHUB_TOKEN": "ghp_secret", "SIGSTORE_ID_TOKEN": "eyJ.secret.token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "actions-secret",
-		"ACTIONS_ID_TOKEN_REQUEST_URL": srv.URL + "/token", "COSIGN_REPOSITORY": host + "/sigs",
-	}
+	trap := clitest.NewCredentialTrap(t, fs.TrustedRootJSON(t), map[string][]byte{
+		"/blob.sig": []byte(base64.StdEncoding.EncodeToString(b.GetMessageSignature().GetSignature())),
+	})
+	env := trap.Env
+	env["COSIGN_REPOSITORY"] = strings.TrimPrefix(trap.URL, "http://") + "/sigs"
 	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: b.GetVerificationMaterial().GetX509CertificateChain().GetCertificates()[0].GetRawBytes()})
 	for name, args := range map[string][]string{
 		"bundle":        {"--bundle", write(t, dir, "b.json", bundleJSON(t, b))},
-		"signature URL": {"--signature", srv.URL + "/blob.sig", "--certificate", write(t, dir, "c.pem", cert), "--insecure-ignore-tlog"},
+		"signature URL": {"--signature", trap.URL + "/blob.sig", "--certificate", write(t, dir, "c.pem", cert), "--insecure-ignore-tlog"},
 	} {
 		r := clitest.Run(t, clitest.Options{Env: env, Transport: http.DefaultTransport}, append(append(append([]string{"verify-blob"}, args...), keyless...), art)...)
 		if r.Code != 0 {
 			t.Fatalf("%s: exit %d: %s", name, r.Code, r.Stderr)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) < 3 {
-		t.Fatalf("only %d requests: %v", len(seen), seen)
-	}
-	for _, s := range seen {
-		if !strings.HasSuffix(s, " ") {
-			t.Errorf("credentials sent: %s", s)
-		}
-	}
+	trap.Check(t)
 }

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+
+	"github.com/signetdev/signet/internal/testing/clitest"
 	"github.com/signetdev/signet/internal/testing/fakesigstore"
 )
 
@@ -49,17 +52,18 @@ func TestAdvisory_GHSA_8gw7_4j42_w388_VerifyBlobBypasses(t *testing.T) {
 		e.fail(t, "", "verify-blob", args(spliced, "spliced-new.json", keyless...)...)
 	})
 	t.Run("2 identity flags are checked with a bundle", func(t *testing.T) {
-		for name, flags := range map[string][]string{
-			"identity":        {"--certificate-identity", "other@example.com", "--certificate-oidc-issuer", advIssuer},
-			"identity regexp": {"--certificate-identity-regexp", "^other", "--certificate-oidc-issuer", advIssuer},
-			"issuer":          {"--certificate-identity", advIdentity, "--certificate-oidc-issuer", "https://other.example"},
-			"issuer regexp":   {"--certificate-identity", advIdentity, "--certificate-oidc-issuer-regexp", "^https://other"},
-			"workflow flag":   {"--certificate-identity", advIdentity, "--certificate-oidc-issuer", advIssuer, "--certificate-github-workflow-trigger", "push"},
-		} {
+		formats := fakesigstore.Formats(t, func(o fakesigstore.SignOptions) *bundle.Bundle {
+			return e.fs.SignBlob(t, advIdentity, advIssuer, c1, o)
+		})
+		for _, f := range formats {
+			e.pass(t, "verify-blob", args(f.Data, f.Name+".json", keyless...)...)
+		}
+		for name, flags := range clitest.WrongIdentities(advIdentity, advIssuer) {
 			t.Run(name, func(t *testing.T) {
 				flags = append(flags, "--insecure-ignore-sct")
-				e.fail(t, "", "verify-blob", args(legacy1, "legacy1.json", flags...)...)
-				e.fail(t, "", "verify-blob", args(new1, "new1.json", flags...)...)
+				for _, f := range formats {
+					e.fail(t, "", "verify-blob", args(f.Data, f.Name+".json", flags...)...)
+				}
 			})
 		}
 	})
@@ -98,7 +102,8 @@ func TestAdvisory_GHSA_8gw7_4j42_w388_VerifyBlobBypasses(t *testing.T) {
 // with a trusted root, an old-format bundle's rekorBundle from another
 // signing of the same blob was accepted. Same artifact, same identity,
 // two signings: bundle 1 with bundle 2's entry must fail, for signatures
-// and attestations, legacy and Sigstore bundles, --trusted-root and TUF.
+// and attestations, legacy and Sigstore bundles v0.1 to v0.3,
+// --trusted-root and TUF.
 // The image verbs are covered in pkg/imagesig.
 func TestAdvisory_GHSA_whqx_f9j3_ch6m_SplicedRekorBundle(t *testing.T) {
 	e := newAdvEnv(t)
@@ -107,40 +112,30 @@ func TestAdvisory_GHSA_whqx_f9j3_ch6m_SplicedRekorBundle(t *testing.T) {
 	anyID := []string{"--certificate-identity-regexp", ".*", "--certificate-oidc-issuer-regexp", ".*", "--insecure-ignore-sct"}
 	sum := sha256.Sum256(content)
 	stmt := statement(t, "https://cosign.sigstore.dev/attestation/v1", hex.EncodeToString(sum[:]))
-	for _, tc := range []struct {
-		verb   string
-		legacy bool
-	}{
-		{"verify-blob", true},
-		{"verify-blob", false},
-		{"verify-blob-attestation", true},
-		{"verify-blob-attestation", false},
-	} {
-		name := tc.verb + map[bool]string{true: " legacy", false: " sigstore"}[tc.legacy]
-		t.Run(name, func(t *testing.T) {
-			sign := func() []byte {
-				b := e.fs.SignBlob(t, advIdentity, advIssuer, content, fakesigstore.SignOptions{})
-				if tc.verb == "verify-blob-attestation" {
-					b = e.fs.Attest(t, advIdentity, advIssuer, stmt, fakesigstore.SignOptions{})
-				}
-				if tc.legacy {
-					return fakesigstore.LegacyJSON(t, b)
-				}
-				return bundleJSON(t, b)
+	for _, verb := range []string{"verify-blob", "verify-blob-attestation"} {
+		sign := func(o fakesigstore.SignOptions) *bundle.Bundle {
+			if verb == "verify-blob-attestation" {
+				return e.fs.Attest(t, advIdentity, advIssuer, stmt, o)
 			}
-			one, two := sign(), sign()
-			e.pass(t, tc.verb, append([]string{"--bundle", e.file(t, "one.json", one)}, append(anyID, art)...)...)
-			var other map[string]any
-			json.Unmarshal(two, &other)
-			spliced := edit(t, one, func(d map[string]any) {
-				if tc.legacy {
-					d["rekorBundle"] = other["rekorBundle"]
-					return
-				}
-				d["verificationMaterial"].(map[string]any)["tlogEntries"] = field(other, "verificationMaterial", "tlogEntries")
+			return e.fs.SignBlob(t, advIdentity, advIssuer, content, o)
+		}
+		ones, twos := fakesigstore.Formats(t, sign), fakesigstore.Formats(t, sign)
+		for i, one := range ones {
+			two := twos[i].Data
+			t.Run(verb+" "+one.Name, func(t *testing.T) {
+				e.pass(t, verb, append([]string{"--bundle", e.file(t, "one.json", one.Data)}, append(anyID, art)...)...)
+				var other map[string]any
+				json.Unmarshal(two, &other)
+				spliced := edit(t, one.Data, func(d map[string]any) {
+					if one.Name == "legacy" {
+						d["rekorBundle"] = other["rekorBundle"]
+						return
+					}
+					d["verificationMaterial"].(map[string]any)["tlogEntries"] = field(other, "verificationMaterial", "tlogEntries")
+				})
+				e.fail(t, "", verb, append([]string{"--bundle", e.file(t, "spliced.json", spliced)}, append(anyID, art)...)...)
 			})
-			e.fail(t, "", tc.verb, append([]string{"--bundle", e.file(t, "spliced.json", spliced)}, append(anyID, art)...)...)
-		})
+		}
 	}
 }
 
@@ -166,13 +161,7 @@ func TestAdvisory_GHSA_fx35_mq7g_6g98_LegacyCertIsPublicKey(t *testing.T) {
 	legacy, _ := json.Marshal(map[string]any{
 		"base64Signature": base64.StdEncoding.EncodeToString(sig),
 		"cert":            base64.StdEncoding.EncodeToString(attackerPub),
-		"rekorBundle": map[string]any{
-			"SignedEntryTimestamp": tle.GetInclusionPromise().GetSignedEntryTimestamp(),
-			"Payload": map[string]any{
-				"body": base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()), "integratedTime": tle.GetIntegratedTime(),
-				"logIndex": tle.GetLogIndex(), "logID": hex.EncodeToString(tle.GetLogId().GetKeyId()),
-			},
-		},
+		"rekorBundle":     json.RawMessage(fakesigstore.RekorBundle(t, tle)),
 	})
 	bundlePath := e.file(t, "attacker.json", legacy)
 	goodPub := e.file(t, "good.pub", pubPEM(t, good))
@@ -208,7 +197,7 @@ func TestAdvisory_GHSA_fx35_mq7g_6g98_LegacyCertIsPublicKey(t *testing.T) {
 // GHSA-w6c6-c85g-mmv6 (cosign 2.6.3/3.0.6): with --check-claims=false,
 // a validly signed DSSE whose payload does not parse, or whose predicate
 // type is not --type, verified. Detached signature, legacy bundle and
-// Sigstore bundle alike must fail.
+// Sigstore bundles v0.1 to v0.3 alike must fail.
 func TestAdvisory_GHSA_w6c6_c85g_mmv6_CheckClaimsOff(t *testing.T) {
 	e := newAdvEnv(t)
 	content := []byte("provenance subject")
@@ -220,16 +209,19 @@ func TestAdvisory_GHSA_w6c6_c85g_mmv6_CheckClaimsOff(t *testing.T) {
 		"control":    statement(t, "https://slsa.dev/provenance/v0.2", hex.EncodeToString(sum[:])),
 	} {
 		t.Run(name, func(t *testing.T) {
-			b := e.fs.Attest(t, advIdentity, advIssuer, payload, fakesigstore.SignOptions{})
+			b := e.fs.Attest(t, advIdentity, advIssuer, payload, fakesigstore.SignOptions{InclusionProof: true})
 			env := b.GetDsseEnvelope()
 			envJSON, _ := json.Marshal(map[string]any{"payloadType": env.GetPayloadType(), "payload": env.GetPayload(),
 				"signatures": []map[string]any{{"keyid": "", "sig": env.GetSignatures()[0].GetSig()}}})
 			cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: b.GetVerificationMaterial().GetX509CertificateChain().GetCertificates()[0].GetRawBytes()})
 			common := append([]string{"--check-claims=false", "--type", "slsaprovenance"}, keyless...)
+			v01 := e.fs.Attest(t, advIdentity, advIssuer, payload, fakesigstore.SignOptions{})
 			inputs := map[string][]string{
-				"sigstore bundle": {"--bundle", e.file(t, "new.json", bundleJSON(t, b))},
-				"legacy bundle":   {"--bundle", e.file(t, "legacy.json", fakesigstore.LegacyJSON(t, b))},
-				"detached":        {"--signature", e.file(t, "env.json", envJSON), "--certificate", e.file(t, "cert.pem", cert), "--insecure-ignore-tlog"},
+				"bundle v0.1":   {"--bundle", e.file(t, "v01.json", bundleJSON(t, v01))},
+				"bundle v0.2":   {"--bundle", e.file(t, "v02.json", bundleJSON(t, b))},
+				"bundle v0.3":   {"--bundle", e.file(t, "v03.json", fakesigstore.V03JSON(t, bundleJSON(t, b)))},
+				"legacy bundle": {"--bundle", e.file(t, "legacy.json", fakesigstore.LegacyJSON(t, v01))},
+				"detached":      {"--signature", e.file(t, "env.json", envJSON), "--certificate", e.file(t, "cert.pem", cert), "--insecure-ignore-tlog"},
 			}
 			for in, flags := range inputs {
 				args := append(append(append([]string{}, flags...), common...), art)
@@ -252,13 +244,11 @@ func TestAdvisory_GHSA_vjxv_45g9_9296_AttestationTypeMismatch(t *testing.T) {
 	content := []byte("scanned blob")
 	art := e.file(t, "blob", content)
 	sum := sha256.Sum256(content)
-	b := e.fs.Attest(t, advIdentity, advIssuer, statement(t, "https://cosign.sigstore.dev/attestation/vuln/v1", hex.EncodeToString(sum[:])), fakesigstore.SignOptions{})
-	for _, format := range []string{"sigstore", "legacy"} {
-		data := bundleJSON(t, b)
-		if format == "legacy" {
-			data = fakesigstore.LegacyJSON(t, b)
-		}
-		p := e.file(t, format+".json", data)
+	vuln := statement(t, "https://cosign.sigstore.dev/attestation/vuln/v1", hex.EncodeToString(sum[:]))
+	for _, f := range fakesigstore.Formats(t, func(o fakesigstore.SignOptions) *bundle.Bundle {
+		return e.fs.Attest(t, advIdentity, advIssuer, vuln, o)
+	}) {
+		p := e.file(t, f.Name+".json", f.Data)
 		base := append([]string{"--bundle", p}, keyless...)
 		e.pass(t, "verify-blob-attestation", append(base, "--type", "vuln", art)...)
 		e.fail(t, "attestation type mismatch", "verify-blob-attestation", append(base, "--type", "spdx", art)...)
@@ -275,20 +265,29 @@ func TestAdvisory_GHSA_fgw4_v983_mgp8_ZeroMatchingExitCode(t *testing.T) {
 	content := []byte("sbom subject")
 	art := e.file(t, "blob", content)
 	sum := sha256.Sum256(content)
-	b := e.fs.Attest(t, advIdentity, advIssuer, statement(t, "https://spdx.dev/Document", hex.EncodeToString(sum[:])), fakesigstore.SignOptions{})
-	p := e.file(t, "sbom.json", bundleJSON(t, b))
+	sbom := statement(t, "https://spdx.dev/Document", hex.EncodeToString(sum[:]))
+	formats := fakesigstore.Formats(t, func(o fakesigstore.SignOptions) *bundle.Bundle {
+		return e.fs.Attest(t, advIdentity, advIssuer, sbom, o)
+	})
 	for _, m := range e.modes {
-		for _, typ := range []string{"slsaprovenance1", "https://slsa.dev/provenance/v1", "custom"} {
-			r := run(t, m, "verify-blob-attestation", append(append([]string{"--bundle", p, "--type", typ}, keyless...), art)...)
-			if r.Code != 1 {
-				t.Errorf("%s --type %s: exit %d, want 1 (%s)", m.name, typ, r.Code, r.Stderr)
+		for _, f := range formats {
+			p := e.file(t, "sbom-"+f.Name+".json", f.Data)
+			for _, typ := range []string{"slsaprovenance1", "https://slsa.dev/provenance/v1", "custom"} {
+				r := run(t, m, "verify-blob-attestation", append(append([]string{"--bundle", p, "--type", typ}, keyless...), art)...)
+				if r.Code != 1 {
+					t.Errorf("%s %s --type %s: exit %d, want 1 (%s)", m.Name, f.Name, typ, r.Code, r.Stderr)
+				}
+			}
+			r := run(t, m, "verify-blob-attestation", append(append([]string{"--bundle", p, "--type", "spdx"}, keyless...), art)...)
+			if r.Code != 0 {
+				t.Errorf("%s %s control --type spdx: exit %d (%s)", m.Name, f.Name, r.Code, r.Stderr)
 			}
 		}
 		// A plain signature given where an attestation is wanted.
 		sb := e.fs.SignBlob(t, advIdentity, advIssuer, content, fakesigstore.SignOptions{})
 		r := run(t, m, "verify-blob-attestation", append(append([]string{"--bundle", e.file(t, "plain.json", bundleJSON(t, sb))}, keyless...), art)...)
 		if r.Code != 1 {
-			t.Errorf("%s plain signature as attestation: exit %d, want 1 (%s)", m.name, r.Code, r.Stderr)
+			t.Errorf("%s plain signature as attestation: exit %d, want 1 (%s)", m.Name, r.Code, r.Stderr)
 		}
 	}
 }

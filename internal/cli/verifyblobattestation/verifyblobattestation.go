@@ -93,7 +93,7 @@ func run(ctx context.Context, f *cli.Factory, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("--type: %w", err)
 	}
-	checker, err := attpolicy.Load(ctx, opts.Policy)
+	checker, err := attpolicy.Load(ctx, f.PolicyEngine, opts.Policy)
 	if err != nil {
 		return err
 	}

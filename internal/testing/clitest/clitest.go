@@ -16,6 +16,7 @@ import (
 	"github.com/signetdev/signet/internal/cli"
 	"github.com/signetdev/signet/internal/cli/commands"
 	"github.com/signetdev/signet/internal/iostreams"
+	"github.com/signetdev/signet/pkg/policy/engine"
 )
 
 // NoNetwork is a RoundTripper that fails every request and counts them.
@@ -82,6 +83,9 @@ func Run(t testing.TB, opts Options, args ...string) Result {
 	if opts.Now != nil {
 		f.Now = opts.Now
 	}
+	// In-process runs judge policies in-process: the pipe to signet-policy
+	// has its own tests (pkg/policy, the scripts, the admission e2e).
+	f.PolicyEngine = engine.Local{}
 	code := cli.MainWithFactory(context.Background(), args, f, commands.All()...)
 	return Result{Code: code, Stdout: out.String(), Stderr: errOut.String(), NetworkCalls: nn.Calls()}
 }

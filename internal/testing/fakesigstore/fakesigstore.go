@@ -97,8 +97,8 @@ type SignOptions struct {
 	IntegratedTime time.Time
 	// TSATimes are RFC 3161 timestamps to add, at these times.
 	TSATimes []time.Time
-	// InclusionProof (Attest): add an inclusion proof and checkpoint,
-	// making a v0.2 bundle.
+	// InclusionProof: add an inclusion proof and checkpoint, making a
+	// v0.2 bundle.
 	InclusionProof bool
 }
 
@@ -116,11 +116,16 @@ func (s *Sigstore) SignBlob(t testing.TB, identity, issuer string, artifact []by
 		t.Fatal(err)
 	}
 	cert, sc, tle := s.parts(t, ent, "hashedrekord")
+	mediaType := "application/vnd.dev.sigstore.bundle+json;version=0.1"
+	if o.InclusionProof {
+		tle = s.withInclusionProof(t, tle)
+		mediaType = "application/vnd.dev.sigstore.bundle+json;version=0.2"
+	}
 
 	sig := sc.Signature()
 	digest := sha256.Sum256(artifact)
 	pb := &protobundle.Bundle{
-		MediaType:            "application/vnd.dev.sigstore.bundle+json;version=0.1",
+		MediaType:            mediaType,
 		VerificationMaterial: certMaterial(cert, tle),
 		Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
 			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest[:]},

@@ -25,6 +25,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/signetdev/signet/pkg/rekorlookup"
 )
 
 // Attest signs payload (an in-toto statement, or anything a test needs
@@ -105,6 +107,22 @@ func (s *Sigstore) withSET(t testing.TB, e *tlog.Entry, kind, version string) *p
 	return tle
 }
 
+// withInclusionProof re-logs a hashedrekord entry (which the
+// VirtualSigstore logs without a proof) as the one entry of a tree, with
+// an inclusion proof, a checkpoint and a fresh SET.
+func (s *Sigstore) withInclusionProof(t testing.TB, tle *protorekor.TransparencyLogEntry) *protorekor.TransparencyLogEntry {
+	t.Helper()
+	proof, err := s.vs.GetInclusionProof(tle.GetCanonicalizedBody())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := tlog.NewEntry(tle.GetCanonicalizedBody(), tle.GetIntegratedTime(), *proof.LogIndex, tle.GetLogId().GetKeyId(), nil, proof) //nolint:staticcheck
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.withSET(t, e, tle.GetKindVersion().GetKind(), tle.GetKindVersion().GetVersion())
+}
+
 func (s *Sigstore) addTimestamps(t testing.TB, pb *protobundle.Bundle, sig []byte, at []time.Time) {
 	if len(at) == 0 {
 		return
@@ -154,14 +172,15 @@ func (s *Sigstore) LogBody(t testing.TB, body []byte, kind, version string, it t
 	if err != nil {
 		t.Fatal(err)
 	}
+	index := s.nextIndex.Add(1)
 	set, err := s.vs.RekorSignPayload(tlog.RekorPayload{
-		Body: base64.StdEncoding.EncodeToString(body), IntegratedTime: it.Unix(), LogIndex: 9, LogID: logID,
+		Body: base64.StdEncoding.EncodeToString(body), IntegratedTime: it.Unix(), LogIndex: index, LogID: logID,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &protorekor.TransparencyLogEntry{
-		LogIndex: 9, LogId: &protocommon.LogId{KeyId: raw}, IntegratedTime: it.Unix(),
+		LogIndex: index, LogId: &protocommon.LogId{KeyId: raw}, IntegratedTime: it.Unix(),
 		KindVersion:       &protorekor.KindVersion{Kind: kind, Version: version},
 		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: set},
 		CanonicalizedBody: body,
@@ -200,18 +219,21 @@ func LegacyJSON(t testing.TB, b *bundle.Bundle) []byte {
 		out["cert"] = base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certs[0].GetRawBytes()}))
 	}
 	if tl := b.GetVerificationMaterial().GetTlogEntries(); len(tl) > 0 {
-		e := tl[0]
-		out["rekorBundle"] = map[string]any{
-			"SignedEntryTimestamp": e.GetInclusionPromise().GetSignedEntryTimestamp(),
-			"Payload": map[string]any{
-				"body":           base64.StdEncoding.EncodeToString(e.GetCanonicalizedBody()),
-				"integratedTime": e.GetIntegratedTime(),
-				"logIndex":       e.GetLogIndex(),
-				"logID":          hex.EncodeToString(e.GetLogId().GetKeyId()),
-			},
-		}
+		out["rekorBundle"] = json.RawMessage(RekorBundle(t, tl[0]))
 	}
 	data, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// RekorBundle is cosign's Rekor bundle for a log entry: the legacy
+// bundle's rekorBundle, the dev.sigstore.cosign/bundle annotation of an
+// image signature layer.
+func RekorBundle(t testing.TB, e *protorekor.TransparencyLogEntry) []byte {
+	t.Helper()
+	data, err := rekorlookup.LegacyBundleJSON(e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,5 +355,65 @@ func certMaterial(cert *x509.Certificate, tle *protorekor.TransparencyLogEntry) 
 			Certificates: []*protocommon.X509Certificate{{RawBytes: cert.Raw}},
 		}},
 		TlogEntries: []*protorekor.TransparencyLogEntry{tle},
+	}
+}
+
+// BundleJSON is b in the Sigstore bundle's JSON form.
+func BundleJSON(t testing.TB, b *bundle.Bundle) []byte {
+	t.Helper()
+	data, err := b.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// EditJSON decodes a JSON document (a bundle, a legacy bundle), lets f
+// mutate it, and encodes it again: how advisory tests forge input.
+func EditJSON(t testing.TB, data []byte, f func(doc map[string]any)) []byte {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	f(doc)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// V03JSON rewrites a v0.2 bundle's JSON as v0.3: the leaf alone, as
+// certificate, in place of the chain.
+func V03JSON(t testing.TB, data []byte) []byte {
+	t.Helper()
+	return EditJSON(t, data, func(doc map[string]any) {
+		doc["mediaType"] = "application/vnd.dev.sigstore.bundle.v0.3+json"
+		vm := doc["verificationMaterial"].(map[string]any)
+		chain := vm["x509CertificateChain"].(map[string]any)["certificates"].([]any)
+		delete(vm, "x509CertificateChain")
+		vm["certificate"] = chain[0]
+	})
+}
+
+// Format is one of the forms a signing reaches a verifier in.
+type Format struct {
+	Name string
+	Data []byte
+}
+
+// Formats are one signing in every bundle form: cosign's legacy bundle,
+// and Sigstore bundles v0.1, v0.2 and v0.3. sign makes the signing, with
+// or without an inclusion proof (v0.1 and legacy have none).
+func Formats(t testing.TB, sign func(SignOptions) *bundle.Bundle) []Format {
+	t.Helper()
+	v01 := sign(SignOptions{})
+	v02 := BundleJSON(t, sign(SignOptions{InclusionProof: true}))
+	return []Format{
+		{"legacy", LegacyJSON(t, v01)},
+		{"v0.1", BundleJSON(t, v01)},
+		{"v0.2", v02},
+		{"v0.3", V03JSON(t, v02)},
 	}
 }

@@ -7,6 +7,7 @@
 //	signet-release checksums -o checksums.txt FILE...
 //	signet-release statement -predicate-type URI -predicate FILE -o OUT FILE...
 //	signet-release provenance -o OUT FILE...
+//	signet-release sbom-merge -o OUT SBOM...
 package main
 
 import (
@@ -30,7 +31,7 @@ func main() {
 
 func run(args []string, getenv func(string) string, now func() time.Time) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: signet-release archive|checksums|statement|provenance [flags] FILE...")
+		return fmt.Errorf("usage: signet-release archive|checksums|statement|provenance|sbom-merge [flags] FILE...")
 	}
 	verb := args[0]
 	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
@@ -59,6 +60,20 @@ func run(args []string, getenv func(string) string, now func() time.Time) error 
 			return err
 		}
 		return atomicfile.WriteFile(*out, []byte(release.Checksums(ds)), 0o644)
+	case "sbom-merge":
+		var boms [][]byte
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("sbom-merge: %w", err)
+			}
+			boms = append(boms, b)
+		}
+		merged, err := release.MergeBOMs(boms)
+		if err != nil {
+			return err
+		}
+		return atomicfile.WriteFile(*out, merged, 0o644)
 	case "statement", "provenance":
 		ds, err := release.Digests(files)
 		if err != nil {

@@ -1,6 +1,4 @@
-//go:build !nopolicy
-
-package policy
+package engine
 
 import (
 	"context"
@@ -8,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/signetdev/signet/pkg/policy"
 )
 
 // statement is cosign's custom attestation as `cosign attest --type custom`
@@ -18,7 +18,7 @@ const statement = `{"_type":"https://in-toto.io/Statement/v0.1","predicateType":
 	`"predicate":{"Data":"foobar test attestation","Timestamp":"2026-11-30T07:00:00Z","size":12345678901234567891}}`
 
 func src(name, text string) Source {
-	lang, err := LangOf(name)
+	lang, err := policy.LangOf(name)
 	if err != nil {
 		panic(err)
 	}
@@ -129,6 +129,12 @@ func TestPolicyController(t *testing.T) {
 		{"result object passes with warning", "package sigstore\n\nisCompliant[response] {\n  response := {\"result\": true, \"warning\": \"old scanner\"}\n}\n", "", "old scanner"},
 		{"result object fails with error", "package sigstore\n\nisCompliant[response] {\n  response := {\"result\": false, \"error\": \"critical CVE-2026-1\", \"warning\": \"look\"}\n}\n",
 			`policy is not compliant for query 'isCompliant = data.sigstore.isCompliant' with errors: critical CVE-2026-1`, "look"},
+		{"result array passes on its first true", "package sigstore\n\nisCompliant := [{\"result\": false, \"error\": \"e1\"}, {\"result\": true, \"warning\": \"w2\"}, {\"result\": false, \"error\": \"e3\"}]\n", "", "w2"},
+		{"every error of a failing set", "package sigstore\n\nisCompliant := [{\"result\": false, \"error\": \"no SBOM\"}, {\"error\": \"scanner too old\"}]\n",
+			`policy is not compliant for query 'isCompliant = data.sigstore.isCompliant' with errors: no SBOM; scanner too old`, ""},
+		{"empty set", "package sigstore\n\nisCompliant[r] {\n  false\n  r := {\"result\": true}\n}\n", `policy is not compliant for query "isCompliant = data.sigstore.isCompliant"`, ""},
+		{"not an object fails closed", "package sigstore\n\nisCompliant := [\"yes\", {\"result\": true}]\n", `unexpected result "yes"`, ""},
+		{"result not a boolean fails closed", "package sigstore\n\nisCompliant := [{\"result\": \"true\"}, {\"result\": true}]\n", `unexpected result {"result":"true"}`, ""},
 		{"cue", "predicate: Data: \"nope\"\n", `failed to evaluate the policy with error: predicate.Data: conflicting values "foobar test attestation" and "nope"`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,19 +180,6 @@ func TestCompileErrors(t *testing.T) {
 		_, err := Compile(ctx, CosignCLI, tc.srcs...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Compile(%v): %v, want %q", tc.srcs, err, tc.want)
-		}
-	}
-}
-
-func TestLangOf(t *testing.T) {
-	for in, want := range map[string]Lang{"a.cue": CUE, "dir/b.REGO": Rego, "c.rego": Rego} {
-		if got, err := LangOf(in); err != nil || got != want {
-			t.Errorf("LangOf(%q) = %q, %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"a.json", "cue", "a.cue.txt", ""} {
-		if _, err := LangOf(in); err == nil || err.Error() != "invalid policy format, expected .cue or .rego" {
-			t.Errorf("LangOf(%q): %v", in, err)
 		}
 	}
 }

@@ -1,6 +1,4 @@
-//go:build !nopolicy
-
-package policy
+package engine
 
 import (
 	"context"

@@ -1,6 +1,4 @@
-//go:build !nopolicy
-
-package policy
+package engine
 
 import (
 	"bytes"
@@ -154,8 +152,13 @@ func (s *regoSet) check(ctx context.Context, r *Result, statement []byte) error 
 }
 
 // checkCompliant reads policy-controller's isCompliant: true passes; a set
-// of {result, error, warning} objects passes on the first object whose
-// result is true (its warning kept), else fails with the last error.
+// (or array) of {result, error, warning} objects passes on the first
+// object whose result is true, its warning kept for the caller to show
+// (the admission webhook's warnings); else it fails with every object's
+// error text. Items are read in order (a set's is OPA's sorted order) and
+// an item that is not such an object, or whose result is not a boolean,
+// fails the policy when it is reached, as policy-controller's parse of
+// the object does (fail closed).
 func (s *regoSet) checkCompliant(r *Result, rs rego.ResultSet) {
 	notCompliant := fmt.Sprintf("policy is not compliant for query '%s'", pcQuery)
 	for _, result := range rs {
@@ -165,33 +168,50 @@ func (s *regoSet) checkCompliant(r *Result, rs rego.ResultSet) {
 				return
 			}
 		case []any:
-			msg, reason := fmt.Sprintf("policy is not compliant for query %q", pcQuery), "is not compliant"
-			var warning string
-			for _, item := range v {
-				obj, _ := item.(map[string]any)
-				res, _ := obj["result"].(bool)
-				w, _ := obj["warning"].(string)
-				e, _ := obj["error"].(string)
-				if res {
-					if w != "" {
-						r.Warnings = append(r.Warnings, w)
-					}
-					return
-				}
-				warning = w
-				msg = fmt.Sprintf("policy is not compliant for query '%s' with errors: %s", pcQuery, e)
-				reason = "is not compliant: " + e
-			}
-			if warning != "" {
-				r.Warnings = append(r.Warnings, warning)
-			}
-			r.Messages = append(r.Messages, msg)
-			r.Violations = append(r.Violations, s.violation("data.sigstore."+pcRule, reason))
+			s.checkResults(r, v)
 			return
 		}
 	}
 	r.Messages = append(r.Messages, notCompliant)
 	r.Violations = append(r.Violations, s.violation("data.sigstore."+pcRule, "is not compliant (undefined, false, or not a boolean or a set of results)"))
+}
+
+func (s *regoSet) checkResults(r *Result, items []any) {
+	var errs, warns []string
+	for _, item := range items {
+		obj, ok := item.(map[string]any)
+		res, isBool := obj["result"].(bool)
+		if _, present := obj["result"]; !present {
+			isBool = true // absent is false, as in policy-controller
+		}
+		if !ok || !isBool {
+			r.Messages = append(r.Messages, fmt.Sprintf("policy is not compliant for query '%s': unexpected result %s", pcQuery, jsonText(item)))
+			r.Violations = append(r.Violations, s.violation("data.sigstore."+pcRule, "is not compliant: "+jsonText(item)+" is not a {result: bool, error, warning} object"))
+			return
+		}
+		w, _ := obj["warning"].(string)
+		e, _ := obj["error"].(string)
+		if res {
+			if w != "" {
+				r.Warnings = append(r.Warnings, w)
+			}
+			return
+		}
+		if w != "" {
+			warns = append(warns, w)
+		}
+		if e != "" {
+			errs = append(errs, e)
+		}
+	}
+	r.Warnings = append(r.Warnings, warns...)
+	msg, reason := fmt.Sprintf("policy is not compliant for query %q", pcQuery), "is not compliant"
+	if len(errs) > 0 {
+		msg = fmt.Sprintf("policy is not compliant for query '%s' with errors: %s", pcQuery, strings.Join(errs, "; "))
+		reason = "is not compliant: " + strings.Join(errs, "; ")
+	}
+	r.Messages = append(r.Messages, msg)
+	r.Violations = append(r.Violations, s.violation("data.sigstore."+pcRule, reason))
 }
 
 func (s *regoSet) violation(path, reason string) Violation {

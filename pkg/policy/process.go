@@ -1,0 +1,307 @@
+package policy
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// EngineProgram is the name of the program that runs the engines.
+const EngineProgram = "signet-policy"
+
+// Process runs the engines in the signet-policy program: one child per
+// Process, started by the first Compile and kept for the Process's life (a
+// CLI run, or an admission server's), so a run that checks many
+// attestations pays the engines' start once. Requests are answered one at
+// a time. A child that dies, or is killed because a context ended, is
+// started again by the next call, which compiles the sets it needs again.
+type Process struct {
+	// Path is the program; "" finds it with FindEngine("").
+	Path string
+	// Env is the child's environment; nil is this process's.
+	Env []string
+
+	mu    sync.Mutex
+	child *child
+	gen   int // counts children started, so a set knows when to recompile
+}
+
+type child struct {
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	stderr *tail
+	exited chan struct{}
+}
+
+// FindEngine returns the signet-policy to run: override when given, else
+// the one beside this executable (symlinks resolved, so `ln -s signet
+// cosign` finds it), else one on PATH.
+func FindEngine(override string) (string, error) {
+	name := EngineProgram
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if override != "" {
+		if !isExecutable(override) {
+			return "", fmt.Errorf("the policy engine %s is not an executable file", override)
+		}
+		return override, nil
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		if p := filepath.Join(filepath.Dir(exe), name); isExecutable(p) {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	where := "this executable"
+	if exe != "" {
+		where = filepath.Dir(exe)
+	}
+	return "", fmt.Errorf("the policy engine %s is not installed beside signet (%s) nor on PATH: it ships with signet (make build, make install, the release archives)", EngineProgram, where)
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0)
+}
+
+// Compile implements Engine.
+func (p *Process) Compile(ctx context.Context, conv Convention, srcs []Source) (Evaluator, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id, err := p.compile(ctx, conv, srcs)
+	if err != nil {
+		return nil, err
+	}
+	return &remoteSet{p: p, conv: conv, srcs: srcs, gen: p.gen, id: id}, nil
+}
+
+func (p *Process) compile(ctx context.Context, conv Convention, srcs []Source) (int, error) {
+	resp, err := p.call(ctx, &Request{Op: OpCompile, Convention: conv, Sources: srcs})
+	if err != nil {
+		return 0, err
+	}
+	if resp.Error != "" {
+		return 0, errors.New(resp.Error) // the engine's words, as in-process
+	}
+	return resp.Set, nil
+}
+
+// Close ends the child, if one runs.
+func (p *Process) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.child != nil {
+		p.child.stop(2 * time.Second)
+		p.child = nil
+	}
+	return nil
+}
+
+// remoteSet is a set compiled in the child of generation gen.
+type remoteSet struct {
+	p    *Process
+	conv Convention
+	srcs []Source
+	gen  int
+	id   int
+}
+
+func (s *remoteSet) Check(ctx context.Context, statement []byte) (*Result, error) {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	if s.p.child == nil || s.gen != s.p.gen {
+		if err := s.p.start(); err != nil {
+			return nil, err
+		}
+		id, err := s.p.compile(ctx, s.conv, s.srcs)
+		if err != nil {
+			return nil, err
+		}
+		s.gen, s.id = s.p.gen, id
+	}
+	resp, err := s.p.call(ctx, &Request{Op: OpCheck, Set: s.id, Statement: statement})
+	if err != nil {
+		return nil, err
+	}
+	if resp.Error != "" {
+		return nil, errors.New(resp.Error)
+	}
+	if resp.Result == nil {
+		return &Result{}, nil
+	}
+	return resp.Result, nil
+}
+
+// call sends one request and reads its answer; p.mu is held. A child
+// that fails, or that a done ctx kills, is dropped for the next call to
+// replace.
+func (p *Process) call(ctx context.Context, req *Request) (*Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p.child == nil {
+		if err := p.start(); err != nil {
+			return nil, err
+		}
+	}
+	c := p.child
+	resp, err := c.roundTrip(ctx, req)
+	if err != nil {
+		c.stop(0)
+		p.child = nil
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("policy engine %s: %w%s", c.cmd.Path, err, c.stderr.say())
+	}
+	return resp, nil
+}
+
+// start runs a new child and checks that it speaks this protocol.
+func (p *Process) start() error {
+	if p.child != nil {
+		p.child.stop(0)
+		p.child = nil
+	}
+	path := p.Path
+	if path == "" {
+		var err error
+		if path, err = FindEngine(""); err != nil {
+			return err
+		}
+	}
+	cmd := exec.Command(path)
+	cmd.Env = p.Env
+	c := &child{cmd: cmd, stderr: &tail{}, exited: make(chan struct{})}
+	cmd.Stderr = c.stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("policy engine %s: %w", path, err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("policy engine %s: %w", path, err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the policy engine %s: %w", path, err)
+	}
+	c.in, c.out = in, bufio.NewReaderSize(out, 1<<16)
+	go func() { _ = cmd.Wait(); close(c.exited) }()
+	p.gen++
+	p.child = c
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := p.call(ctx, &Request{Op: OpHello, Version: ProtocolVersion})
+	if err != nil {
+		return err
+	}
+	if resp.Version != ProtocolVersion {
+		c.stop(0)
+		p.child = nil
+		return fmt.Errorf("the policy engine %s speaks protocol %d, this signet speaks %d: install the %s of this signet's release", path, resp.Version, ProtocolVersion, EngineProgram)
+	}
+	return nil
+}
+
+func (c *child) roundTrip(ctx context.Context, req *Request) (*Response, error) {
+	line, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	// A done ctx kills the child: the read below then ends at once.
+	stop := context.AfterFunc(ctx, func() { _ = c.cmd.Process.Kill() })
+	defer stop()
+	if _, err := c.in.Write(append(line, '\n')); err != nil {
+		return nil, fmt.Errorf("writing a request: %w", err)
+	}
+	answer, err := readLine(c.out, maxLine)
+	if err != nil {
+		return nil, fmt.Errorf("reading an answer: %w", err)
+	}
+	var resp Response
+	if err := json.Unmarshal(answer, &resp); err != nil {
+		return nil, fmt.Errorf("reading an answer: %w", err)
+	}
+	return &resp, nil
+}
+
+// stop closes the child's stdin (it exits at the end of its input) and
+// kills it when it has not exited within grace.
+func (c *child) stop(grace time.Duration) {
+	_ = c.in.Close()
+	select {
+	case <-c.exited:
+		return
+	case <-time.After(grace):
+	}
+	_ = c.cmd.Process.Kill()
+	<-c.exited
+}
+
+func readLine(r *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := r.ReadSlice('\n')
+		if len(line)+len(frag) > max {
+			return nil, fmt.Errorf("an answer longer than %d bytes", max)
+		}
+		line = append(line, frag...)
+		if err == nil {
+			return line, nil
+		}
+		if err != bufio.ErrBufferFull {
+			if err == io.EOF {
+				return nil, errors.New("the engine exited")
+			}
+			return nil, err
+		}
+	}
+}
+
+// tail keeps the last bytes a child wrote to stderr, for the error that
+// says why it died.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailSize = 2048
+
+func (t *tail) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > tailSize {
+		t.buf = t.buf[len(t.buf)-tailSize:]
+	}
+	return len(b), nil
+}
+
+// say is the tail as one line, ": <text>", or "".
+func (t *tail) say() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := strings.Join(strings.Fields(string(t.buf)), " ")
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}

@@ -1,0 +1,215 @@
+package policy_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/signetdev/signet/pkg/policy"
+	"github.com/signetdev/signet/pkg/policy/engine"
+)
+
+// TestMain lets this test binary be the engine program: the Process under
+// test runs it again with engineEnv set, and it serves the real engines.
+func TestMain(m *testing.M) {
+	switch os.Getenv(engineEnv) {
+	case "serve":
+		if err := engine.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	case "other-protocol":
+		// A signet-policy of another release answers hello differently.
+		var req policy.Request
+		_ = json.NewDecoder(os.Stdin).Decode(&req)
+		_ = json.NewEncoder(os.Stdout).Encode(policy.Response{Version: policy.ProtocolVersion + 1})
+		os.Exit(0)
+	case "crash":
+		os.Stderr.WriteString("engine: out of memory\n")
+		os.Exit(3)
+	}
+	os.Exit(m.Run())
+}
+
+const engineEnv = "SIGNET_POLICY_TEST_ENGINE"
+
+func newProcess(t *testing.T, mode string) *policy.Process {
+	t.Helper()
+	p := &policy.Process{Path: os.Args[0], Env: append(os.Environ(), engineEnv+"="+mode)}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+const stmt = `{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://cosign.sigstore.dev/attestation/v1","subject":[],"predicate":{"Data":"foobar","size":12345678901234567891}}`
+
+func src(name, text string) policy.Source {
+	lang, err := policy.LangOf(name)
+	if err != nil {
+		panic(err)
+	}
+	return policy.Source{Name: name, Lang: lang, Data: []byte(text)}
+}
+
+// TestProcessJudgesAsInProcess: the pipe changes nothing: verdicts, the
+// engines' messages, violations, warnings and compile errors are the ones
+// the engines give in-process.
+func TestProcessJudgesAsInProcess(t *testing.T) {
+	ctx := context.Background()
+	p := newProcess(t, "serve")
+	for _, tc := range []struct {
+		conv policy.Convention
+		srcs []policy.Source
+	}{
+		{policy.CosignCLI, []policy.Source{src("ok.cue", "predicate: Data: \"foobar\"\n")}},
+		{policy.CosignCLI, []policy.Source{src("bad.cue", "predicateType: \"other\"\n")}},
+		{policy.CosignCLI, []policy.Source{src("exact.cue", "predicate: size: 12345678901234567890\n")}},
+		{policy.CosignCLI, []policy.Source{src("p.rego", "package signature\nallow { input.predicate.Data == \"foobar\" }\n")}},
+		{policy.CosignCLI, []policy.Source{src("p.rego", "package signature\ndefault allow = false\n")}},
+		{policy.PolicyController, []policy.Source{src("w.rego", "package sigstore\nisCompliant[r] { r := {\"result\": true, \"warning\": \"old builder\"} }\n")}},
+		{policy.PolicyController, []policy.Source{src("e.rego", "package sigstore\nisCompliant[r] { r := {\"result\": false, \"error\": \"no SBOM\"} }\n")}},
+		{policy.CosignCLI, []policy.Source{src("syntax.cue", "predicate: {\n")}},
+		{policy.CosignCLI, []policy.Source{src("v1.rego", "package signature\nallow if { true }\n")}},
+	} {
+		name := tc.srcs[0].Name
+		local, lerr := policy.Compile(ctx, engine.Local{}, tc.conv, tc.srcs...)
+		remote, rerr := policy.Compile(ctx, p, tc.conv, tc.srcs...)
+		if (lerr == nil) != (rerr == nil) || (lerr != nil && lerr.Error() != rerr.Error()) {
+			t.Fatalf("%s: compile: in-process %v, through the pipe %v", name, lerr, rerr)
+		}
+		if lerr != nil {
+			continue
+		}
+		want, err := local.Check(ctx, []byte(stmt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := remote.Check(ctx, []byte(stmt))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		w, _ := json.Marshal(want)
+		g, _ := json.Marshal(got)
+		if string(w) != string(g) {
+			t.Errorf("%s:\n pipe:       %s\n in-process: %s", name, g, w)
+		}
+	}
+	// A statement that cannot be evaluated is an error, as in-process.
+	set, err := policy.Compile(ctx, p, policy.CosignCLI, src("ok.cue", "x?: int\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f *policy.Failure
+	if err := set.Evaluate(ctx, []byte(`{"a":`)); err == nil || errors.As(err, &f) || !strings.Contains(err.Error(), "not valid JSON") {
+		t.Errorf("not JSON: %v, want the engine's error", err)
+	}
+}
+
+// TestProcessRestartsADeadEngine: an engine that died (killed, crashed)
+// is started again by the next check, which compiles the set again.
+func TestProcessRestartsADeadEngine(t *testing.T) {
+	ctx := context.Background()
+	p := newProcess(t, "serve")
+	set, err := policy.Compile(ctx, p, policy.CosignCLI, src("bad.cue", "predicateType: \"other\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Evaluate(ctx, []byte(stmt)); err == nil {
+		t.Fatal("want a failure before the restart")
+	}
+	_ = p.Close() // the engine is gone
+	if err := set.Evaluate(ctx, []byte(stmt)); err == nil || !strings.Contains(err.Error(), "conflicting values") {
+		t.Fatalf("after the engine died: %v, want the policy's failure again", err)
+	}
+}
+
+// TestProcessCancel: a context that ends stops a long evaluation at once
+// (the engine is killed), and the next call works.
+func TestProcessCancel(t *testing.T) {
+	p := newProcess(t, "serve")
+	slow, err := policy.Compile(context.Background(), p, policy.CosignCLI, src("slow.rego", "package signature\nallow { count(numbers.range(1, 100000000)) > 0 }\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := slow.Evaluate(ctx, []byte(stmt)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("slow policy: %v, want the deadline", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("cancelled evaluation took %v", d)
+	}
+	ok, err := policy.Compile(context.Background(), p, policy.CosignCLI, src("ok.cue", "predicate: Data: \"foobar\"\n"))
+	if err != nil {
+		t.Fatalf("after a cancelled evaluation: %v", err)
+	}
+	if err := ok.Evaluate(context.Background(), []byte(stmt)); err != nil {
+		t.Fatalf("after a cancelled evaluation: %v", err)
+	}
+}
+
+// TestProcessConcurrent: the webhook checks from many goroutines at once.
+func TestProcessConcurrent(t *testing.T) {
+	ctx := context.Background()
+	p := newProcess(t, "serve")
+	pass, err := policy.Compile(ctx, p, policy.CosignCLI, src("ok.rego", "package signature\nallow { input.predicate.Data == \"foobar\" }\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail, err := policy.Compile(ctx, p, policy.CosignCLI, src("bad.cue", "predicateType: \"other\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := pass.Evaluate(ctx, []byte(stmt)); err != nil {
+				t.Errorf("%d: pass: %v", i, err)
+			}
+			if err := fail.Evaluate(ctx, []byte(stmt)); err == nil {
+				t.Errorf("%d: fail passed", i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestProcessRefusals: an engine of another protocol, one that crashes,
+// and one that is not there each fail in one line that says so.
+func TestProcessRefusals(t *testing.T) {
+	ctx := context.Background()
+	c := []policy.Source{src("ok.cue", "x?: int\n")}
+	if _, err := policy.Compile(ctx, newProcess(t, "other-protocol"), policy.CosignCLI, c...); err == nil || !strings.Contains(err.Error(), "speaks protocol") {
+		t.Errorf("other protocol: %v", err)
+	}
+	if _, err := policy.Compile(ctx, newProcess(t, "crash"), policy.CosignCLI, c...); err == nil || !strings.Contains(err.Error(), "engine: out of memory") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("crash: %v, want one line with the engine's last words", err)
+	}
+	missing := &policy.Process{Path: t.TempDir() + "/signet-policy"}
+	if _, err := policy.Compile(ctx, missing, policy.CosignCLI, c...); err == nil || !strings.Contains(err.Error(), "starting the policy engine") {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := policy.FindEngine(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not an executable file") {
+		t.Errorf("FindEngine(a directory): %v", err)
+	}
+}
+
+func TestLangOf(t *testing.T) {
+	for in, want := range map[string]policy.Lang{"a.cue": policy.CUE, "dir/b.REGO": policy.Rego, "c.rego": policy.Rego} {
+		if got, err := policy.LangOf(in); err != nil || got != want {
+			t.Errorf("LangOf(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"a.json", "cue", "a.cue.txt", ""} {
+		if _, err := policy.LangOf(in); err == nil || err.Error() != "invalid policy format, expected .cue or .rego" {
+			t.Errorf("LangOf(%q): %v", in, err)
+		}
+	}
+}
