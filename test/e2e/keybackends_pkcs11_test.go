@@ -1,55 +1,16 @@
-//go:build e2e && keybackends
+//go:build e2e
 
 package e2e
 
 import (
-	"context"
-	"errors"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/signetdev/signet/internal/testing/keybackends"
 	"github.com/signetdev/signet/internal/testing/stack"
 )
-
-var (
-	pkcs11Once sync.Once
-	pkcs11Bin  string
-	pkcs11Err  error
-)
-
-// builtSignetPKCS11 runs `make build-pkcs11` (cgo, -tags pkcs11key) once.
-func builtSignetPKCS11(t *testing.T) string {
-	t.Helper()
-	pkcs11Once.Do(func() {
-		dir, err := os.MkdirTemp("", "signet-e2e-pkcs11-")
-		if err != nil {
-			pkcs11Err = err
-			return
-		}
-		_, file, _, _ := runtime.Caller(0)
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "make", "-s", "build-pkcs11", "BIN="+filepath.Join(dir, "signet"))
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			pkcs11Err = errors.New("make build-pkcs11: " + err.Error() + "\n" + string(out))
-			return
-		}
-		pkcs11Bin = filepath.Join(dir, "signet")
-	})
-	if pkcs11Err != nil {
-		t.Fatal(pkcs11Err)
-	}
-	return pkcs11Bin
-}
 
 // TestKeyBackendPKCS11: a key in a SoftHSM2 token, through a pkcs11key
 // build of signet and cosign's pkcs11key build, both directions; the
@@ -60,7 +21,7 @@ func TestKeyBackendPKCS11(t *testing.T) {
 	env.RequireFull(t)
 	tok := keybackends.NewToken(t, "signet-e2e")
 	be := backend{name: "pkcs11", env: tok.Env(), drop: []string{"SOFTHSM2_CONF", "COSIGN_PKCS11_*"}}
-	signet := backendTool(env, "signet", builtSignetPKCS11(t), be)
+	signet := backendTool(env, "signet", pkcs11Build.path(t), be)
 	cosign := backendTool(env, "cosign", keybackends.CosignPKCS11(t), be)
 	uri := tok.URI(true)
 	dir := t.TempDir()
@@ -91,6 +52,10 @@ func TestKeyBackendPKCS11(t *testing.T) {
 	signet.ok(t, nil, append(append([]string{"attest", "--key", uri, "--predicate", pred, "--type", "slsaprovenance1"}, bundleSign(env)...), img)...)
 	wantDigest(t, cosign.ok(t, nil, "verify", "--trusted-root", env.TrustedRoot, "--key", pub, img), img)
 	wantDigest(t, cosign.ok(t, nil, "verify-attestation", "--type", "slsaprovenance1", "--trusted-root", env.TrustedRoot, "--key", pub, img), img)
+	wantDigest(t, signet.ok(t, nil, "verify", "--trusted-root", env.TrustedRoot, "--key", uri, img), img)
+	img2 := env.PushRandomImageTo(t, env.Registry, "e2e/keys-pkcs11")
+	cosign.ok(t, nil, append(append([]string{"sign", "--key", uri}, bundleSign(env)...), img2)...)
+	wantDigest(t, signet.ok(t, nil, "verify", "--trusted-root", env.TrustedRoot, "--key", pub, img2), img2)
 
 	// pkcs11-tool: cosign's layout; list-keys-uris without the PIN.
 	tokens := signet.ok(t, nil, "pkcs11-tool", "list-tokens", "--module-path", tok.Module)
@@ -110,5 +75,5 @@ func TestKeyBackendPKCS11(t *testing.T) {
 	wrong := strings.Replace(uri, "pin-value="+tok.PIN, "pin-value=40404040", 1)
 	wantOneLineFailure(t, signet, []string{tok.PIN, "40404040"}, []string{"pkcs11", "CKR_PIN_INCORRECT", "pin-value=REDACTED"}, "public-key", "--key", wrong)
 	noTok := strings.Replace(uri, "token="+tok.Label, "token=no-such-token", 1)
-	wantOneLineFailure(t, signet, []string{tok.PIN}, []string{"pkcs11", "no-such-token"}, "sign-blob", "--key", noTok, "--tlog-upload=false", blob)
+	wantOneLineFailure(t, signet, []string{tok.PIN}, []string{"pkcs11", "no-such-token"}, append(append([]string{"sign-blob", "--key", noTok}, bundleSign(env)...), blob)...)
 }

@@ -9,7 +9,6 @@ package keybackends
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -111,36 +110,15 @@ func waitFor(t testing.TB, what, logPath string, d time.Duration, ready func(con
 	}
 }
 
-// freePorts returns n consecutive free ports on 127.0.0.1 (Vault's dev
-// server takes its listen port and the next one for its cluster).
-func freePorts(t testing.TB, n int) int {
+// freePort returns a free port on 127.0.0.1 (for servers that cannot be
+// told to pick one and report it). Ports from :0 are ephemeral (32768 and
+// up on Linux): never the shared stack's fixed ports.
+func freePort(t testing.TB) int {
 	t.Helper()
-	for try := 0; try < 50; try++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := l.Addr().(*net.TCPAddr).Port
-		ok := base+n-1 < 65536
-		var held []net.Listener
-		for i := 1; ok && i < n; i++ {
-			hl, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
-			if err != nil {
-				ok = false
-				break
-			}
-			held = append(held, hl)
-		}
-		l.Close()
-		for _, h := range held {
-			h.Close()
-		}
-		// Ports from :0 are ephemeral (32768 and up on Linux): never
-		// the shared stack's fixed ports.
-		if ok {
-			return base
-		}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port range on 127.0.0.1")
-	return 0
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

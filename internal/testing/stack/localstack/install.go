@@ -22,7 +22,6 @@ func (comp Component) dir(c Config) string { return filepath.Join(c.binDir(), co
 type InstallOptions struct {
 	Mode    Mode // Minimal skips Trillian, Rekor v1, the CT log and MariaDB
 	NoTools bool // skip the client tools (cosign…): up does not need them
-	Keys    bool // also the key backends (Components with Keys) and SoftHSM2
 }
 
 // Install builds every missing pinned component into the cache and makes
@@ -42,9 +41,17 @@ func Install(ctx context.Context, c Config, opts InstallOptions) error {
 	}
 	defer unlock()
 	built := 0
+	var selected []Component
 	for _, comp := range Components {
-		if comp.FullOnly && opts.Mode != Full || comp.Tool && opts.NoTools || comp.Keys && !opts.Keys {
+		if comp.FullOnly && opts.Mode != Full || comp.Tool && opts.NoTools {
 			continue
+		}
+		selected = append(selected, comp)
+	}
+	prefetched := prefetchWrappers(ctx, c, selected)
+	for _, comp := range selected {
+		if done, ok := prefetched[comp.Key]; ok {
+			<-done
 		}
 		for _, bin := range sortedKeys(comp.Debian) {
 			if err := ensureDebian(ctx, c, bin, comp.Debian[bin]); err != nil {
@@ -63,15 +70,42 @@ func Install(ctx context.Context, c Config, opts InstallOptions) error {
 		if err := ensureMariaDB(ctx, c); err != nil {
 			return err
 		}
-		if opts.Keys {
-			if err := ensureAptPackages(ctx, c); err != nil {
-				return err
-			}
+		if err := ensureAptPackages(ctx, c); err != nil {
+			return err
 		}
 	}
 	c.logf("local-stack: install done in %.1fs (%d components built, cache %s)", time.Since(start).Seconds(), built, c.binDir())
 	return nil
 }
+
+// prefetchWrappers starts downloading the modules of each wrapper
+// component still to be built and returns, per component key, a channel
+// closed when that download ends. Vault's are ≈3 GB: network time that
+// overlaps the CPU-bound builds listed before it. A failed download is
+// not reported here: the build that follows fetches what is missing and
+// names the error.
+func prefetchWrappers(ctx context.Context, c Config, comps []Component) map[string]<-chan struct{} {
+	done := map[string]<-chan struct{}{}
+	for _, comp := range comps {
+		if comp.Wrapper == "" || comp.complete(comp.dir(c)) {
+			continue
+		}
+		ch := make(chan struct{})
+		done[comp.Key] = ch
+		cmd := exec.CommandContext(ctx, "go", "mod", "download")
+		cmd.Dir = filepath.Join(c.SourceDir, comp.Wrapper)
+		cmd.Env = append(os.Environ(), wrapperEnv...)
+		go func() {
+			defer close(ch)
+			_ = cmd.Run()
+		}()
+	}
+	return done
+}
+
+// wrapperEnv keeps a wrapper module's go.sum the pin: never let a command
+// rewrite it, nor a go.work above it change the module graph.
+var wrapperEnv = []string{"GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off"}
 
 func (comp Component) install(ctx context.Context, c Config) (bool, error) {
 	dir := comp.dir(c)
@@ -156,9 +190,7 @@ func (comp Component) build(ctx context.Context, c Config, tmp string) error {
 	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err != nil {
 		return fmt.Errorf("component %s: wrapper module: %w (is SIGNET_STACK_SOURCE the repository?)", comp.Key, err)
 	}
-	// The wrapper's go.sum is the pin: never let the build rewrite it, nor
-	// a go.work above it change the module graph.
-	env = append(env, "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
+	env = append(env, wrapperEnv...)
 	for i, pkg := range comp.Packages {
 		cmd := exec.CommandContext(ctx, "go", append(append([]string{"build"}, flags...), "-o", filepath.Join(tmp, comp.Binaries[i]), pkg)...)
 		cmd.Dir = dir

@@ -62,7 +62,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	reuse := fs.Bool("reuse", false, "up: keep a healthy running stack of the same mode")
 	asJSON := fs.Bool("json", false, "status: JSON output")
 	noTools := fs.Bool("no-tools", false, "install: only the servers, not the client tools (make demo)")
-	keys := fs.Bool("keys", false, "install: also the key backends (local-kms, Vault, SoftHSM2, a PKCS#11 cosign; make e2e-keys)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -79,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch cmd {
 	case "install":
-		err = localstack.Install(ctx, cfg, localstack.InstallOptions{Mode: mode, NoTools: *noTools, Keys: *keys})
+		err = localstack.Install(ctx, cfg, localstack.InstallOptions{Mode: mode, NoTools: *noTools})
 	case "up":
 		var st *localstack.State
 		st, err = localstack.Up(ctx, cfg, localstack.UpOptions{Mode: mode, Reuse: *reuse})
