@@ -24,12 +24,13 @@ type LocalKMS struct {
 
 var kmsStarted = regexp.MustCompile(`Local KMS started on [0-9.]*:([0-9]+)`)
 
-// StartLocalKMS starts local-kms with its data in a temporary directory.
-// It binds every interface (it has no bind-address setting); clients use
-// 127.0.0.1 only. PORT=0 lets it pick a free port, which it logs.
+// StartLocalKMS starts local-kms with its data in a temporary directory,
+// listening on 127.0.0.1 only (the wrapper build in
+// internal/testing/stack/localkmsbuild). PORT=0 lets it pick a free port,
+// which it logs.
 func StartLocalKMS(t testing.TB) *LocalKMS {
 	t.Helper()
-	bin := cachedBinary(t, "local-kms@"+localstack.LocalKMSVersion, "local-kms")
+	bin := cachedBinary(t, "local-kms-loopback@"+localstack.LocalKMSVersion, "local-kms")
 	dir := t.TempDir()
 	k := &LocalKMS{Region: "us-east-1", Log: filepath.Join(dir, "local-kms.log")}
 	cmd := exec.Command(bin)

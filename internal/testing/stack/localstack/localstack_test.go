@@ -201,18 +201,23 @@ func TestSBOMToolPinAgrees(t *testing.T) {
 
 // TestVaultPinMatchesWrapper: the cache key (vault@VaultVersion) must name
 // the version the wrapper module builds, or a changed pin would reuse a
-// stale binary.
+// stale binary. The same holds for local-kms's wrapper.
 func TestVaultPinMatchesWrapper(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "vaultbuild", "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`(?m)^(require )?\s*github\.com/hashicorp/vault ` + regexp.QuoteMeta(VaultVersion) + `$`)
-	if !re.Match(b) {
-		t.Errorf("vaultbuild/go.mod does not require github.com/hashicorp/vault %s", VaultVersion)
-	}
-	if _, err := os.Stat(filepath.Join("..", "vaultbuild", "go.sum")); err != nil {
-		t.Errorf("the wrapper's go.sum is its pin and must be committed: %v", err)
+	for _, w := range []struct{ dir, module, version string }{
+		{"vaultbuild", "github.com/hashicorp/vault", VaultVersion},
+		{"localkmsbuild", "github.com/nsmithuk/local-kms", LocalKMSVersion},
+	} {
+		b, err := os.ReadFile(filepath.Join("..", w.dir, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		re := regexp.MustCompile(`(?m)^(require )?\s*` + regexp.QuoteMeta(w.module) + ` ` + regexp.QuoteMeta(w.version) + `$`)
+		if !re.Match(b) {
+			t.Errorf("%s/go.mod does not require %s %s", w.dir, w.module, w.version)
+		}
+		if _, err := os.Stat(filepath.Join("..", w.dir, "go.sum")); err != nil {
+			t.Errorf("the wrapper's go.sum is its pin and must be committed: %v", err)
+		}
 	}
 }
 

@@ -21,6 +21,9 @@ const (
 	LocalKMSVersion = "v0.0.0-20260228092603-2a5e92d09ab6"
 	VaultVersion    = "v1.21.0"
 	VaultWrapperDir = "internal/testing/stack/vaultbuild"
+	// LocalKMSWrapperDir builds local-kms listening on 127.0.0.1 only;
+	// LocalKMSVersion must match the require in its go.mod.
+	LocalKMSWrapperDir = "internal/testing/stack/localkmsbuild"
 )
 
 // SyftVersion is the SBOM generator of the seed workflow e2e test
@@ -128,9 +131,12 @@ var Components = []Component{
 		FullOnly: true,
 	},
 	{
-		Key:      "local-kms@" + LocalKMSVersion,
-		Packages: []string{"github.com/nsmithuk/local-kms@" + LocalKMSVersion},
+		// local-kms's handler on 127.0.0.1 (its own main binds every
+		// interface): the wrapper's main.
+		Key:      "local-kms-loopback@" + LocalKMSVersion,
+		Packages: []string{"."},
 		Binaries: []string{"local-kms"},
+		Wrapper:  LocalKMSWrapperDir,
 		FullOnly: true,
 		Tool:     true,
 	},
