@@ -126,13 +126,15 @@ vmed=$(printf '%s\n' "${vtimes[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int
 init_ms=$(GODEBUG=inittrace=1 "$SIGNET" version 2>&1 >/dev/null | awk '/^init / {s += $5} END {printf "%.1f", s}')
 printf 'signet version: median %.0f ms of 21 runs (budget 10 ms; /usr/bin/time has 10 ms steps), peak RSS %.1f MiB (budget 32), package init %s ms\n' \
 	"$(echo "$vmed * 1000" | bc -l)" "$(echo "$vrss / 1024" | bc -l)" "$init_ms"
+version_ok=$(awk -v t="$vmed" -v m="$vrss" 'BEGIN { print (t <= 0.010 && m <= 32 * 1024) }')
 if command -v perf >/dev/null && perf stat -r 1 true >/dev/null 2>&1; then
 	# perf's mean of 50 runs resolves what /usr/bin/time's 10 ms steps cannot.
 	pv=$(perf stat -r 50 "$SIGNET" version 2>&1 >/dev/null | awk '/seconds time elapsed/ {printf "%.1f", $1 * 1000}')
 	ph=$(perf stat -r 50 "$hello" 2>&1 >/dev/null | awk '/seconds time elapsed/ {printf "%.1f", $1 * 1000}')
 	printf 'signet version: mean %s ms of 50 runs (perf stat); a Go program that only prints: %s ms\n' "$pv" "$ph"
+	# The finer figure decides the budget.
+	version_ok=$(awk -v t="$pv" -v m="$vrss" 'BEGIN { print (t <= 10 && m <= 32 * 1024) }')
 fi
-version_ok=$(awk -v t="$vmed" -v m="$vrss" 'BEGIN { print (t <= 0.010 && m <= 32 * 1024) }')
 
 policy_ok=1
 if [ "${BENCH_POLICY:-1}" = 1 ]; then
@@ -150,7 +152,7 @@ if [ "${BENCH_POLICY:-1}" = 1 ]; then
 	fi
 	printf 'predicateType: "https://cyclonedx.org/bom"\npredicate: metadata: tools: components: [...{name: "syft"}]\npredicate: components: [...{name: !="log4j-core"}]\n' >"$WORK/sbom.cue"
 	printf 'package signature\n\nimport rego.v1\n\nallow if {\n\tinput.predicate.metadata.tools.components[_].name == "syft"\n\tnot forbidden\n}\n\nforbidden if input.predicate.components[_].name == "log4j-core"\n' >"$WORK/sbom.rego"
-	if [ ! -f "$WORK/sbom.att.json" ] || [ "$WORK/sbom.att.json" -ot "$sbom" ]; then
+	if [ ! -f "$WORK/sbom.att.json" ] || [ "$WORK/sbom.att.json" -ot "$sbom" ] || [ "$WORK/sbom.att.json" -ot "$WORK/small" ]; then
 		"$SIGNET" attest-blob --yes --key "$WORK/signet.key" --tlog-upload=false --use-signing-config=false --trusted-root "$TR" \
 			--type cyclonedx --predicate "$sbom" --bundle "$WORK/sbom.att.json" "$WORK/small" >/dev/null 2>&1 \
 			|| { echo "bench: attest-blob of the 5 MB SBOM failed" >&2; exit 1; }
