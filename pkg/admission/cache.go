@@ -17,11 +17,7 @@ type Cache struct {
 	now func() time.Time
 
 	mu sync.Mutex
-	m  map[string]cached
-}
-
-type cached struct {
-	exp time.Time
+	m  map[string]time.Time // key → expiry
 }
 
 // NewCache returns a cache of at most max entries kept for ttl; max 0 or
@@ -30,7 +26,7 @@ func NewCache(max int, ttl time.Duration, now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{ttl: ttl, max: max, now: now, m: map[string]cached{}}
+	return &Cache{ttl: ttl, max: max, now: now, m: map[string]time.Time{}}
 }
 
 // Passed reports whether key passed within the TTL.
@@ -40,8 +36,8 @@ func (c *Cache) Passed(key string) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if ok && c.now().Before(e.exp) {
+	exp, ok := c.m[key]
+	if ok && c.now().Before(exp) {
 		return true
 	}
 	if ok {
@@ -59,8 +55,8 @@ func (c *Cache) Pass(key string) {
 	defer c.mu.Unlock()
 	now := c.now()
 	if len(c.m) >= c.max {
-		for k, e := range c.m {
-			if !now.Before(e.exp) {
+		for k, exp := range c.m {
+			if !now.Before(exp) {
 				delete(c.m, k)
 			}
 		}
@@ -72,7 +68,7 @@ func (c *Cache) Pass(key string) {
 			delete(c.m, k)
 		}
 	}
-	c.m[key] = cached{exp: now.Add(c.ttl)}
+	c.m[key] = now.Add(c.ttl)
 }
 
 // Len is the number of entries held.
