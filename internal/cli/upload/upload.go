@@ -74,7 +74,7 @@ func NewCmdBlob(f *cli.Factory, runF func(context.Context, *BlobOptions) error) 
 		},
 	}
 	regcmd.NoEnv(cmd)
-	regcmd.Deprecate(f, cmd, "upload "+regcmd.Removal+". Instead, please use `oras blob push` for uploading artifacts to a registry")
+	regcmd.Deprecate(f, cmd, deprecation)
 	fs := cmd.Flags()
 	opts.Registry.AddFlags(fs)
 	regcmd.AddTagPrefixFlag(fs, &opts.TagPrefix)
@@ -83,6 +83,9 @@ func NewCmdBlob(f *cli.Factory, runF func(context.Context, *BlobOptions) error) 
 	fs.StringToStringVarP(&opts.Annotations, "annotation", "a", nil, "annotations to set")
 	return cmd
 }
+
+// deprecation is cosign's notice for both upload verbs.
+const deprecation = "upload " + regcmd.Removal + ". Instead, please use `oras blob push` for uploading artifacts to a registry"
 
 // NewCmdWasm builds `upload wasm`.
 func NewCmdWasm(f *cli.Factory, runF func(context.Context, *WasmOptions) error) *cobra.Command {
@@ -101,7 +104,7 @@ func NewCmdWasm(f *cli.Factory, runF func(context.Context, *WasmOptions) error) 
 		},
 	}
 	regcmd.NoEnv(cmd)
-	regcmd.Deprecate(f, cmd, "upload "+regcmd.Removal+". Instead, please use `oras blob push` for uploading artifacts to a registry")
+	regcmd.Deprecate(f, cmd, deprecation)
 	fs := cmd.Flags()
 	opts.Registry.AddFlags(fs)
 	regcmd.AddTagPrefixFlag(fs, &opts.TagPrefix)
