@@ -57,3 +57,50 @@ func normalizeFlagName(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// selectVerbs returns the verbs a run of args needs: the named verb its
+// first word selects, with the unnamed ones, or all of them when the word
+// is not a verb's name (help, completion, a typo cobra suggests for, no
+// verb at all) or the root flags before it are not in a plain form.
+func selectVerbs(args []string, verbs []Verb) []Verb {
+	word := verbWord(args)
+	if word == "" {
+		return verbs
+	}
+	var out []Verb
+	found := false
+	for _, v := range verbs {
+		switch v.Name {
+		case "":
+			out = append(out, v)
+		case word:
+			out = append(out, v)
+			found = true
+		}
+	}
+	if !found {
+		return verbs
+	}
+	return out
+}
+
+// verbWord is the first word of args after the root's own flags
+// (--output-file, --timeout/-t, --verbose/-d), or "" when a flag before
+// it is in any other form.
+func verbWord(args []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case !strings.HasPrefix(a, "-") || a == "-":
+			return a
+		case a == "--output-file" || a == "--timeout" || a == "-t":
+			i++ // the flag's value
+		case a == "--verbose" || a == "-d",
+			strings.HasPrefix(a, "--output-file="), strings.HasPrefix(a, "--timeout="),
+			strings.HasPrefix(a, "-t="), strings.HasPrefix(a, "--verbose="):
+		default:
+			return ""
+		}
+	}
+	return ""
+}

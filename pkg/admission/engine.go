@@ -93,7 +93,9 @@ type Decision struct {
 // anything matches every SAN and issuer: identities are checked after
 // verification, so that one pass serves every identity of an authority
 // and a mismatch can name what each certificate holds.
-var anything = verifier.Identity{SAN: verifier.Matcher{Regexp: regexp.MustCompile("")}, Issuer: verifier.Matcher{Regexp: regexp.MustCompile("")}}
+var anything = sync.OnceValue(func() verifier.Identity {
+	return verifier.Identity{SAN: verifier.Matcher{Regexp: regexp.MustCompile("")}, Issuer: verifier.Matcher{Regexp: regexp.MustCompile("")}}
+})
 
 // Validate judges every image; images are verified in parallel.
 func (e *Engine) Validate(ctx context.Context, namespace string, images []ContainerImage) Decision {
@@ -262,7 +264,7 @@ func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a 
 func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest, a *Authority) error {
 	p := verifier.Policy{Key: a.key, IgnoreTlogUnsafe: !a.requireTL, IgnoreSCTUnsafe: a.ignoreSCT, UseSignedTimestamps: a.timestamps}
 	if a.key == nil {
-		p.Identity = anything
+		p.Identity = anything()
 	}
 	req := imagesig.Request{Image: d, Kind: imagesig.KindSignature, Policy: p, CheckClaims: true, MaxWorkers: 4,
 		TrustedMaterial: func() (root.TrustedMaterial, error) { return e.material(ctx, a) }}

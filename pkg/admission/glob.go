@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -13,7 +14,7 @@ import (
 // on the fully qualified name (index.docker.io/library/busybox:latest),
 // then on the name as written. A bare `*` and `*/*` mean Docker Hub's
 // official and user images, as there.
-var validGlob = regexp.MustCompile(`^[a-zA-Z0-9-_:/*.@]+$`)
+var validGlob = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9-_:/*.@]+$`) })
 
 type imageGlob struct {
 	text string
@@ -28,7 +29,7 @@ func compileGlob(g string) (imageGlob, error) {
 	case "*":
 		pattern = "index.docker.io/library/*"
 	}
-	if !validGlob.MatchString(pattern) {
+	if !validGlob().MatchString(pattern) {
 		return imageGlob{}, fmt.Errorf("invalid glob %q: only letters, digits and -_:/*.@ are allowed", g)
 	}
 	var b strings.Builder

@@ -40,7 +40,7 @@ func runWithStderr(t *testing.T, errOut, drainEnd *os.File, args ...string) (int
 	home := t.TempDir()
 	f.HomeDir = func() (string, error) { return home, nil }
 	f.Transport = &clitest.NoNetwork{}
-	code := cli.MainWithFactory(context.Background(), args, f, commands.All()...)
+	code := cli.Run(context.Background(), args, f, commands.All()...)
 	errOut.Close()
 	select {
 	case <-done:

@@ -86,7 +86,7 @@ func Run(t testing.TB, opts Options, args ...string) Result {
 	// In-process runs judge policies in-process: the pipe to signet-policy
 	// has its own tests (pkg/policy, the scripts, the admission e2e).
 	f.PolicyEngine = engine.Local{}
-	code := cli.MainWithFactory(context.Background(), args, f, commands.All()...)
+	code := cli.Run(context.Background(), args, f, commands.All()...)
 	return Result{Code: code, Stdout: out.String(), Stderr: errOut.String(), NetworkCalls: nn.Calls()}
 }
 
