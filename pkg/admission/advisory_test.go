@@ -48,11 +48,11 @@ func (w *world) admit(images ...string) Decision {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	imgs, skip, err := Images(rv.Request)
+	wl, skip, err := ReadWorkload(rv.Request)
 	if err != nil || skip {
 		w.t.Fatalf("images: skip %v, %v", skip, err)
 	}
-	return w.e.Validate(context.Background(), rv.Request.Namespace, imgs)
+	return w.e.Validate(context.Background(), rv.Request.Namespace, wl)
 }
 
 func wantDenied(t *testing.T, what string, d Decision, parts ...string) {

@@ -38,7 +38,7 @@ type PolicySpec struct {
 	Authorities []AuthoritySpec  `json:"authorities"`
 	Mode        string           `json:"mode,omitempty"`
 	Policy      *json.RawMessage `json:"policy,omitempty"`
-	Match       *json.RawMessage `json:"match,omitempty"`
+	Match       []MatchResource  `json:"match,omitempty"`
 }
 
 // ImagePattern is one images entry.

@@ -97,9 +97,11 @@ var anything = sync.OnceValue(func() verifier.Identity {
 	return verifier.Identity{SAN: verifier.Matcher{Regexp: regexp.MustCompile("")}, Issuer: verifier.Matcher{Regexp: regexp.MustCompile("")}}
 })
 
-// Validate judges every image; images are verified in parallel.
-func (e *Engine) Validate(ctx context.Context, namespace string, images []ContainerImage) Decision {
-	policies := e.Policies()
+// Validate judges every image of a workload; images are verified in
+// parallel.
+func (e *Engine) Validate(ctx context.Context, namespace string, w Workload) Decision {
+	policies, unselected := selectPolicies(e.Policies(), w)
+	images := w.Images
 	type verdict struct {
 		deny, warn []string
 	}
@@ -112,7 +114,7 @@ func (e *Engine) Validate(ctx context.Context, namespace string, images []Contai
 		// before any lookup): a goroutine hop per image is what a cached
 		// admission's tail latency is made of.
 		var done bool
-		if out[i].deny, out[i].warn, done = e.image(ctx, namespace, img, policies, true); done {
+		if out[i].deny, out[i].warn, done = e.image(ctx, namespace, img, policies, unselected, true); done {
 			continue
 		}
 		wg.Add(1)
@@ -120,7 +122,7 @@ func (e *Engine) Validate(ctx context.Context, namespace string, images []Contai
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i].deny, out[i].warn, _ = e.image(ctx, namespace, img, policies, false)
+			out[i].deny, out[i].warn, _ = e.image(ctx, namespace, img, policies, unselected, false)
 		}()
 	}
 	wg.Wait()
@@ -135,9 +137,22 @@ func (e *Engine) Validate(ctx context.Context, namespace string, images []Contai
 	return d
 }
 
+// selectPolicies splits policies into those whose spec.match selects the
+// workload and those it does not (named in no-match messages).
+func selectPolicies(all []*Policy, w Workload) (selected, unselected []*Policy) {
+	for _, p := range all {
+		if selects(p.match, w.Resource, w.Labels) {
+			selected = append(selected, p)
+		} else {
+			unselected = append(unselected, p)
+		}
+	}
+	return selected, unselected
+}
+
 // image judges one image: deny and warn messages. With quick set it only
 // answers (done) when no registry or trust source is needed.
-func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, policies []*Policy, quick bool) (deny, warn []string, done bool) {
+func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, policies, unselected []*Policy, quick bool) (deny, warn []string, done bool) {
 	ref, err := e.parse(img.Image)
 	if err != nil {
 		return []string{fmt.Sprintf("%s: invalid value: %s: %v", img.Path, img.Image, err)}, nil, true
@@ -156,6 +171,11 @@ func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, polic
 	}
 	if len(matched) == 0 {
 		msg := "no matching policies: " + img.Path + ": " + img.Image
+		for _, p := range unselected {
+			if p.matchesParsed(qualified, img.Image) {
+				msg += fmt.Sprintf(" (policy %s matches the image, but its spec.match selects only %s)", p.Name, describeMatch(p.match))
+			}
+		}
 		switch e.NoMatch {
 		case NoMatchAllow:
 			return nil, nil, true

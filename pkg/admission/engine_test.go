@@ -258,7 +258,7 @@ func TestMutate(t *testing.T) {
 	w := newWorld(t)
 	img := w.image("acme/app")
 	imgs := pod(w.host+"/acme/app:v1", img.String(), w.host+"/acme/missing:v1")
-	patch, warns := w.e.Mutate(context.Background(), imgs)
+	patch, warns := w.e.Mutate(context.Background(), imgs.Images)
 	want := fmt.Sprintf(`[{"op":"replace","path":"/spec/containers/0/image","value":"%s/acme/app:v1@%s"}]`, w.host, img.DigestStr())
 	if string(patch) != want {
 		t.Errorf("patch\n%s\nwant\n%s", patch, want)

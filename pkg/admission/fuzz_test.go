@@ -17,7 +17,8 @@ func FuzzParseReview(f *testing.F) {
 		if err != nil {
 			return
 		}
-		imgs, skip, err := Images(rv.Request)
+		w, skip, err := ReadWorkload(rv.Request)
+		imgs := w.Images
 		if err == nil && skip && len(imgs) > 0 {
 			t.Fatal("skipped with images")
 		}

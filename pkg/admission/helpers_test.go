@@ -168,12 +168,13 @@ func (w *world) policy(yamlText string, o LoadOptions) {
 	}
 }
 
-func pod(images ...string) []ContainerImage {
-	var out []ContainerImage
+// pod is a Pod's workload with these container images.
+func pod(images ...string) Workload {
+	w := Workload{Resource: GroupVersionResource{Version: "v1", Resource: "pods"}}
 	for i, im := range images {
-		out = append(out, ContainerImage{Path: fmt.Sprintf("spec.containers[%d].image", i), Pointer: fmt.Sprintf("/spec/containers/%d/image", i), Image: im})
+		w.Images = append(w.Images, ContainerImage{Path: fmt.Sprintf("spec.containers[%d].image", i), Pointer: fmt.Sprintf("/spec/containers/%d/image", i), Image: im})
 	}
-	return out
+	return w
 }
 
 func keylessCIP(name, glob, subject string) string {

@@ -34,7 +34,17 @@ type container struct {
 }
 
 type meta struct {
-	DeletionTimestamp *string `json:"deletionTimestamp"`
+	DeletionTimestamp *string           `json:"deletionTimestamp"`
+	Labels            map[string]string `json:"labels"`
+}
+
+// Workload is what a request asks to run: its images, and what a
+// policy's spec.match selects on (the request's resource, the object's
+// labels).
+type Workload struct {
+	Resource GroupVersionResource
+	Labels   map[string]string
+	Images   []ContainerImage
 }
 
 type podObject struct {
@@ -70,43 +80,48 @@ var workloads = map[string]string{
 	"batch/CronJob":    "spec.jobTemplate.spec.template.spec",
 }
 
-// Images returns the images a request must be judged on, or skip=true
+// ReadWorkload returns what a request must be judged on, or skip=true
 // when policy-controller does not judge it: deletes and connects, status
 // and other subresources (except a Pod's ephemeral containers), objects
 // being deleted, scale-downs that change no image, and kinds that run no
 // containers.
-func Images(req *Request) (images []ContainerImage, skip bool, err error) {
+func ReadWorkload(req *Request) (w Workload, skip bool, err error) {
 	if req.Operation != "CREATE" && req.Operation != "UPDATE" {
-		return nil, true, nil
+		return w, true, nil
 	}
 	key := req.Kind.Group + "/" + req.Kind.Kind
 	at, ok := workloads[key]
 	if !ok {
-		return nil, true, nil
+		return w, true, nil
 	}
 	if req.SubResource != "" && !(key == "/Pod" && req.SubResource == "ephemeralcontainers") {
-		return nil, true, nil
+		return w, true, nil
 	}
 	if len(req.Object) == 0 {
-		return nil, false, fmt.Errorf("%s %s/%s: the request has no object", req.Kind.Kind, req.Namespace, req.Name)
+		return w, false, fmt.Errorf("%s %s/%s: the request has no object", req.Kind.Kind, req.Namespace, req.Name)
 	}
 	spec, m, replicas, err := decodeWorkload(req.Object, key)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
+		return w, false, fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
 	}
 	if m.DeletionTimestamp != nil {
-		return nil, true, nil
+		return w, true, nil
 	}
-	images = spec.images(at)
+	w = Workload{Resource: req.Resource, Labels: m.Labels, Images: spec.images(at)}
+	if w.Resource.Resource == "" {
+		// The API server always names the resource; a hand-made review
+		// may not. Every judged kind's resource is its plural.
+		w.Resource = GroupVersionResource{Group: req.Kind.Group, Version: req.Kind.Version, Resource: strings.ToLower(req.Kind.Kind) + "s"}
+	}
 	if req.Operation == "UPDATE" && replicas != nil && len(req.OldObject) > 0 {
 		oldSpec, _, oldReplicas, err := decodeWorkload(req.OldObject, key)
 		// A scale-down that also changes an image is judged: otherwise it
 		// would be a way around the policy.
-		if err == nil && oldReplicas != nil && *replicas < *oldReplicas && sameImages(images, oldSpec.images(at)) {
-			return nil, true, nil
+		if err == nil && oldReplicas != nil && *replicas < *oldReplicas && sameImages(w.Images, oldSpec.images(at)) {
+			return Workload{}, true, nil
 		}
 	}
-	return images, false, nil
+	return w, false, nil
 }
 
 func decodeWorkload(raw json.RawMessage, key string) (podSpec, meta, *int64, error) {

@@ -43,7 +43,8 @@ func TestImages(t *testing.T) {
 		{"configmap", review(t, "CREATE", "", "ConfigMap", "", `{}`, ""), "skip"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			imgs, skip, err := Images(tc.req)
+			w, skip, err := ReadWorkload(tc.req)
+			imgs := w.Images
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,11 +61,11 @@ func TestImages(t *testing.T) {
 			}
 		})
 	}
-	imgs, _, _ := Images(review(t, "CREATE", "batch", "CronJob", "", cron, ""))
-	if imgs[0].Pointer != "/spec/jobTemplate/spec/template/spec/containers/0/image" {
+	w, _, _ := ReadWorkload(review(t, "CREATE", "batch", "CronJob", "", cron, ""))
+	if imgs := w.Images; imgs[0].Pointer != "/spec/jobTemplate/spec/template/spec/containers/0/image" {
 		t.Errorf("pointer %s", imgs[0].Pointer)
 	}
-	if _, _, err := Images(review(t, "CREATE", "", "Pod", "", `{"spec":[]}`, "")); err == nil {
+	if _, _, err := ReadWorkload(review(t, "CREATE", "", "Pod", "", `{"spec":[]}`, "")); err == nil {
 		t.Error("a malformed pod was accepted")
 	}
 }
@@ -125,7 +126,13 @@ func TestCompileRefuses(t *testing.T) {
 	base := `{"apiVersion":"policy.sigstore.dev/v1beta1","kind":"ClusterImagePolicy","metadata":{"name":"p"},"spec":%s}`
 	for _, tc := range []struct{ spec, want string }{
 		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"policy":{"type":"cue","data":"x"}}`, "spec.policy (a policy over all authorities) is not supported"},
-		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"resource":"pods"}]}`, "spec.match"},
+		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"resource":"pods"}]}`, "spec.match[0]: version is required"},
+		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"version":"v1","resource":"pod"}]}`, `spec.match[0]: resource "pod" in group "" is not a workload signet judges`},
+		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"version":"v1","resource":"daemonsets"}]}`, `resource "daemonsets" in group ""`},
+		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"version":"v1","resource":"pods","selector":{"matchExpressions":[{"key":"a","operator":"In"}]}}]}`, "spec.match[0]: selector.matchExpressions[0]: operator In needs values"},
+		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"version":"v1","resource":"pods","selector":{"matchExpressions":[{"key":"a","operator":"Exists","values":["x"]}]}}]}`, "operator Exists takes no values"},
+		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"version":"v1","resource":"pods","selector":{"matchExpressions":[{"key":"a","operator":"Gt","values":["1"]}]}}]}`, `operator "Gt": want In, NotIn, Exists or DoesNotExist`},
+		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"version":"v1","resource":"pods","selector":{"matchLabels":{"a":"b"},"nodeSelector":{}}}]}`, "nodeSelector"},
 		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"mode":"audit"}`, `spec.mode "audit"`},
 		{`{"images":[{"glob":"**"}],"authorities":[]}`, "at least one authority"},
 		{`{"images":[],"authorities":[{"static":{"action":"pass"}}]}`, "at least one glob"},

@@ -63,6 +63,7 @@ type Policy struct {
 	// Warn: mode warn, failures become warnings.
 	Warn        bool
 	globs       []imageGlob
+	match       []MatchResource
 	Authorities []*Authority
 }
 
@@ -195,9 +196,10 @@ func compile(ctx context.Context, cip *ClusterImagePolicy, o LoadOptions) (*Poli
 	if s.Policy != nil {
 		return nil, errors.New("spec.policy (a policy over all authorities) is not supported by signet; use attestations[].policy")
 	}
-	if s.Match != nil {
-		return nil, errors.New("spec.match (resource selection) is not supported by signet; scope the webhook's rules instead")
+	if err := compileMatch(s.Match); err != nil {
+		return nil, err
 	}
+	p.match = s.Match
 	if len(s.Images) == 0 {
 		return nil, errors.New("spec.images: at least one glob is required")
 	}

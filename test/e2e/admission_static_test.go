@@ -22,12 +22,10 @@ import (
 // policy-controller complaint, #1863): the passing image lives on a
 // registry that is shut down before the request.
 func TestAdmissionStatic(t *testing.T) {
-	live := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(live.Close)
+	host := scratchRegistry(t)
 	gone := httptest.NewServer(http.NotFoundHandler())
 	goneHost := strings.TrimPrefix(gone.URL, "http://")
 	gone.Close()
-	host := strings.TrimPrefix(live.URL, "http://")
 	denied := (&stack.Env{}).PushRandomImageTo(t, host, "e2e/static-fail/app")
 	passed := goneHost + "/e2e/static-pass/app@" + digestOf(t, denied)
 
@@ -66,4 +64,12 @@ spec:
 	// tag's digest comes from the live one.
 	tag := host + "/e2e/static-fail/app:latest"
 	wantDenied(t, f.create(t, enforcedNS, pod(tag)), tag+"@"+digestOf(t, denied), "frozen")
+}
+
+// scratchRegistry is an in-process registry on loopback for tests that
+// need no Sigstore stack; its host:port.
+func scratchRegistry(t *testing.T) string {
+	live := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(live.Close)
+	return strings.TrimPrefix(live.URL, "http://")
 }

@@ -128,7 +128,7 @@ users:
 // policy denies its images and says why on its status.
 func TestWatch(t *testing.T) {
 	api := &fakeAPI{t: t, events: make(chan string, 10), status: map[string]string{},
-		items: []json.RawMessage{staticCIP("a", "a.example/**", "pass", "5", ""), staticCIP("b", "b.example/**", "pass", "6", `,"match":[{"resource":"pods"}]`)}}
+		items: []json.RawMessage{staticCIP("a", "a.example/**", "pass", "5", ""), staticCIP("b", "b.example/**", "pass", "6", `,"policy":{"type":"cue","data":"x"}`)}}
 	defer close(api.events)
 	kc := testKube(t, api)
 	st := &store{kube: kc, logf: t.Logf, now: time.Now, api: map[string]*admission.Policy{}}
@@ -143,14 +143,15 @@ func TestWatch(t *testing.T) {
 	go st.run(ctx)
 	eventually(t, "the first list", func() bool { return st.readiness() == nil })
 
-	img := func(host string) []admission.ContainerImage {
-		return []admission.ContainerImage{{Path: "spec.containers[0].image", Image: host + "/app@sha256:" + strings.Repeat("1", 64)}}
+	img := func(host string) admission.Workload {
+		return admission.Workload{Resource: admission.GroupVersionResource{Version: "v1", Resource: "pods"},
+			Images: []admission.ContainerImage{{Path: "spec.containers[0].image", Image: host + "/app@sha256:" + strings.Repeat("1", 64)}}}
 	}
 	if d := e.Validate(ctx, "ns", img("a.example")); !d.Allowed {
 		t.Fatal(d.Message)
 	}
 	d := e.Validate(ctx, "ns", img("b.example"))
-	if d.Allowed || !strings.Contains(d.Message, "policy b: authority refused: signet refused this policy: ClusterImagePolicy b: spec.match") {
+	if d.Allowed || !strings.Contains(d.Message, "policy b: authority refused: signet refused this policy: ClusterImagePolicy b: spec.policy") {
 		t.Fatalf("refused policy: %+v", d)
 	}
 	eventually(t, "status patches", func() bool { return api.statusOf("a") != "" && api.statusOf("b") != "" })

@@ -254,7 +254,7 @@ func TestServeRefusesBadFlags(t *testing.T) {
 	certFile, keyFile := ca.issue(t, "tls", 2)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
-	writeFile(t, bad, []byte("apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: x}\nspec:\n  images: [{glob: '**'}]\n  authorities: [{static: {action: pass}}]\n  match: [{resource: pods}]\n"))
+	writeFile(t, bad, []byte("apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: x}\nspec:\n  images: [{glob: '**'}]\n  authorities: [{static: {action: pass}}]\n  policy: {type: cue, data: x}\n"))
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -263,7 +263,7 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{[]string{"--listen", "nope", "--tls-cert", certFile, "--tls-key", keyFile}, "--listen \"nope\""},
 		{[]string{"--tls-cert", certFile, "--tls-key", keyFile, "--no-match-policy", "maybe"}, "--no-match-policy \"maybe\""},
 		{[]string{"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", certFile}, "--tls-cert"},
-		{[]string{"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--policy-file", bad}, "--policy-file " + bad + ": ClusterImagePolicy x: spec.match"},
+		{[]string{"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--policy-file", bad}, "--policy-file " + bad + ": ClusterImagePolicy x: spec.policy"},
 		{[]string{"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--trust-root", "corp"}, "--trust-root \"corp\": want NAME=trusted_root.json"},
 	} {
 		cmd := NewCmdServe(f, nil)

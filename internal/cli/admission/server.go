@@ -84,7 +84,7 @@ func describe(req *admission.Request) string {
 }
 
 func (s *server) validate(ctx context.Context, req *admission.Request) admission.Response {
-	images, skip, err := admission.Images(req)
+	w, skip, err := admission.ReadWorkload(req)
 	if err != nil {
 		s.logf("deny %s: %v", describe(req), err)
 		return admission.Deny(err.Error(), nil)
@@ -96,7 +96,7 @@ func (s *server) validate(ctx context.Context, req *admission.Request) admission
 		s.logf("deny %s: not ready: %v", describe(req), err)
 		return admission.Deny("signet admission is not ready: "+err.Error(), nil)
 	}
-	d := s.engine.Validate(ctx, req.Namespace, images)
+	d := s.engine.Validate(ctx, req.Namespace, w)
 	if !d.Allowed {
 		s.logf("deny %s: %s", describe(req), d.Message)
 		return admission.Deny(d.Message, d.Warnings)
@@ -105,12 +105,12 @@ func (s *server) validate(ctx context.Context, req *admission.Request) admission
 }
 
 func (s *server) mutate(ctx context.Context, req *admission.Request) admission.Response {
-	images, skip, err := admission.Images(req)
+	w, skip, err := admission.ReadWorkload(req)
 	if err != nil || skip {
 		// The validating webhook judges what cannot be read.
 		return admission.Allow(nil)
 	}
-	patch, warnings := s.engine.Mutate(ctx, images)
+	patch, warnings := s.engine.Mutate(ctx, w.Images)
 	resp := admission.Allow(warnings)
 	if patch != nil {
 		resp.Patch, resp.PatchType = patch, "JSONPatch"
