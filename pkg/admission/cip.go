@@ -34,11 +34,11 @@ type ObjectMeta struct {
 
 // PolicySpec is spec of a ClusterImagePolicy.
 type PolicySpec struct {
-	Images      []ImagePattern   `json:"images"`
-	Authorities []AuthoritySpec  `json:"authorities"`
-	Mode        string           `json:"mode,omitempty"`
-	Policy      *json.RawMessage `json:"policy,omitempty"`
-	Match       []MatchResource  `json:"match,omitempty"`
+	Images      []ImagePattern  `json:"images"`
+	Authorities []AuthoritySpec `json:"authorities"`
+	Mode        string          `json:"mode,omitempty"`
+	Policy      *PolicyDocSpec  `json:"policy,omitempty"`
+	Match       []MatchResource `json:"match,omitempty"`
 }
 
 // ImagePattern is one images entry.
@@ -121,13 +121,15 @@ type TimestampSpec struct {
 
 // AttestationSpec is an attestation the image must carry.
 type AttestationSpec struct {
-	Name          string                 `json:"name"`
-	PredicateType string                 `json:"predicateType"`
-	Policy        *AttestationPolicySpec `json:"policy,omitempty"`
+	Name          string         `json:"name"`
+	PredicateType string         `json:"predicateType"`
+	Policy        *PolicyDocSpec `json:"policy,omitempty"`
 }
 
-// AttestationPolicySpec is a CUE or Rego policy over the statement.
-type AttestationPolicySpec struct {
+// PolicyDocSpec is a CUE or Rego policy: over an attestation's statement
+// (attestations[].policy), or over the authorities' results (spec.policy).
+// One shape for both, as in policy-controller.
+type PolicyDocSpec struct {
 	Type              string           `json:"type"`
 	Data              string           `json:"data,omitempty"`
 	Remote            *json.RawMessage `json:"remote,omitempty"`

@@ -100,7 +100,7 @@ var anything = sync.OnceValue(func() verifier.Identity {
 // Validate judges every image of a workload; images are verified in
 // parallel.
 func (e *Engine) Validate(ctx context.Context, namespace string, w Workload) Decision {
-	policies, unselected := selectPolicies(e.Policies(), w)
+	sel := selectPolicies(e.Policies(), w)
 	images := w.Images
 	type verdict struct {
 		deny, warn []string
@@ -114,7 +114,7 @@ func (e *Engine) Validate(ctx context.Context, namespace string, w Workload) Dec
 		// before any lookup): a goroutine hop per image is what a cached
 		// admission's tail latency is made of.
 		var done bool
-		if out[i].deny, out[i].warn, done = e.image(ctx, namespace, img, policies, unselected, true); done {
+		if out[i].deny, out[i].warn, done = e.image(ctx, namespace, img, sel, true); done {
 			continue
 		}
 		wg.Add(1)
@@ -122,7 +122,7 @@ func (e *Engine) Validate(ctx context.Context, namespace string, w Workload) Dec
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i].deny, out[i].warn, _ = e.image(ctx, namespace, img, policies, unselected, false)
+			out[i].deny, out[i].warn, _ = e.image(ctx, namespace, img, sel, false)
 		}()
 	}
 	wg.Wait()
@@ -137,22 +137,29 @@ func (e *Engine) Validate(ctx context.Context, namespace string, w Workload) Dec
 	return d
 }
 
-// selectPolicies splits policies into those whose spec.match selects the
-// workload and those it does not (named in no-match messages).
-func selectPolicies(all []*Policy, w Workload) (selected, unselected []*Policy) {
+// selection is what one workload is judged by: the policies whose
+// spec.match selects it, those it does not (named in no-match messages),
+// and the object (for spec.policy's include* fields).
+type selection struct {
+	policies, unselected []*Policy
+	object               []byte
+}
+
+func selectPolicies(all []*Policy, w Workload) selection {
+	s := selection{object: w.Object}
 	for _, p := range all {
 		if selects(p.match, w.Resource, w.Labels) {
-			selected = append(selected, p)
+			s.policies = append(s.policies, p)
 		} else {
-			unselected = append(unselected, p)
+			s.unselected = append(s.unselected, p)
 		}
 	}
-	return selected, unselected
+	return s
 }
 
 // image judges one image: deny and warn messages. With quick set it only
 // answers (done) when no registry or trust source is needed.
-func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, policies, unselected []*Policy, quick bool) (deny, warn []string, done bool) {
+func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, sel selection, quick bool) (deny, warn []string, done bool) {
 	ref, err := e.parse(img.Image)
 	if err != nil {
 		return []string{fmt.Sprintf("%s: invalid value: %s: %v", img.Path, img.Image, err)}, nil, true
@@ -164,14 +171,14 @@ func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, polic
 	}
 	var matched []*Policy
 	qualified := ref.Name()
-	for _, p := range policies {
+	for _, p := range sel.policies {
 		if p.matchesParsed(qualified, img.Image) {
 			matched = append(matched, p)
 		}
 	}
 	if len(matched) == 0 {
 		msg := "no matching policies: " + img.Path + ": " + img.Image
-		for _, p := range unselected {
+		for _, p := range sel.unselected {
 			if p.matchesParsed(qualified, img.Image) {
 				msg += fmt.Sprintf(" (policy %s matches the image, but its spec.match selects only %s)", p.Name, describeMatch(p.match))
 			}
@@ -186,14 +193,14 @@ func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, polic
 	}
 	if quick {
 		for _, p := range matched {
-			if !p.Static() && !e.Cache.Passed(e.cacheKey(d, ns, p)) {
+			if !p.Static() && !e.Cache.Passed(e.cacheKey(d, ns, p, sel.object)) {
 				return nil, nil, false
 			}
 		}
 	}
 	srcs := &sources{e: e, ns: ns, m: map[string]imagesig.Source{}}
 	for _, p := range matched {
-		err := e.policy(ctx, srcs, d, ns, p)
+		err := e.policy(ctx, srcs, d, ns, p, sel.object)
 		if err == nil {
 			continue
 		}
@@ -210,8 +217,8 @@ func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, polic
 	return deny, warn, true
 }
 
-func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy) string {
-	k := d.String() + "|" + p.Name + "|" + p.UID + "|" + p.ResourceVersion + "|" + p.version
+func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy, obj []byte) string {
+	k := d.String() + "|" + p.Name + "|" + p.UID + "|" + p.ResourceVersion + "|" + p.version + p.cip.objectKey(obj)
 	if e.TrustVersion != nil {
 		k += "|" + e.TrustVersion()
 	}
@@ -225,39 +232,53 @@ func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy) string {
 	return k
 }
 
-// policy passes when any authority passes (OR within a policy).
-func (e *Engine) policy(ctx context.Context, srcs *sources, d name.Digest, ns string, p *Policy) error {
-	key := e.cacheKey(d, ns, p)
+// policy passes when any authority passes (OR within a policy). With a
+// spec.policy, every authority is checked (as in policy-controller) and
+// the policy judges what those that passed found.
+func (e *Engine) policy(ctx context.Context, srcs *sources, d name.Digest, ns string, p *Policy, obj []byte) error {
+	key := e.cacheKey(d, ns, p, obj)
 	if e.Cache.Passed(key) {
 		return nil
 	}
 	var fails []string
+	matches := map[string]authorityMatch{}
 	for _, a := range p.Authorities {
-		err := e.authority(ctx, srcs, d, a)
+		m, err := e.authority(ctx, srcs, d, a)
 		if err == nil {
-			if !p.Static() {
-				e.Cache.Pass(key)
+			if p.cip == nil {
+				if !p.Static() {
+					e.Cache.Pass(key)
+				}
+				return nil
 			}
-			return nil
+			matches[a.Name] = m
+			continue
 		}
 		if ctx.Err() != nil {
 			return err
 		}
 		fails = append(fails, fmt.Sprintf("authority %s: %v", a.Name, err))
 	}
-	return errors.New(strings.Join(fails, "; "))
+	if len(matches) == 0 {
+		return errors.New(strings.Join(fails, "; "))
+	}
+	if err := p.cip.judge(ctx, matches, obj); err != nil {
+		return fmt.Errorf("spec.policy failed over the authorities that passed (%s): %w", strings.Join(sortedKeys(matches), ", "), err)
+	}
+	e.Cache.Pass(key)
+	return nil
 }
 
-func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a *Authority) error {
+func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a *Authority) (authorityMatch, error) {
 	if a.static != nil {
 		if a.static.Action == "pass" {
-			return nil
+			return authorityMatch{Static: true}, nil
 		}
 		msg := a.static.Message
 		if msg == "" {
 			msg = "disallowed by static policy"
 		}
-		return errors.New(msg)
+		return authorityMatch{}, errors.New(msg)
 	}
 	var fails []string
 	for _, s := range a.sources {
@@ -266,7 +287,7 @@ func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a 
 			fails = append(fails, err.Error())
 			continue
 		}
-		err = e.verify(ctx, src, d, a)
+		m, err := e.verify(ctx, src, d, a)
 		if err != nil {
 			if s.Repo != "" || s.TagPrefix != "" {
 				err = fmt.Errorf("signatures in %s: %w", s.describe(), err)
@@ -274,14 +295,15 @@ func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a 
 			fails = append(fails, err.Error())
 			continue
 		}
-		return nil
+		return m, nil
 	}
-	return errors.New(strings.Join(fails, "; "))
+	return authorityMatch{}, errors.New(strings.Join(fails, "; "))
 }
 
 // verify checks the image's signatures, or, when the authority lists
-// attestations, those attestations instead (as policy-controller does).
-func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest, a *Authority) error {
+// attestations, those attestations instead (as policy-controller does),
+// and returns what passed.
+func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest, a *Authority) (m authorityMatch, err error) {
 	p := verifier.Policy{Key: a.key, IgnoreTlogUnsafe: !a.requireTL, IgnoreSCTUnsafe: a.ignoreSCT, UseSignedTimestamps: a.timestamps}
 	if a.key == nil {
 		p.Identity = anything()
@@ -291,51 +313,60 @@ func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest,
 	if len(a.atts) == 0 {
 		vs, err := imagesig.Verify(ctx, src, req)
 		if err != nil {
-			return e.explain(err, a)
+			return m, e.explain(err, a)
 		}
-		_, err = a.matchIdentity(vs)
-		return err
+		if vs, err = a.matchIdentity(vs); err != nil {
+			return m, err
+		}
+		for _, v := range vs {
+			m.Signatures = append(m.Signatures, toPolicySignature(v))
+		}
+		return m, nil
 	}
 	req.Kind = imagesig.KindAttestation
 	for _, at := range a.atts {
 		req.PredicateType = at.predicateType
 		vs, err := imagesig.Verify(ctx, src, req)
 		if err != nil {
-			return fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, e.explain(err, a))
+			return m, fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, e.explain(err, a))
 		}
 		if vs, err = a.matchIdentity(vs); err != nil {
-			return fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, err)
+			return m, fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, err)
 		}
 		if at.policy == nil {
+			addAttestations(&m, at.name, vs)
 			continue
 		}
-		// One attestation that passes suffices (policy-controller). A
-		// compliant result that carries a warning does not pass: as in
-		// policy-controller, a warning fails that attestation, so an
-		// enforcing policy denies and a warn-mode one warns. Admitting
-		// with a warning instead would let through what policy-controller
-		// refuses.
+		// One attestation that passes suffices (policy-controller); the
+		// ones that pass are the authority's result.
 		var perrs []string
+		var passed []imagesig.Verified
 		for _, v := range vs {
-			warns, err := at.policy.Verdict(ctx, v.Payload)
-			switch {
-			case err != nil && len(warns) > 0:
-				err = fmt.Errorf("%w (warnings: %s)", err, strings.Join(warns, "; "))
-			case err == nil && len(warns) > 0:
-				err = fmt.Errorf("policy warning: %s", strings.Join(warns, "; "))
-			}
-			if err != nil {
+			if err := verdictError(at.policy.Verdict(ctx, v.Payload)); err != nil {
 				perrs = append(perrs, fmt.Sprintf("%s: %v", v.Origin, err))
 				continue
 			}
-			perrs = nil
-			break
+			passed = append(passed, v)
 		}
-		if len(perrs) > 0 {
-			return fmt.Errorf("attestation %s (%s): policy failed: %s", at.name, at.predicateType, strings.Join(perrs, "; "))
+		if len(passed) == 0 {
+			return m, fmt.Errorf("attestation %s (%s): policy failed: %s", at.name, at.predicateType, strings.Join(perrs, "; "))
 		}
+		addAttestations(&m, at.name, passed)
 	}
-	return nil
+	return m, nil
+}
+
+func addAttestations(m *authorityMatch, name string, vs []imagesig.Verified) {
+	if m.Attestations == nil {
+		m.Attestations = map[string][]policyAttestation{}
+	}
+	for _, v := range vs {
+		pa := policyAttestation{policySignature: toPolicySignature(v)}
+		if v.Statement != nil {
+			pa.PredicateType = v.Statement.GetPredicateType()
+		}
+		m.Attestations[name] = append(m.Attestations[name], pa)
+	}
 }
 
 func (e *Engine) explain(err error, a *Authority) error {

@@ -45,6 +45,9 @@ type Workload struct {
 	Resource GroupVersionResource
 	Labels   map[string]string
 	Images   []ContainerImage
+	// Object is the request's object, for a spec.policy that includes
+	// its spec, metadata or type.
+	Object []byte
 }
 
 type podObject struct {
@@ -107,7 +110,7 @@ func ReadWorkload(req *Request) (w Workload, skip bool, err error) {
 	if m.DeletionTimestamp != nil {
 		return w, true, nil
 	}
-	w = Workload{Resource: req.Resource, Labels: m.Labels, Images: spec.images(at)}
+	w = Workload{Resource: req.Resource, Labels: m.Labels, Images: spec.images(at), Object: req.Object}
 	if w.Resource.Resource == "" {
 		// The API server always names the resource; a hand-made review
 		// may not. Every judged kind's resource is its plural.

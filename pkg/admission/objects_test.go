@@ -125,7 +125,7 @@ func TestGlob(t *testing.T) {
 func TestCompileRefuses(t *testing.T) {
 	base := `{"apiVersion":"policy.sigstore.dev/v1beta1","kind":"ClusterImagePolicy","metadata":{"name":"p"},"spec":%s}`
 	for _, tc := range []struct{ spec, want string }{
-		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"policy":{"type":"cue","data":"x"}}`, "spec.policy (a policy over all authorities) is not supported"},
+		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"policy":{"type":"cue","data":"x"}}`, "spec.policy: CUE/Rego policies are not available"},
 		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"resource":"pods"}]}`, "spec.match[0]: version is required"},
 		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"version":"v1","resource":"pod"}]}`, `spec.match[0]: resource "pod" in group "" is not a workload signet judges`},
 		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"match":[{"version":"v1","resource":"daemonsets"}]}`, `resource "daemonsets" in group ""`},
@@ -145,7 +145,7 @@ func TestCompileRefuses(t *testing.T) {
 		{`{"images":[{"glob":"**"}],"authorities":[{"key":{"data":"x","hashAlgorithm":"sha512"}}]}`, `hashAlgorithm "sha512"`},
 		{`{"images":[{"glob":"**"}],"authorities":[{"keyless":{"identities":[{"issuer":"x","subject":"a"}]},"source":[{"tagPrefix":"-p"}]}]}`, `tagPrefix "-p": -psha256-`},
 		{`{"images":[{"glob":"**"}],"authorities":[{"keyless":{"identities":[{"issuer":"x","subject":"a"}]},"source":[{"tagPrefix":"` + strings.Repeat("p", 54) + `"}]}]}`, "at most 128 characters"},
-		{`{"images":[{"glob":"**"}],"authorities":[{"keyless":{"identities":[{"issuer":"x","subject":"a"}]},"attestations":[{"name":"a","predicateType":"custom","policy":{"type":"cue","data":"x"}}]}]}`, "attestation policies (CUE/Rego) are not available"},
+		{`{"images":[{"glob":"**"}],"authorities":[{"keyless":{"identities":[{"issuer":"x","subject":"a"}]},"attestations":[{"name":"a","predicateType":"custom","policy":{"type":"cue","data":"x"}}]}]}`, "CUE/Rego policies are not available"},
 		{`{"images":[{"glob":"**"}],"authorities":[{"keyless":{"identities":[{"issuer":"x","subject":"a"}]},"attestations":[{"name":"a","predicateType":"custom","policy":{"type":"cue","remote":{"url":"u"}}}]}]}`, "policy.remote is not supported"},
 		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"},"unknownField":1}]}`, `unknown field "unknownField"`},
 		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"mode":"warn"}`, ""},

@@ -61,9 +61,11 @@ type Policy struct {
 	// must still change with them.
 	version string
 	// Warn: mode warn, failures become warnings.
-	Warn        bool
-	globs       []imageGlob
-	match       []MatchResource
+	Warn  bool
+	globs []imageGlob
+	match []MatchResource
+	// cip is spec.policy, judged over every passing authority's results.
+	cip         *cipPolicy
 	Authorities []*Authority
 }
 
@@ -194,7 +196,10 @@ func compile(ctx context.Context, cip *ClusterImagePolicy, o LoadOptions) (*Poli
 		return nil, fmt.Errorf("spec.mode %q: want enforce or warn", s.Mode)
 	}
 	if s.Policy != nil {
-		return nil, errors.New("spec.policy (a policy over all authorities) is not supported by signet; use attestations[].policy")
+		var err error
+		if p.cip, err = compileCIPPolicy(ctx, cip.Metadata.Name, s.Policy, o); err != nil {
+			return nil, fmt.Errorf("spec.policy%w", err)
+		}
 	}
 	if err := compileMatch(s.Match); err != nil {
 		return nil, err
@@ -470,26 +475,37 @@ func compileAttestation(ctx context.Context, at AttestationSpec, o LoadOptions) 
 	if pol == nil {
 		return c, nil
 	}
-	switch {
-	case pol.Remote != nil:
-		return c, errors.New("policy.remote is not supported: inline the policy in policy.data")
-	case pol.ConfigMapRef != nil:
-		return c, errors.New("policy.configMapRef is not supported: inline the policy in policy.data")
-	case pol.FetchConfigFile != nil || pol.IncludeSpec != nil || pol.IncludeObjectMeta != nil || pol.IncludeTypeMeta != nil:
+	if pol.FetchConfigFile != nil || pol.IncludeSpec != nil || pol.IncludeObjectMeta != nil || pol.IncludeTypeMeta != nil {
 		return c, errors.New("policy.fetchConfigFile/includeSpec/includeObjectMeta/includeTypeMeta are not supported: an attestation policy sees the statement")
-	case pol.Type != "cue" && pol.Type != "rego":
-		return c, fmt.Errorf("policy.type %q: want cue or rego", pol.Type)
-	case pol.Data == "":
-		return c, errors.New("policy.data is empty")
-	case o.Compile == nil:
-		return c, errors.New("policy: attestation policies (CUE/Rego) are not available in this build of signet")
 	}
-	sp, err := o.Compile(ctx, at.Name, pol.Type, []byte(pol.Data))
+	sp, err := compilePolicyDoc(ctx, at.Name, pol, o)
 	if err != nil {
-		return c, fmt.Errorf("policy: %w", err)
+		return c, fmt.Errorf("policy%w", err)
 	}
 	c.policy = sp
 	return c, nil
+}
+
+// compilePolicyDoc compiles an inline CUE or Rego policy. Its errors
+// start with the field after "policy" (".type …", ": …").
+func compilePolicyDoc(ctx context.Context, name string, pol *PolicyDocSpec, o LoadOptions) (StatementPolicy, error) {
+	switch {
+	case pol.Remote != nil:
+		return nil, errors.New(".remote is not supported: inline the policy in policy.data")
+	case pol.ConfigMapRef != nil:
+		return nil, errors.New(".configMapRef is not supported: inline the policy in policy.data")
+	case pol.Type != "cue" && pol.Type != "rego":
+		return nil, fmt.Errorf(".type %q: want cue or rego", pol.Type)
+	case pol.Data == "":
+		return nil, errors.New(".data is empty")
+	case o.Compile == nil:
+		return nil, errors.New(": CUE/Rego policies are not available in this build of signet")
+	}
+	sp, err := o.Compile(ctx, name, pol.Type, []byte(pol.Data))
+	if err != nil {
+		return nil, fmt.Errorf(": %w", err)
+	}
+	return sp, nil
 }
 
 // parseExtensions reads IdentityExtensionsAnnotation.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/signetdev/signet/pkg/artifact"
 	"github.com/signetdev/signet/pkg/attestation"
+	"github.com/signetdev/signet/pkg/oci"
 	"github.com/signetdev/signet/pkg/verifier"
 )
 
@@ -60,7 +61,10 @@ type Request struct {
 // Verified is one signature or attestation that passed.
 type Verified struct {
 	Origin string
-	Format Format
+	// LayerDigest is the digest of the layer holding the signature or
+	// bundle (policy-controller's signature id).
+	LayerDigest string
+	Format      Format
 	// Payload is the signed payload: simple-signing JSON, or the in-toto
 	// statement of a DSSE envelope.
 	Payload []byte
@@ -301,7 +305,7 @@ func verifyCandidate(ctx context.Context, c Candidate, r Request, tm func() (roo
 		return fail(err)
 	}
 	v := &Verified{
-		Origin: c.Origin, Format: c.Format,
+		Origin: c.Origin, Format: c.Format, LayerDigest: layerDigest(c.Layer),
 		Certificate: res.Certificate, Claims: res.Claims,
 		TlogVerified:  !p.IgnoreTlogUnsafe && len(b.GetVerificationMaterial().GetTlogEntries()) > 0,
 		ClaimsChecked: true,
@@ -462,4 +466,11 @@ func matchAnnotations(want map[string]string, get func(string) (string, bool)) e
 		}
 	}
 	return nil
+}
+
+func layerDigest(l oci.Layer) string {
+	if l.Digest.Hex == "" {
+		return ""
+	}
+	return l.Digest.String()
 }

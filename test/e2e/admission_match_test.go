@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/signetdev/signet/internal/testing/kube"
-	"github.com/signetdev/signet/internal/testing/stack"
 )
 
 // TestAdmissionMatch: spec.match on the real API server, which names the
@@ -18,9 +17,7 @@ import (
 // Deployment neither selects is denied by the default no-match policy
 // with a message naming the policies that left it out.
 func TestAdmissionMatch(t *testing.T) {
-	host := scratchRegistry(t)
-	pushed := (&stack.Env{}).PushRandomImageTo(t, host, "e2e/match/app")
-	img := host + "/e2e/match/app@" + digestOf(t, pushed)
+	img := scratchImage(t, "e2e/match/app")
 
 	f := newAdmissionFixture(t, nil)
 	f.cluster.Apply(t, `apiVersion: policy.sigstore.dev/v1beta1
@@ -75,4 +72,41 @@ spec:
 	wantDenied(t, f.create(t, enforcedNS, teamA), "no matching policies: spec.template.spec.containers[0].image",
 		"policy e2e-match-pods matches the image, but its spec.match selects only v1/pods",
 		"policy e2e-match-team-b matches the image, but its spec.match selects only apps/*/deployments")
+}
+
+// TestAdmissionCIPPolicy: a CIP-level spec.policy (Rego, run by the
+// signet-policy beside the webhook) over the authorities' results and the
+// object's type: a Pod passes, a Deployment of the same image does not.
+func TestAdmissionCIPPolicy(t *testing.T) {
+	img := scratchImage(t, "e2e/cippolicy/app")
+
+	f := newAdmissionFixture(t, nil)
+	f.cluster.Apply(t, `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata:
+  name: e2e-cip-policy
+spec:
+  images:
+  - glob: "127.0.0.1:*/e2e/cippolicy/**"
+  authorities:
+  - name: always
+    static: {action: pass}
+  policy:
+    type: rego
+    includeTypeMeta: true
+    data: |
+      package sigstore
+      default isCompliant = false
+      isCompliant {
+        input.authorityMatches.always.static
+        input.typemeta.kind == "Pod"
+      }
+`)
+	res, _ := eventually(60*time.Second, func() (kube.Result, bool) {
+		r := f.create(t, enforcedNS, pod(img))
+		return r, r.Status == http.StatusCreated
+	})
+	wantCreated(t, res)
+	wantDenied(t, f.create(t, enforcedNS, deployment(img)), "spec.template.spec.containers[0].image",
+		"policy e2e-cip-policy: spec.policy failed over the authorities that passed (always)")
 }

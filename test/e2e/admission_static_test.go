@@ -73,3 +73,11 @@ func scratchRegistry(t *testing.T) string {
 	t.Cleanup(live.Close)
 	return strings.TrimPrefix(live.URL, "http://")
 }
+
+// scratchImage pushes a random image to a scratch registry; the image by
+// digest.
+func scratchImage(t *testing.T, repo string) string {
+	host := scratchRegistry(t)
+	pushed := (&stack.Env{}).PushRandomImageTo(t, host, repo)
+	return host + "/" + repo + "@" + digestOf(t, pushed)
+}

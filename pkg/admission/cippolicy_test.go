@@ -1,0 +1,121 @@
+package admission
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/signetdev/signet/pkg/policy"
+	"github.com/signetdev/signet/pkg/policy/engine"
+)
+
+// cipWith is a policy with a keyless gitlab authority, a keyless authority
+// the image is not signed by, optionally a static pass, and spec.policy.
+func cipWith(withStatic bool, lang, data string, include string) string {
+	var ind strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(data), "\n") {
+		ind.WriteString("      " + l + "\n")
+	}
+	s := keylessCIP("n-of-m", "**", gitlabSubject) + `  - name: release-team
+    keyless:
+      url: https://fulcio.example
+      insecureIgnoreSCT: true
+      identities:
+      - issuer: https://gitlab.example
+        subject: https://gitlab.example/acme/release//.gitlab-ci.yml@refs/heads/main
+`
+	if withStatic {
+		s += "  - name: always\n    static: {action: pass}\n"
+	}
+	return s + fmt.Sprintf("  policy:\n    type: %s\n%s    data: |\n%s", lang, include, ind.String())
+}
+
+// TestCIPPolicy: spec.policy judges what every passing authority found,
+// with policy-controller's input shape (authorityMatches, and the object's
+// spec, metadata and type when included).
+func TestCIPPolicy(t *testing.T) {
+	w := newWorld(t)
+	img := w.image("acme/app")
+	w.signKeyless(img, gitlabSubject, gitlabIssuer)
+	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
+		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+	}
+	ctx := context.Background()
+	pw := pod(img.String())
+	pw.Object = []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"team":"a"}},"spec":{"containers":[{"name":"c","image":"` + img.String() + `"}]}}`)
+	for _, tc := range []struct {
+		name             string
+		static           bool
+		lang, data, incl string
+		obj              []byte
+		allowed          bool
+		want             []string
+	}{
+		{name: "cue over the signature's subject and issuer", lang: "cue",
+			data:    fmt.Sprintf("authorityMatches: gitlab: signatures: [{subject: %q, issuer: %q, id: =~\"^sha256:\"}]", gitlabSubject, gitlabIssuer),
+			allowed: true},
+		{name: "cue that wants another issuer", lang: "cue",
+			data: `authorityMatches: gitlab: signatures: [{issuer: "https://token.actions.githubusercontent.com"}]`,
+			want: []string{"policy n-of-m: spec.policy failed over the authorities that passed (gitlab)", "conflicting values"}},
+		{name: "rego two of three, one passed", lang: "rego",
+			data: "package sigstore\ndefault isCompliant = false\nisCompliant { count(input.authorityMatches) >= 2 }",
+			want: []string{"spec.policy failed over the authorities that passed (gitlab)"}},
+		{name: "rego two of three, a static pass too", static: true, lang: "rego",
+			data:    "package sigstore\ndefault isCompliant = false\nisCompliant { count(input.authorityMatches) >= 2; input.authorityMatches.always.static }",
+			allowed: true},
+		{name: "included object", lang: "rego", incl: "    includeSpec: true\n    includeObjectMeta: true\n    includeTypeMeta: true\n",
+			data:    "package sigstore\ndefault isCompliant = false\nisCompliant { input.typemeta.kind == \"Pod\"; input.metadata.labels.team == \"a\"; input.spec.containers[0].name == \"c\" }",
+			allowed: true},
+		{name: "included object, other labels", lang: "rego", incl: "    includeObjectMeta: true\n",
+			data: "package sigstore\ndefault isCompliant = false\nisCompliant { input.metadata.labels.team == \"a\" }",
+			obj:  []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"team":"b"}},"spec":{}}`),
+			want: []string{"spec.policy failed"}},
+		{name: "not included, not seen", lang: "rego",
+			data: "package sigstore\ndefault isCompliant = false\nisCompliant { input.metadata.labels.team == \"a\" }",
+			want: []string{"spec.policy failed"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w.policy(cipWith(tc.static, tc.lang, tc.data, tc.incl), LoadOptions{Compile: compile})
+			wl := pw
+			if tc.obj != nil {
+				wl.Object = tc.obj
+			}
+			d := w.e.Validate(ctx, "ns", wl)
+			if d.Allowed != tc.allowed {
+				t.Fatalf("allowed %v: %s", d.Allowed, d.Message)
+			}
+			mustContain(t, d.Message, tc.want...)
+		})
+	}
+
+	// The verdict of a policy that sees the object is cached per object:
+	// the same image in a differently labelled Pod is judged again.
+	w.policy(cipWith(false, "rego", "package sigstore\ndefault isCompliant = false\nisCompliant { input.metadata.labels.team == \"a\" }", "    includeObjectMeta: true\n"), LoadOptions{Compile: compile})
+	if d := w.e.Validate(ctx, "ns", pw); !d.Allowed {
+		t.Fatal(d.Message)
+	}
+	other := pw
+	other.Object = []byte(strings.Replace(string(pw.Object), `"team":"a"`, `"team":"b"`, 1))
+	if d := w.e.Validate(ctx, "ns", other); d.Allowed {
+		t.Error("a cached verdict for team a admitted team b's Pod")
+	}
+}
+
+func TestCIPPolicyRefused(t *testing.T) {
+	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
+		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+	}
+	for _, tc := range []struct{ incl, data, want string }{
+		{"    fetchConfigFile: true\n", "isCompliant = true", "spec.policy.fetchConfigFile is not supported"},
+		{"", "package sigstore\nisCompliant {", "spec.policy: "},
+	} {
+		cips, err := ParsePolicyFile([]byte(cipWith(false, "rego", tc.data, tc.incl)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Compile(context.Background(), cips[0], LoadOptions{Compile: compile}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want %q", err, tc.want)
+		}
+	}
+}
