@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -22,18 +21,17 @@ import (
 type cipPolicy struct {
 	policy                                StatementPolicy
 	includeSpec, includeMeta, includeType bool
+	fetchConfig                           bool
 }
 
 func compileCIPPolicy(ctx context.Context, name string, pol *PolicyDocSpec, o LoadOptions) (*cipPolicy, error) {
-	if pol.FetchConfigFile != nil && *pol.FetchConfigFile {
-		return nil, errors.New(".fetchConfigFile is not supported: signet does not read image config files")
-	}
 	sp, err := compilePolicyDoc(ctx, name, pol, o)
 	if err != nil {
 		return nil, err
 	}
 	is := func(b *bool) bool { return b != nil && *b }
-	return &cipPolicy{policy: sp, includeSpec: is(pol.IncludeSpec), includeMeta: is(pol.IncludeObjectMeta), includeType: is(pol.IncludeTypeMeta)}, nil
+	return &cipPolicy{policy: sp, includeSpec: is(pol.IncludeSpec), includeMeta: is(pol.IncludeObjectMeta), includeType: is(pol.IncludeTypeMeta),
+		fetchConfig: is(pol.FetchConfigFile)}, nil
 }
 
 // includes reports whether the verdict depends on the object.
@@ -52,12 +50,13 @@ func (c *cipPolicy) objectKey(obj []byte) string {
 }
 
 // policyResult is policy-controller's PolicyResult as JSON: its
-// authorityMatches, spec, metadata and typemeta (config is not read).
+// authorityMatches, config, spec, metadata and typemeta.
 type policyResult struct {
-	AuthorityMatches map[string]authorityMatch `json:"authorityMatches,omitempty"`
-	Spec             json.RawMessage           `json:"spec,omitempty"`
-	ObjectMeta       json.RawMessage           `json:"metadata,omitempty"`
-	TypeMeta         *typeMeta                 `json:"typemeta,omitempty"`
+	AuthorityMatches map[string]authorityMatch  `json:"authorityMatches,omitempty"`
+	Config           map[string]json.RawMessage `json:"config,omitempty"`
+	Spec             json.RawMessage            `json:"spec,omitempty"`
+	ObjectMeta       json.RawMessage            `json:"metadata,omitempty"`
+	TypeMeta         *typeMeta                  `json:"typemeta,omitempty"`
 }
 
 type typeMeta struct {
@@ -120,8 +119,8 @@ func certSubject(c *x509.Certificate) string {
 }
 
 // judge evaluates the policy over the passing authorities' results.
-func (c *cipPolicy) judge(ctx context.Context, matches map[string]authorityMatch, obj []byte) error {
-	r := policyResult{AuthorityMatches: matches}
+func (c *cipPolicy) judge(ctx context.Context, matches map[string]authorityMatch, configs map[string]json.RawMessage, obj []byte) error {
+	r := policyResult{AuthorityMatches: matches, Config: configs}
 	if c.includes() {
 		var o struct {
 			APIVersion string          `json:"apiVersion"`

@@ -6,6 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/signetdev/signet/pkg/policy"
 	"github.com/signetdev/signet/pkg/policy/engine"
 )
@@ -107,7 +114,7 @@ func TestCIPPolicyRefused(t *testing.T) {
 		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
 	}
 	for _, tc := range []struct{ incl, data, want string }{
-		{"    fetchConfigFile: true\n", "isCompliant = true", "spec.policy.fetchConfigFile is not supported"},
+		{"    remote: {url: https://example.com/p.rego}\n", "package sigstore", "spec.policy.remote is not supported"},
 		{"", "package sigstore\nisCompliant {", "spec.policy: "},
 	} {
 		cips, err := ParsePolicyFile([]byte(cipWith(false, "rego", tc.data, tc.incl)))
@@ -117,5 +124,85 @@ func TestCIPPolicyRefused(t *testing.T) {
 		if _, err := Compile(context.Background(), cips[0], LoadOptions{Compile: compile}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want %q", err, tc.want)
 		}
+	}
+}
+
+// pushPlatformImage pushes an image whose config names os/arch/variant.
+func pushPlatformImage(t *testing.T, host, repo, os, arch, variant string) (v1.Image, name.Digest) {
+	t.Helper()
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.OS, cf.Architecture, cf.Variant = os, arch, variant
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.ParseReference(host + "/" + repo + ":v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := img.Digest()
+	return img, ref.Context().Digest(h.String())
+}
+
+// TestCIPPolicyConfigFiles: fetchConfigFile puts each platform's image
+// config under config["os/arch[/variant]"], for an image and an index.
+func TestCIPPolicyConfigFiles(t *testing.T) {
+	w := newWorld(t)
+	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
+		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+	}
+	arm, armDigest := pushPlatformImage(t, w.host, "acme/arm", "linux", "arm64", "v8")
+	amd, _ := pushPlatformImage(t, w.host, "acme/amd", "linux", "amd64", "")
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}}})
+	idxRef, _ := name.ParseReference(w.host + "/acme/multi:v1")
+	if err := remote.WriteIndex(idxRef, idx); err != nil {
+		t.Fatal(err)
+	}
+	ih, _ := idx.Digest()
+	idxDigest := idxRef.Context().Digest(ih.String())
+
+	const static = `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: platforms}
+spec:
+  images: [{glob: "**"}]
+  authorities: [{name: always, static: {action: pass}}]
+  policy:
+    type: rego
+    fetchConfigFile: true
+    data: |
+      package sigstore
+      default isCompliant = false
+      isCompliant { %s }
+`
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		image   string
+		rule    string
+		allowed bool
+	}{
+		{"image: its config's platform", armDigest.String(), `input.config["linux/arm64/v8"].architecture == "arm64"; count(input.config) == 1`, true},
+		{"image: no amd64", armDigest.String(), `input.config["linux/amd64"]`, false},
+		{"index: both platforms", idxDigest.String(), `input.config["linux/amd64"].architecture == "amd64"; input.config["linux/arm64/v8"].variant == "v8"`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w.policy(fmt.Sprintf(static, tc.rule), LoadOptions{Compile: compile})
+			d := w.e.Validate(ctx, "ns", pod(tc.image))
+			if d.Allowed != tc.allowed {
+				t.Fatalf("allowed %v: %s", d.Allowed, d.Message)
+			}
+		})
 	}
 }

@@ -37,6 +37,9 @@ type Engine struct {
 	Source func(ctx context.Context, s SignatureSource, namespace string) (imagesig.Source, error)
 	// Resolve resolves a tag to its digest (the mutating webhook).
 	Resolve func(ctx context.Context, image string) (name.Digest, error)
+	// Configs reads an image's config files by platform (spec.policy's
+	// fetchConfigFile); nil refuses them.
+	Configs func(ctx context.Context, d name.Digest) (map[string]json.RawMessage, error)
 	// Parse parses an image reference as the registry client will use it
 	// (plain HTTP allowed or not); nil is name.ParseReference.
 	Parse func(image string) (name.Reference, error)
@@ -262,7 +265,17 @@ func (e *Engine) policy(ctx context.Context, srcs *sources, d name.Digest, ns st
 	if len(matches) == 0 {
 		return errors.New(strings.Join(fails, "; "))
 	}
-	if err := p.cip.judge(ctx, matches, obj); err != nil {
+	var configs map[string]json.RawMessage
+	if p.cip.fetchConfig {
+		if e.Configs == nil {
+			return errors.New("spec.policy.fetchConfigFile: this server cannot read image config files")
+		}
+		var err error
+		if configs, err = e.Configs(ctx, d); err != nil {
+			return fmt.Errorf("spec.policy.fetchConfigFile: %w", err)
+		}
+	}
+	if err := p.cip.judge(ctx, matches, configs, obj); err != nil {
 		return fmt.Errorf("spec.policy failed over the authorities that passed (%s): %w", strings.Join(sortedKeys(matches), ", "), err)
 	}
 	e.Cache.Pass(key)

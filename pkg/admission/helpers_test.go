@@ -53,6 +53,7 @@ func newWorld(t testing.TB) *world {
 			return countingSource{s, &w.reads}, err
 		},
 		Resolve:      reg.Resolve,
+		Configs:      reg.Configs,
 		Trust:        func(context.Context, string) (root.TrustedMaterial, error) { return w.fs.TrustedMaterial(), nil },
 		TrustVersion: func() string { return "1" },
 		Cache:        NewCache(100, time.Minute, nil),

@@ -144,6 +144,9 @@ func (p *Policy) matchesParsed(qualified, written string) bool {
 
 // Static reports whether every authority is static: no registry call.
 func (p *Policy) Static() bool {
+	if p.cip != nil && p.cip.fetchConfig {
+		return false // reads the image's config files
+	}
 	for _, a := range p.Authorities {
 		if a.static == nil {
 			return false

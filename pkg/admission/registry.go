@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -93,4 +94,9 @@ func (r *Registry) Resolve(ctx context.Context, image string) (name.Digest, erro
 		return name.Digest{}, err
 	}
 	return t.Digest, nil
+}
+
+// Configs is Engine.Configs.
+func (r *Registry) Configs(ctx context.Context, d name.Digest) (map[string]json.RawMessage, error) {
+	return r.client(SignatureSource{}).ConfigFiles(ctx, d)
 }

@@ -202,6 +202,7 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		Policies:     st.policies,
 		Source:       reg.Source,
 		Resolve:      reg.Resolve,
+		Configs:      reg.Configs,
 		Parse:        reg.Parse,
 		Trust:        ts.material,
 		TrustVersion: ts.currentVersion,
