@@ -132,12 +132,18 @@ type AttestationSpec struct {
 type PolicyDocSpec struct {
 	Type              string           `json:"type"`
 	Data              string           `json:"data,omitempty"`
-	Remote            *json.RawMessage `json:"remote,omitempty"`
+	Remote            *RemotePolicy    `json:"remote,omitempty"`
 	ConfigMapRef      *json.RawMessage `json:"configMapRef,omitempty"`
 	FetchConfigFile   *bool            `json:"fetchConfigFile,omitempty"`
 	IncludeSpec       *bool            `json:"includeSpec,omitempty"`
 	IncludeObjectMeta *bool            `json:"includeObjectMeta,omitempty"`
 	IncludeTypeMeta   *bool            `json:"includeTypeMeta,omitempty"`
+}
+
+// RemotePolicy is a policy fetched from a URL, pinned by its SHA-256.
+type RemotePolicy struct {
+	URL       string `json:"url"`
+	Sha256sum string `json:"sha256sum,omitempty"`
 }
 
 // PolicyGroup is the API group of ClusterImagePolicy.

@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"testing"
@@ -114,7 +115,8 @@ func TestCIPPolicyRefused(t *testing.T) {
 		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
 	}
 	for _, tc := range []struct{ incl, data, want string }{
-		{"    remote: {url: https://example.com/p.rego}\n", "package sigstore", "spec.policy.remote is not supported"},
+		{"    configMapRef: {name: policies}\n", "package sigstore", "spec.policy.configMapRef is not supported"},
+		{"    remote: {url: https://example.com/p.rego}\n", "package sigstore", "spec.policy: data and remote are exclusive"},
 		{"", "package sigstore\nisCompliant {", "spec.policy: "},
 	} {
 		cips, err := ParsePolicyFile([]byte(cipWith(false, "rego", tc.data, tc.incl)))
@@ -204,5 +206,55 @@ spec:
 				t.Fatalf("allowed %v: %s", d.Allowed, d.Message)
 			}
 		})
+	}
+}
+
+// TestRemotePolicy: policy.remote is fetched and checked against its
+// pinned sha256sum, for attestation policies and spec.policy alike.
+func TestRemotePolicy(t *testing.T) {
+	const body = "package sigstore\ndefault isCompliant = false\nisCompliant { input.authorityMatches.always.static }\n"
+	sum := fmt.Sprintf("%x", sha256.Sum256([]byte(body)))
+	fetch := func(_ context.Context, url string) ([]byte, error) {
+		if url != "https://policies.example/static.rego" {
+			return nil, fmt.Errorf("HTTP 404 Not Found")
+		}
+		return []byte(body), nil
+	}
+	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
+		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+	}
+	cip := func(remote string) string {
+		return `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: remote}
+spec:
+  images: [{glob: "**"}]
+  authorities: [{name: always, static: {action: pass}}]
+  policy:
+    type: rego
+    remote: ` + remote + "\n"
+	}
+	w := newWorld(t)
+	w.policy(cip(`{url: "https://policies.example/static.rego", sha256sum: "`+sum+`"}`), LoadOptions{Compile: compile, Fetch: fetch})
+	if d := w.e.Validate(context.Background(), "ns", pod("ghcr.io/acme/app@sha256:"+strings.Repeat("a", 64))); !d.Allowed {
+		t.Fatal(d.Message)
+	}
+	for _, tc := range []struct{ remote, want string }{
+		{`{url: "https://policies.example/static.rego", sha256sum: "` + strings.Repeat("0", 64) + `"}`, "has sha256 " + sum + ", the policy pins 000"},
+		{`{url: "https://policies.example/static.rego"}`, "spec.policy.remote: sha256sum is required"},
+		{`{url: "https://policies.example/other.rego", sha256sum: "` + sum + `"}`, "fetching https://policies.example/other.rego: HTTP 404"},
+		{`{url: "https://policies.example/static.rego", sha256sum: "xyz"}`, `sha256sum "xyz": want 64 hex digits`},
+	} {
+		cips, err := ParsePolicyFile([]byte(cip(tc.remote)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Compile(context.Background(), cips[0], LoadOptions{Compile: compile, Fetch: fetch}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.remote, err, tc.want)
+		}
+	}
+	cips, _ := ParsePolicyFile([]byte(cip(`{url: "https://policies.example/static.rego", sha256sum: "` + sum + `"}`)))
+	if _, err := Compile(context.Background(), cips[0], LoadOptions{Compile: compile}); err == nil || !strings.Contains(err.Error(), "cannot fetch remote policies") {
+		t.Errorf("no Fetch: error %v", err)
 	}
 }

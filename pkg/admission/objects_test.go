@@ -146,7 +146,7 @@ func TestCompileRefuses(t *testing.T) {
 		{`{"images":[{"glob":"**"}],"authorities":[{"keyless":{"identities":[{"issuer":"x","subject":"a"}]},"source":[{"tagPrefix":"-p"}]}]}`, `tagPrefix "-p": -psha256-`},
 		{`{"images":[{"glob":"**"}],"authorities":[{"keyless":{"identities":[{"issuer":"x","subject":"a"}]},"source":[{"tagPrefix":"` + strings.Repeat("p", 54) + `"}]}]}`, "at most 128 characters"},
 		{`{"images":[{"glob":"**"}],"authorities":[{"keyless":{"identities":[{"issuer":"x","subject":"a"}]},"attestations":[{"name":"a","predicateType":"custom","policy":{"type":"cue","data":"x"}}]}]}`, "CUE/Rego policies are not available"},
-		{`{"images":[{"glob":"**"}],"authorities":[{"keyless":{"identities":[{"issuer":"x","subject":"a"}]},"attestations":[{"name":"a","predicateType":"custom","policy":{"type":"cue","remote":{"url":"u"}}}]}]}`, "policy.remote is not supported"},
+		{`{"images":[{"glob":"**"}],"authorities":[{"keyless":{"identities":[{"issuer":"x","subject":"a"}]},"attestations":[{"name":"a","predicateType":"custom","policy":{"type":"cue","remote":{"url":"u"}}}]}]}`, "policy.remote: sha256sum is required"},
 		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"},"unknownField":1}]}`, `unknown field "unknownField"`},
 		{`{"images":[{"glob":"**"}],"authorities":[{"static":{"action":"pass"}}],"mode":"warn"}`, ""},
 	} {

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -49,6 +50,9 @@ type LoadOptions struct {
 	PullSecrets bool
 	// Compile compiles attestation policies; nil refuses them.
 	Compile PolicyCompiler
+	// Fetch reads a remote policy (policy.remote.url), bounded by
+	// MaxPolicySize; nil refuses remote policies.
+	Fetch func(ctx context.Context, url string) ([]byte, error)
 	// KMS loads a key.kms public key (a network call); nil refuses KMS.
 	KMS func(ctx context.Context, uri string) (signature.Verifier, error)
 }
@@ -492,23 +496,55 @@ func compileAttestation(ctx context.Context, at AttestationSpec, o LoadOptions) 
 // compilePolicyDoc compiles an inline CUE or Rego policy. Its errors
 // start with the field after "policy" (".type …", ": …").
 func compilePolicyDoc(ctx context.Context, name string, pol *PolicyDocSpec, o LoadOptions) (StatementPolicy, error) {
+	data := []byte(pol.Data)
 	switch {
-	case pol.Remote != nil:
-		return nil, errors.New(".remote is not supported: inline the policy in policy.data")
 	case pol.ConfigMapRef != nil:
-		return nil, errors.New(".configMapRef is not supported: inline the policy in policy.data")
+		return nil, errors.New(".configMapRef is not supported: inline the policy in policy.data or use policy.remote")
 	case pol.Type != "cue" && pol.Type != "rego":
 		return nil, fmt.Errorf(".type %q: want cue or rego", pol.Type)
+	case pol.Remote != nil && pol.Data != "":
+		return nil, errors.New(": data and remote are exclusive")
+	case pol.Remote != nil:
+		var err error
+		if data, err = fetchRemote(ctx, pol.Remote, o); err != nil {
+			return nil, fmt.Errorf(".remote: %w", err)
+		}
 	case pol.Data == "":
 		return nil, errors.New(".data is empty")
-	case o.Compile == nil:
+	}
+	if o.Compile == nil {
 		return nil, errors.New(": CUE/Rego policies are not available in this build of signet")
 	}
-	sp, err := o.Compile(ctx, name, pol.Type, []byte(pol.Data))
+	sp, err := o.Compile(ctx, name, pol.Type, data)
 	if err != nil {
 		return nil, fmt.Errorf(": %w", err)
 	}
 	return sp, nil
+}
+
+// fetchRemote reads a remote policy and checks it against its pinned
+// SHA-256. signet requires the pin: an unpinned policy would let
+// whoever serves the URL change what is enforced.
+func fetchRemote(ctx context.Context, r *RemotePolicy, o LoadOptions) ([]byte, error) {
+	want, err := hex.DecodeString(r.Sha256sum)
+	switch {
+	case r.URL == "":
+		return nil, errors.New("url is required")
+	case r.Sha256sum == "":
+		return nil, errors.New("sha256sum is required: pin the policy's content (sha256sum of the file)")
+	case err != nil || len(want) != sha256.Size:
+		return nil, fmt.Errorf("sha256sum %q: want 64 hex digits", r.Sha256sum)
+	case o.Fetch == nil:
+		return nil, errors.New("this server cannot fetch remote policies")
+	}
+	data, err := o.Fetch(ctx, r.URL)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", r.URL, err)
+	}
+	if got := sha256.Sum256(data); !bytes.Equal(got[:], want) {
+		return nil, fmt.Errorf("%s has sha256 %x, the policy pins %s", r.URL, got, r.Sha256sum)
+	}
+	return data, nil
 }
 
 // parseExtensions reads IdentityExtensionsAnnotation.

@@ -175,6 +175,7 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 	ts := &trustSource{f: f, flags: &o.Trust, refresh: o.TrustRefresh, named: named,
 		files: map[string]*trustObject{}, api: map[string]*trustObject{}}
 	st.load = admission.LoadOptions{TrustRoots: map[string]bool{}, LateTrustRoots: kc != nil, SystemNamespace: o.SystemNamespace, Compile: o.Compile,
+		Fetch: fetchPolicy(f),
 		KMS: func(ctx context.Context, uri string) (signature.Verifier, error) {
 			return keys.LoadVerifierContext(ctx, uri, f.Getenv)
 		}}
