@@ -176,10 +176,11 @@ func (n numLit) MarshalJSON() ([]byte, error) { return []byte(n), nil }
 // its literal; dup reports an object that repeats a key (a decoded map
 // keeps one of the values).
 func decodeStatement(statement []byte) (doc any, dup bool, err error) {
-	if err := checkJSON(statement); err != nil {
+	var dups int
+	r := newJSONReader(statement)
+	doc = r.goValue(&dups)
+	if err := r.end(); err != nil {
 		return nil, false, err
 	}
-	var dups int
-	doc = newJSONReader(statement).goValue(&dups)
 	return doc, dups > 0, nil
 }

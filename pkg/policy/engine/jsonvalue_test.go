@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -27,6 +28,11 @@ var jsonCases = []string{
 	`{"predicate":{"n":1,"f":1.0,"e":1e3,"big":12345678901234567891,"neg":-0,"s":"x","b":true,"z":null}}`,
 	"[\"\\\\\",\"a\\\\\\\"b\",\"\\\"\"]",
 	"\n\t[1,\r\n2]\n",
+	// refused, as json.Valid refuses them
+	``, ` `, `01`, `1.`, `.5`, `-`, `1e`, `1e+`, `+1`, `-01`, `1 2`, `[1 2]`, `[1,]`, `[,1]`, `{,}`,
+	`{"a":1,}`, `{"a"}`, `{"a":}`, `{"a":1 "b":2}`, `{1:2}`, `tru`, `nul`, `truex`, `[true false]`,
+	`"abc`, "\"a\x01b\"", `"\q"`, `"\u12"`, `"\u12g4"`, `"\`, `[`, `]`, `{`, `}`, `{"a":[}`,
+	"\xef\xbb\xbf{}", `NaN`, `Infinity`, `1e400x`, `"a"x`,
 }
 
 func TestJSONReaderMatchesEncodingJSON(t *testing.T) {
@@ -34,21 +40,31 @@ func TestJSONReaderMatchesEncodingJSON(t *testing.T) {
 		checkReader(t, []byte(c))
 	}
 	checkReader(t, sbomStatement(64<<10))
+	// encoding/json's nesting limit: 10000 levels, not one more.
+	for _, n := range []int{maxDepth, maxDepth + 1} {
+		checkReader(t, []byte(strings.Repeat("[", n)+strings.Repeat("]", n)))
+		checkReader(t, []byte(strings.Repeat(`{"a":`, n)+"1"+strings.Repeat("}", n)))
+	}
 }
 
 func checkReader(t *testing.T, text []byte) {
 	t.Helper()
-	if checkJSON(text) != nil {
-		if _, _, err := decodeReference(text); err == nil {
-			t.Errorf("%q: refused, encoding/json accepts it", text)
-		}
+	rr := newJSONReader(text)
+	got := rr.regoValue()
+	accepted := rr.end() == nil
+	if accepted != json.Valid(text) {
+		t.Fatalf("%q: reader accepts it: %v, json.Valid: %v", text, accepted, !accepted)
+	}
+	if _, _, err := decodeStatement(text); (err == nil) != accepted {
+		t.Fatalf("%q: decodeStatement: %v, json.Valid: %v", text, err, accepted)
+	}
+	if !accepted {
 		return
 	}
 	want, err := ast.ValueFromReader(bytes.NewReader(text))
 	if err != nil {
 		t.Fatalf("%q: ValueFromReader: %v", text, err)
 	}
-	got := newJSONReader(text).regoValue()
 	if got.Compare(want) != 0 || got.Hash() != want.Hash() {
 		t.Errorf("%q: rego value\n got  %v\n want %v", text, got, want)
 	}

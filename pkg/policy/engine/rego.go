@@ -111,10 +111,11 @@ func (s *regoSet) check(ctx context.Context, r *Result, statement []byte) error 
 	// a CVSS score compares exactly, whatever its digits. The statement
 	// is converted once, here: rego.EvalInput would round-trip it through
 	// JSON again, which for a 5 MB SBOM costs as much as the policy.
-	if err := checkJSON(statement); err != nil {
+	jr := newJSONReader(statement)
+	input := jr.regoValue()
+	if err := jr.end(); err != nil {
 		return err
 	}
-	input := newJSONReader(statement).regoValue()
 	rs, err := s.query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		if ctx.Err() != nil {
