@@ -222,17 +222,16 @@ func (p *Process) start() error {
 }
 
 func (c *child) roundTrip(ctx context.Context, req *Request) (*Response, error) {
-	line, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
 	// A done ctx kills the child: the read below then ends at once.
 	stop := context.AfterFunc(ctx, func() { _ = c.cmd.Process.Kill() })
 	defer stop()
-	if _, err := c.in.Write(append(line, '\n')); err != nil {
+	if err := WriteRequest(c.in, req); err != nil {
 		return nil, fmt.Errorf("writing a request: %w", err)
 	}
 	answer, err := readLine(c.out, maxLine)
+	if err == io.ErrUnexpectedEOF {
+		err = errors.New("the engine exited")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading an answer: %w", err)
 	}
@@ -254,26 +253,6 @@ func (c *child) stop(grace time.Duration) {
 	}
 	_ = c.cmd.Process.Kill()
 	<-c.exited
-}
-
-func readLine(r *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
-	for {
-		frag, err := r.ReadSlice('\n')
-		if len(line)+len(frag) > max {
-			return nil, fmt.Errorf("an answer longer than %d bytes", max)
-		}
-		line = append(line, frag...)
-		if err == nil {
-			return line, nil
-		}
-		if err != bufio.ErrBufferFull {
-			if err == io.EOF {
-				return nil, errors.New("the engine exited")
-			}
-			return nil, err
-		}
-	}
 }
 
 // tail keeps the last bytes a child wrote to stderr, for the error that

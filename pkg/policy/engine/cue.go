@@ -1,11 +1,7 @@
 package engine
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -178,64 +174,13 @@ func (n numLit) MarshalJSON() ([]byte, error) { return []byte(n), nil }
 
 // decodeStatement decodes the statement's JSON with every number kept as
 // its literal; dup reports an object that repeats a key (a decoded map
-// keeps one of the values, so its members are fewer than the text's).
+// keeps one of the values).
 func decodeStatement(statement []byte) (doc any, dup bool, err error) {
-	dec := json.NewDecoder(bytes.NewReader(statement))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
-		return nil, false, errors.New("statement is not valid JSON")
+	var dups int
+	r := newJSONReader(statement)
+	doc = r.goValue(&dups)
+	if err := r.end(); err != nil {
+		return nil, false, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false, errors.New("statement is not valid JSON")
-	}
-	var members int
-	doc = literalNumbers(doc, &members)
-	return doc, members != membersIn(statement), nil
-}
-
-// literalNumbers turns json.Numbers into numLits and counts the members
-// of every object.
-func literalNumbers(v any, members *int) any {
-	switch x := v.(type) {
-	case json.Number:
-		return numLit(x)
-	case map[string]any:
-		*members += len(x)
-		for k, e := range x {
-			switch e.(type) {
-			case string, bool, nil:
-			default:
-				x[k] = literalNumbers(e, members)
-			}
-		}
-	case []any:
-		for i, e := range x {
-			switch e.(type) {
-			case string, bool, nil:
-			default:
-				x[i] = literalNumbers(e, members)
-			}
-		}
-	}
-	return v
-}
-
-// membersIn counts the object members of valid JSON text: every colon
-// outside a string separates one member's name from its value.
-func membersIn(text []byte) int {
-	n := 0
-	in, esc := false, false
-	for _, c := range text {
-		switch {
-		case esc:
-			esc = false
-		case in && c == '\\':
-			esc = true
-		case c == '"':
-			in = !in
-		case !in && c == ':':
-			n++
-		}
-	}
-	return n
+	return doc, dups > 0, nil
 }

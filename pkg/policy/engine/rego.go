@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -113,12 +111,10 @@ func (s *regoSet) check(ctx context.Context, r *Result, statement []byte) error 
 	// a CVSS score compares exactly, whatever its digits. The statement
 	// is converted once, here: rego.EvalInput would round-trip it through
 	// JSON again, which for a 5 MB SBOM costs as much as the policy.
-	if !json.Valid(statement) {
-		return errors.New("statement is not valid JSON")
-	}
-	input, err := ast.ValueFromReader(bytes.NewReader(statement))
-	if err != nil {
-		return fmt.Errorf("statement: %w", err)
+	jr := newJSONReader(statement)
+	input := jr.regoValue()
+	if err := jr.end(); err != nil {
+		return err
 	}
 	rs, err := s.query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {

@@ -14,14 +14,14 @@ import (
 // the whole of the signet-policy program. Sets live until forgotten or
 // until the pipe closes.
 func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
-	dec := json.NewDecoder(bufio.NewReaderSize(in, 1<<16))
+	r := bufio.NewReaderSize(in, 1<<16)
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
 	sets := map[int]*Set{}
 	next := 0
 	for {
-		var req policy.Request
-		if err := dec.Decode(&req); err == io.EOF {
+		req, err := policy.ReadRequest(r)
+		if err == io.EOF {
 			return nil
 		} else if err != nil {
 			return fmt.Errorf("reading a request: %w", err)

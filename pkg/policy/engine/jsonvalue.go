@@ -1,0 +1,333 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"unicode/utf8"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// jsonReader builds an engine's value straight from a statement's JSON
+// text, checking it on the way, in one pass. For a 5 MB SBOM, decoding
+// into map[string]any first and converting that tree (ast.ValueFromReader,
+// or cue's Encode of a decoded document) cost more than the policy itself
+// and held two copies of the document at once; a separate json.Valid pass
+// cost a tenth of the rest. It accepts exactly what json.Valid accepts,
+// and strings and numbers come out as encoding/json with UseNumber gives
+// them (what cosign and ast.ValueFromReader use): the differential tests
+// and FuzzJSONValue hold it to both.
+type jsonReader struct {
+	b     []byte
+	i     int
+	depth int
+	bad   bool
+	// keys interns object keys: an SBOM repeats a few dozen names
+	// hundreds of thousands of times.
+	keys map[string]string
+	// scratch stacks the members of the objects and arrays being read.
+	pairs [][2]*ast.Term
+	elems []any
+	terms []*ast.Term
+	slab  []ast.Term
+}
+
+// maxDepth is encoding/json's limit on nesting.
+const maxDepth = 10000
+
+var errNotJSON = errors.New("statement is not valid JSON")
+
+func newJSONReader(text []byte) *jsonReader {
+	return &jsonReader{b: text, keys: map[string]string{}}
+}
+
+// fail marks the text invalid and stops the reading: every later look
+// sees the end of the text.
+func (r *jsonReader) fail() {
+	r.bad = true
+	r.i = len(r.b)
+}
+
+func (r *jsonReader) peek() byte {
+	if r.i < len(r.b) {
+		return r.b[r.i]
+	}
+	return 0
+}
+
+func (r *jsonReader) ws() {
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+// end checks that nothing but white space follows the value read.
+func (r *jsonReader) end() error {
+	r.ws()
+	if r.bad || r.i != len(r.b) {
+		return errNotJSON
+	}
+	return nil
+}
+
+// enter steps into the object or array at r.i and reports whether it has
+// members (an empty one is stepped over).
+func (r *jsonReader) enter(close byte) bool {
+	r.i++
+	if r.depth++; r.depth > maxDepth {
+		r.fail()
+		return false
+	}
+	r.ws()
+	if r.peek() == close {
+		r.i++
+		r.depth--
+		return false
+	}
+	return true
+}
+
+// more steps over the separator after a member and reports whether
+// another follows, or over the container's end.
+func (r *jsonReader) more(close byte) bool {
+	r.ws()
+	switch r.peek() {
+	case ',':
+		r.i++
+		return true
+	case close:
+		r.i++
+		r.depth--
+		return false
+	}
+	r.fail()
+	return false
+}
+
+// key reads an object member's name and the colon after it.
+func (r *jsonReader) key() string {
+	r.ws()
+	if r.peek() != '"' {
+		r.fail()
+		return ""
+	}
+	k := r.str(true)
+	r.ws()
+	if r.peek() != ':' {
+		r.fail()
+		return ""
+	}
+	r.i++
+	return k
+}
+
+// literal steps over true, false or null.
+func (r *jsonReader) literal(word string) {
+	if !bytes.HasPrefix(r.b[r.i:], []byte(word)) {
+		r.fail()
+		return
+	}
+	r.i += len(word)
+}
+
+// str reads the string that starts at r.i. A string without escapes that
+// is valid UTF-8 is its bytes, as in encoding/json; anything else is left
+// to encoding/json (escapes, surrogates, invalid UTF-8 replaced), which
+// also checks it.
+func (r *jsonReader) str(intern bool) string {
+	start := r.i + 1
+	q := bytes.IndexByte(r.b[start:], '"')
+	if q < 0 {
+		r.fail()
+		return ""
+	}
+	end := start + q
+	raw := r.b[start:end]
+	simple, ascii := true, true
+	for _, c := range raw {
+		if c < 0x20 || c == '\\' {
+			simple = false
+			break
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	if simple && (ascii || utf8.Valid(raw)) {
+		r.i = end + 1
+		if !intern {
+			return string(raw)
+		}
+		if s, ok := r.keys[string(raw)]; ok {
+			return s
+		}
+		s := string(raw)
+		r.keys[s] = s
+		return s
+	}
+	// The closing quote is the first one not escaped.
+	for end = start; end < len(r.b) && r.b[end] != '"'; end++ {
+		if r.b[end] == '\\' {
+			end++
+		}
+	}
+	var s string
+	if end >= len(r.b) || json.Unmarshal(r.b[start-1:end+1], &s) != nil {
+		r.fail()
+		return ""
+	}
+	r.i = end + 1
+	return s
+}
+
+// num reads the number that starts at r.i, as written.
+func (r *jsonReader) num() string {
+	start := r.i
+	if r.peek() == '-' {
+		r.i++
+	}
+	switch c := r.peek(); {
+	case c == '0':
+		r.i++
+	case '1' <= c && c <= '9':
+		r.digits()
+	default:
+		r.fail()
+		return ""
+	}
+	if r.peek() == '.' {
+		r.i++
+		if !r.digits() {
+			r.fail()
+			return ""
+		}
+	}
+	if c := r.peek(); c == 'e' || c == 'E' {
+		r.i++
+		if c := r.peek(); c == '+' || c == '-' {
+			r.i++
+		}
+		if !r.digits() {
+			r.fail()
+			return ""
+		}
+	}
+	return string(r.b[start:r.i])
+}
+
+func (r *jsonReader) digits() bool {
+	start := r.i
+	for r.i < len(r.b) && '0' <= r.b[r.i] && r.b[r.i] <= '9' {
+		r.i++
+	}
+	return r.i > start
+}
+
+// regoValue reads the value at r.i as OPA's ast.ValueFromReader would
+// build it (json.Number kept as its text, small integers interned, a
+// repeated key's last value kept).
+func (r *jsonReader) regoValue() ast.Value {
+	r.ws()
+	switch r.peek() {
+	case '{':
+		base := len(r.pairs)
+		for more := r.enter('}'); more; more = r.more('}') {
+			k := r.key()
+			v := r.regoValue()
+			r.pairs = append(r.pairs, [2]*ast.Term{r.term(ast.String(k)), r.term(v)})
+		}
+		obj := ast.NewObject(r.pairs[base:]...)
+		clear(r.pairs[base:])
+		r.pairs = r.pairs[:base]
+		return obj
+	case '[':
+		base := len(r.terms)
+		for more := r.enter(']'); more; more = r.more(']') {
+			v := r.regoValue()
+			r.terms = append(r.terms, r.term(v))
+		}
+		elems := make([]*ast.Term, len(r.terms)-base)
+		copy(elems, r.terms[base:])
+		clear(r.terms[base:])
+		r.terms = r.terms[:base]
+		return ast.NewArray(elems...)
+	case '"':
+		return ast.String(r.str(false))
+	case 't':
+		r.literal("true")
+		return ast.InternedValue(true)
+	case 'f':
+		r.literal("false")
+		return ast.InternedValue(false)
+	case 'n':
+		r.literal("null")
+		return ast.NullValue
+	default:
+		n := r.num()
+		if t := ast.InternedIntNumberTermFromString(n); t != nil {
+			return t.Value
+		}
+		return ast.Number(n)
+	}
+}
+
+// term allocates Terms in blocks: a statement has hundreds of thousands.
+func (r *jsonReader) term(v ast.Value) *ast.Term {
+	if len(r.slab) == 0 {
+		r.slab = make([]ast.Term, 1024)
+	}
+	t := &r.slab[0]
+	r.slab = r.slab[1:]
+	t.Value = v
+	return t
+}
+
+// goValue reads the value at r.i as encoding/json with UseNumber decodes
+// it into an any, numbers as numLit, and counts in dups the objects that
+// repeat a key (the map keeps the last value, as encoding/json's does).
+func (r *jsonReader) goValue(dups *int) any {
+	r.ws()
+	switch r.peek() {
+	case '{':
+		m := map[string]any{}
+		n := 0
+		for more := r.enter('}'); more; more = r.more('}') {
+			k := r.key()
+			m[k] = r.goValue(dups)
+			n++
+		}
+		if len(m) != n {
+			*dups++
+		}
+		return m
+	case '[':
+		base := len(r.elems)
+		for more := r.enter(']'); more; more = r.more(']') {
+			r.elems = append(r.elems, r.goValue(dups))
+		}
+		l := make([]any, len(r.elems)-base)
+		copy(l, r.elems[base:])
+		clear(r.elems[base:])
+		r.elems = r.elems[:base]
+		return l
+	case '"':
+		return r.str(false)
+	case 't':
+		r.literal("true")
+		return true
+	case 'f':
+		r.literal("false")
+		return false
+	case 'n':
+		r.literal("null")
+		return nil
+	default:
+		return numLit(r.num())
+	}
+}
