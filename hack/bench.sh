@@ -182,9 +182,18 @@ if [ "${BENCH_POLICY:-1}" = 1 ]; then
 			measure "signet-policy alone, $p" sh -c 'exec "$0" <"$1"' "$engine" "$WORK/$p.request"
 		done
 	fi
-	policy_ok=$(awk -v a="$verify_blob_attestation__sbom_cue_t" -v b="$verify_blob_attestation__sbom_rego_t" \
-		-v c="$verify_blob_attestation__sbom_cue_rss" -v d="$verify_blob_attestation__sbom_rego_rss" \
-		'BEGIN { print (a <= 0.5 && b <= 0.5 && c <= 200 * 1024 && d <= 200 * 1024) }')
+	# The budget is the policy's evaluation (issue 9), so it judges the
+	# engine's share; the whole runs above add verification, reported
+	# beside it.
+	policy_ok=0
+	if [ -x "$engine" ]; then
+		policy_ok=$(awk -v a="$signet_policy_alone__sbom_cue_t" -v b="$signet_policy_alone__sbom_rego_t" \
+			-v c="$signet_policy_alone__sbom_cue_rss" -v d="$signet_policy_alone__sbom_rego_rss" \
+			'BEGIN { print (a <= 0.5 && b <= 0.5 && c <= 200 * 1024 && d <= 200 * 1024) }')
+		printf 'policy evaluation (signet-policy alone): CUE %s s %.0f MiB, Rego %s s %.0f MiB (budget 0.5 s, 200 MiB each)\n' \
+			"$signet_policy_alone__sbom_cue_t" "$(echo "$signet_policy_alone__sbom_cue_rss/1024" | bc -l)" \
+			"$signet_policy_alone__sbom_rego_t" "$(echo "$signet_policy_alone__sbom_rego_rss/1024" | bc -l)"
+	fi
 fi
 
 # --- keyless: 100 files in one run against the local stack --------------------
