@@ -2,6 +2,9 @@ package admission
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,6 +15,9 @@ func FuzzParseReview(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod","version":"v1"},"operation":"CREATE","object":{"spec":{"containers":[{"image":"a"}],"volumes":[{"image":{"reference":"v"}}]}}}}`))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"batch","kind":"CronJob","version":"v1"},"operation":"UPDATE","object":{"spec":{"jobTemplate":{"spec":{"template":{"spec":{"containers":[{"image":"a"}]}}}}}},"oldObject":{}}}`))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"apps","kind":"Deployment","version":"v1"},"operation":"UPDATE","object":{"spec":{"replicas":1,"template":{"spec":{"containers":[{"image":"a"}]}}}},"oldObject":{"spec":{"replicas":3,"template":{"spec":{"containers":[{"image":"a"}]}}}}}}`))
+	if pod, err := os.ReadFile("testdata/review-pod.json"); err == nil {
+		f.Add(pod)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rv, err := ParseReview(data)
 		if err != nil {
@@ -25,6 +31,16 @@ func FuzzParseReview(f *testing.F) {
 			if !strings.HasPrefix(i.Pointer, "/spec/") {
 				t.Fatalf("pointer %q", i.Pointer)
 			}
+		}
+		// ParseReview decodes the object in the same pass; the object
+		// kept raw and decoded for its kind alone must say the same.
+		var raw Review
+		if json.Unmarshal(data, &raw) != nil || raw.Request == nil {
+			t.Fatal("ParseReview accepted what encoding/json refuses")
+		}
+		rawImgs, rawSkip, rawErr := Images(raw.Request)
+		if (err == nil) != (rawErr == nil) || skip != rawSkip || !slices.Equal(imgs, rawImgs) {
+			t.Fatalf("one pass: %v %v %v; raw: %v %v %v", imgs, skip, err, rawImgs, rawSkip, rawErr)
 		}
 	})
 }

@@ -37,6 +37,16 @@ type meta struct {
 	DeletionTimestamp *string `json:"deletionTimestamp"`
 }
 
+// workload holds the image fields of every kind judged: a Pod's spec,
+// a controller's pod template and a CronJob's job template.
+type workload struct {
+	Metadata meta `json:"metadata"`
+	Spec     struct {
+		podSpec
+		controllerSpec
+	} `json:"spec"`
+}
+
 type podObject struct {
 	Metadata meta    `json:"metadata"`
 	Spec     podSpec `json:"spec"`
@@ -46,17 +56,30 @@ type template struct {
 	Spec podSpec `json:"spec"`
 }
 
+type controllerSpec struct {
+	Replicas    *int64   `json:"replicas"`
+	Template    template `json:"template"`
+	JobTemplate struct {
+		Spec struct {
+			Template template `json:"template"`
+		} `json:"spec"`
+	} `json:"jobTemplate"`
+}
+
 type workloadObject struct {
-	Metadata meta `json:"metadata"`
-	Spec     struct {
-		Replicas    *int64   `json:"replicas"`
-		Template    template `json:"template"`
-		JobTemplate struct {
-			Spec struct {
-				Template template `json:"template"`
-			} `json:"spec"`
-		} `json:"jobTemplate"`
-	} `json:"spec"`
+	Metadata meta           `json:"metadata"`
+	Spec     controllerSpec `json:"spec"`
+}
+
+// pick returns the pod spec, metadata and replicas of a kind.
+func (w *workload) pick(key string) (podSpec, meta, *int64) {
+	switch key {
+	case "/Pod":
+		return w.Spec.podSpec, w.Metadata, nil
+	case "batch/CronJob":
+		return w.Spec.JobTemplate.Spec.Template.Spec, w.Metadata, nil
+	}
+	return w.Spec.Template.Spec, w.Metadata, w.Spec.Replicas
 }
 
 // workloads maps a kind (group/Kind) to where its pod spec is.
@@ -87,10 +110,10 @@ func Images(req *Request) (images []ContainerImage, skip bool, err error) {
 	if req.SubResource != "" && !(key == "/Pod" && req.SubResource == "ephemeralcontainers") {
 		return nil, true, nil
 	}
-	if len(req.Object) == 0 {
+	if req.object == nil && len(req.Object) == 0 {
 		return nil, false, fmt.Errorf("%s %s/%s: the request has no object", req.Kind.Kind, req.Namespace, req.Name)
 	}
-	spec, m, replicas, err := decodeWorkload(req.Object, key)
+	spec, m, replicas, err := decodeWorkload(req.object, req.Object, key)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
 	}
@@ -98,8 +121,8 @@ func Images(req *Request) (images []ContainerImage, skip bool, err error) {
 		return nil, true, nil
 	}
 	images = spec.images(at)
-	if req.Operation == "UPDATE" && replicas != nil && len(req.OldObject) > 0 {
-		oldSpec, _, oldReplicas, err := decodeWorkload(req.OldObject, key)
+	if req.Operation == "UPDATE" && replicas != nil && (req.oldObject != nil || len(req.OldObject) > 0) {
+		oldSpec, _, oldReplicas, err := decodeWorkload(req.oldObject, req.OldObject, key)
 		// A scale-down that also changes an image is judged: otherwise it
 		// would be a way around the policy.
 		if err == nil && oldReplicas != nil && *replicas < *oldReplicas && sameImages(images, oldSpec.images(at)) {
@@ -109,7 +132,12 @@ func Images(req *Request) (images []ContainerImage, skip bool, err error) {
 	return images, false, nil
 }
 
-func decodeWorkload(raw json.RawMessage, key string) (podSpec, meta, *int64, error) {
+// decodeWorkload returns what ParseReview decoded, or decodes raw.
+func decodeWorkload(decoded *workload, raw json.RawMessage, key string) (podSpec, meta, *int64, error) {
+	if decoded != nil {
+		spec, m, replicas := decoded.pick(key)
+		return spec, m, replicas, nil
+	}
 	if key == "/Pod" {
 		var p podObject
 		if err := json.Unmarshal(raw, &p); err != nil {

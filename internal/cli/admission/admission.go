@@ -263,14 +263,8 @@ func listen(ctx context.Context, o *ServeOptions, h http.Handler, certs *certRel
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", o.Listen, err)
 	}
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      o.Timeout + 10*time.Second,
-		MaxHeaderBytes:    64 << 10,
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.certificate},
-	}
+	hs := httpServer(h, o.Timeout)
+	hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.certificate}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	logf("signet admission listening on https://%s (/validate, /mutate, /healthz)", ln.Addr())
@@ -285,5 +279,17 @@ func listen(ctx context.Context, o *ServeOptions, h http.Handler, certs *certRel
 		defer cancel()
 		_ = hs.Shutdown(sctx)
 		return nil
+	}
+}
+
+// httpServer is the webhook's HTTP server without its TLS configuration
+// (the benchmark serves the same one).
+func httpServer(h http.Handler, timeout time.Duration) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      timeout + 10*time.Second,
+		MaxHeaderBytes:    64 << 10,
 	}
 }
