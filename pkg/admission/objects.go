@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -93,6 +94,13 @@ var workloads = map[string]string{
 	"batch/CronJob":    "spec.jobTemplate.spec.template.spec",
 }
 
+// specPointers are the JSON pointers of workloads' pod specs.
+var specPointers = map[string]string{
+	"spec":                                "/spec",
+	"spec.template.spec":                  "/spec/template/spec",
+	"spec.jobTemplate.spec.template.spec": "/spec/jobTemplate/spec/template/spec",
+}
+
 // Images returns the images a request must be judged on, or skip=true
 // when policy-controller does not judge it: deletes and connects, status
 // and other subresources (except a Pod's ephemeral containers), objects
@@ -156,13 +164,17 @@ func decodeWorkload(decoded *workload, raw json.RawMessage, key string) (podSpec
 }
 
 func (s podSpec) images(at string) []ContainerImage {
-	ptr := "/" + strings.ReplaceAll(at, ".", "/")
+	ptr, ok := specPointers[at]
+	if !ok {
+		ptr = "/" + strings.ReplaceAll(at, ".", "/")
+	}
 	var out []ContainerImage
 	add := func(field string, cs []container) {
 		for i, c := range cs {
+			n := strconv.Itoa(i) // concatenation, not Sprintf: once per container per admission
 			out = append(out, ContainerImage{
-				Path:    fmt.Sprintf("%s.%s[%d].image", at, field, i),
-				Pointer: fmt.Sprintf("%s/%s/%d/image", ptr, field, i),
+				Path:    at + "." + field + "[" + n + "].image",
+				Pointer: ptr + "/" + field + "/" + n + "/image",
 				Image:   c.Image,
 			})
 		}

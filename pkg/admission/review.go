@@ -7,10 +7,12 @@
 package admission
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // The AdmissionReview wire types of admission.k8s.io/v1, written by hand:
@@ -88,15 +90,29 @@ var ErrReviewTooLarge = errors.New("admission review exceeds the size limit")
 
 // DecodeReview reads an AdmissionReview v1 request, at most limit bytes.
 func DecodeReview(r io.Reader, limit int64) (*Review, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
+	buf := reviewBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledReview {
+			reviewBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	// ParseReview copies what it keeps, so the buffer is reused: reading
+	// a review into a fresh one cost several allocations as it grew.
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, fmt.Errorf("reading the admission review: %w", err)
 	}
-	if int64(len(data)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, fmt.Errorf("%w of %d bytes", ErrReviewTooLarge, limit)
 	}
-	return ParseReview(data)
+	return ParseReview(buf.Bytes())
 }
+
+var reviewBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledReview: a buffer that grew past it (a rare large object) is
+// left to the collector rather than held.
+const maxPooledReview = 1 << 20
 
 // ParseReview parses an AdmissionReview v1 request.
 func ParseReview(data []byte) (*Review, error) {

@@ -385,3 +385,25 @@ func TestServeOutlivesGlobalTimeout(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
+
+// The API server's ?timeout= shortens the deadline, wherever it is in the
+// query; a value that does not parse leaves --request-timeout.
+func TestDeadlineFromQuery(t *testing.T) {
+	s := &server{timeout: 20 * time.Second}
+	for q, want := range map[string]time.Duration{
+		"":                          20 * time.Second,
+		"timeout=10s":               7 * time.Second,
+		"a=b&timeout=10s&timeout=1": 7 * time.Second,
+		"timeout=2s":                time.Second,
+		"timeout=30s":               20 * time.Second,
+		"timeout=%31%30s":           7 * time.Second,
+		"timeout=ten":               20 * time.Second,
+		"timeout=%zz":               20 * time.Second,
+		"xtimeout=5s":               20 * time.Second,
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/validate?"+q, nil)
+		if got := s.deadline(r); got != want {
+			t.Errorf("?%s: %v, want %v", q, got, want)
+		}
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,13 +48,34 @@ func (s *server) handler() http.Handler {
 // timeout the API server passes in the URL (?timeout=25s).
 func (s *server) deadline(r *http.Request) time.Duration {
 	d := s.timeout
-	if q := r.URL.Query().Get("timeout"); q != "" {
+	if q := queryValue(r.URL.RawQuery, "timeout"); q != "" {
 		if t, err := time.ParseDuration(q); err == nil && t-webhookMargin < d {
 			d = max(t-webhookMargin, time.Second)
 		}
 	}
 	return d
 }
+
+// queryValue is url.Values.Get without building the map for every
+// request (the API server sends one parameter).
+func queryValue(raw, key string) string {
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k == key {
+			v, err := url.QueryUnescape(v)
+			if err != nil {
+				return ""
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+// jsonContentType is set as is: Header.Set would allocate it per answer.
+var jsonContentType = []string{"application/json"}
 
 func (s *server) review(w http.ResponseWriter, r *http.Request, decide func(context.Context, *admission.Request) admission.Response) {
 	if r.Method != http.MethodPost {
@@ -75,7 +98,7 @@ func (s *server) review(w http.ResponseWriter, r *http.Request, decide func(cont
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(out)
 }
 
