@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -57,6 +58,7 @@ func benchServer(b *testing.B, cache *admission.Cache) (*httptest.Server, []byte
 		Workers:      8,
 	}
 	s := &server{engine: e, ready: func() error { return nil }, timeout: 20 * time.Second, logf: func(string, ...any) {}}
+	b.Cleanup(serveGC(os.Getenv)) // the collector as serve runs it
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Config = httpServer(s.handler(), s.timeout)
 	srv.EnableHTTP2 = false

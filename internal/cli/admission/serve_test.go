@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -405,5 +406,29 @@ func TestDeadlineFromQuery(t *testing.T) {
 		if got := s.deadline(r); got != want {
 			t.Errorf("?%s: %v, want %v", q, got, want)
 		}
+	}
+}
+
+// serve runs the collector at GOGC=400 unless GOGC is set, and puts the
+// previous setting back when it returns.
+func TestServeGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	restore := serveGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(serveGCPercent); got != serveGCPercent {
+		t.Fatalf("GOGC unset: collector at %d, want %d", got, serveGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("after serve: collector at %d, want 100", got)
+	}
+	restore = serveGC(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	})
+	defer restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GOGC=50 set: serve changed the collector to %d", got)
 	}
 }
