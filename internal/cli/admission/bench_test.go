@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,7 +29,7 @@ import (
 // benchServer is the webhook's handler, in the HTTP server serve uses,
 // over HTTPS on loopback, judging a Pod of three keylessly signed images
 // held by an in-process registry.
-func benchServer(b *testing.B, cache *admission.Cache) (*httptest.Server, []byte) {
+func benchServer(b *testing.B, cache *admission.Cache) (*httptest.Server, []string) {
 	host := regtest.Registry(b, true)
 	fs := fakesigstore.New(b)
 	subject := "https://gitlab.example/acme/app//.gitlab-ci.yml@refs/heads/main"
@@ -64,7 +65,36 @@ func benchServer(b *testing.B, cache *admission.Cache) (*httptest.Server, []byte
 	srv.EnableHTTP2 = false
 	srv.StartTLS()
 	b.Cleanup(srv.Close)
-	return srv, podReview("bench", images...)
+	return srv, images
+}
+
+// minimalReview is a review of a Pod with only its containers' images.
+func minimalReview(_ *testing.B, images []string) []byte { return podReview("bench", images...) }
+
+// apiServerReview is a review of a Pod as kube-apiserver sends it (7 KB:
+// managedFields, env, probes, userInfo; pkg/admission's
+// testdata/review-pod.json) with the bench's images.
+func apiServerReview(b *testing.B, images []string) []byte {
+	data, err := os.ReadFile("../../../pkg/admission/testdata/review-pod.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rv map[string]any
+	if err := json.Unmarshal(data, &rv); err != nil {
+		b.Fatal(err)
+	}
+	cs := rv["request"].(map[string]any)["object"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
+	if len(cs) != len(images) {
+		b.Fatalf("%d containers for %d images", len(cs), len(images))
+	}
+	for i, c := range cs {
+		c.(map[string]any)["image"] = images[i]
+	}
+	out, err := json.Marshal(rv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
 }
 
 func sprintfPolicy(host string) string { return fmt.Sprintf(testPolicy, host) }
@@ -145,8 +175,9 @@ func judge(resp *http.Response, out []byte, err error) error {
 // benchAdmissions keeps 20 admissions in flight, each client timing
 // every request, and reports admissions/s, p50/p99 latency, CPU per
 // admission, garbage collections and the heap in use.
-func benchAdmissions(b *testing.B, cache *admission.Cache, netHTTP bool) {
-	srv, body := benchServer(b, cache)
+func benchAdmissions(b *testing.B, cache *admission.Cache, netHTTP bool, review func(*testing.B, []string) []byte) {
+	srv, images := benchServer(b, cache)
+	body := review(b, images)
 	senders := make([]sender, concurrency)
 	for i := range senders {
 		if netHTTP {
@@ -207,17 +238,23 @@ func benchAdmissions(b *testing.B, cache *admission.Cache, netHTTP bool) {
 
 // BenchmarkAdmissionCold: no result cache, every admission reads the
 // registry (loopback) and verifies three images.
-func BenchmarkAdmissionCold(b *testing.B) { benchAdmissions(b, nil, false) }
+func BenchmarkAdmissionCold(b *testing.B) { benchAdmissions(b, nil, false, minimalReview) }
 
 // BenchmarkAdmissionWarm: the verdicts are cached.
 func BenchmarkAdmissionWarm(b *testing.B) {
-	benchAdmissions(b, admission.NewCache(1000, time.Hour, nil), false)
+	benchAdmissions(b, admission.NewCache(1000, time.Hour, nil), false, minimalReview)
+}
+
+// BenchmarkAdmissionWarmAPIServerReview is BenchmarkAdmissionWarm with
+// the review a real API server sends for the same Pod, ten times longer.
+func BenchmarkAdmissionWarmAPIServerReview(b *testing.B) {
+	benchAdmissions(b, admission.NewCache(1000, time.Hour, nil), false, apiServerReview)
 }
 
 // BenchmarkWebhookWarmNetHTTP is BenchmarkAdmissionWarm with net/http's
 // client (not in make bench, which runs the benchmarks named Admission).
 func BenchmarkWebhookWarmNetHTTP(b *testing.B) {
-	benchAdmissions(b, admission.NewCache(1000, time.Hour, nil), true)
+	benchAdmissions(b, admission.NewCache(1000, time.Hour, nil), true, minimalReview)
 }
 
 func schedLatencies() *metrics.Float64Histogram {
