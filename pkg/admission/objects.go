@@ -23,11 +23,15 @@ type podSpec struct {
 	Containers          []container `json:"containers"`
 	InitContainers      []container `json:"initContainers"`
 	EphemeralContainers []container `json:"ephemeralContainers"`
-	Volumes             []struct {
-		Image *struct {
-			Reference string `json:"reference"`
-		} `json:"image"`
-	} `json:"volumes"`
+	Volumes             []volume    `json:"volumes"`
+}
+
+type volume struct {
+	Image *volumeImage `json:"image"`
+}
+
+type volumeImage struct {
+	Reference string `json:"reference"`
 }
 
 type container struct {

@@ -116,6 +116,9 @@ const maxPooledReview = 1 << 20
 
 // ParseReview parses an AdmissionReview v1 request.
 func ParseReview(data []byte) (*Review, error) {
+	if rv, ok := readReview(data); ok {
+		return checkReview(rv)
+	}
 	// One pass decodes the review and the fields of the object that name
 	// images: encoding/json walks the bytes once to validate them and
 	// once to decode, and a RawMessage object decoded later costs two
@@ -132,6 +135,10 @@ func ParseReview(data []byte) (*Review, error) {
 		// object kept raw, decoded by Images for its kind alone.
 		return nil, fmt.Errorf("parsing the admission review: %w", err)
 	}
+	return checkReview(rv)
+}
+
+func checkReview(rv *Review) (*Review, error) {
 	if rv.APIVersion != ReviewAPIVersion || rv.Kind != ReviewKind {
 		return nil, fmt.Errorf("parsing the admission review: got %s %q, want %s %s", rv.APIVersion, rv.Kind, ReviewAPIVersion, ReviewKind)
 	}
