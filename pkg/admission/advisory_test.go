@@ -44,7 +44,7 @@ func (w *world) admit(images ...string) Decision {
 	body, _ := json.Marshal(Review{APIVersion: ReviewAPIVersion, Kind: ReviewKind, Request: &Request{
 		UID: "uid", Kind: GroupVersionKind{Version: "v1", Kind: "Pod"}, Resource: GroupVersionResource{Version: "v1", Resource: "pods"},
 		Namespace: "ns", Name: "p", Operation: "CREATE", Object: obj}})
-	rv, err := DecodeReview(bytes.NewReader(body), MaxReviewSize)
+	rv, err := DecodeReview(bytes.NewReader(body), MaxReviewSize, false)
 	if err != nil {
 		w.t.Fatal(err)
 	}

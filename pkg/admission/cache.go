@@ -17,7 +17,18 @@ type Cache struct {
 	now func() time.Time
 
 	mu sync.Mutex
-	m  map[string]time.Time // key → expiry
+	m  map[cacheKey]time.Time // key → expiry
+}
+
+// cacheKey names what a verdict depends on. A struct, not a joined
+// string: a cached admission builds one per image and policy, and the
+// string cost an allocation each.
+type cacheKey struct {
+	digest                                string
+	policy, uid, resourceVersion, version string
+	trust                                 string
+	namespace                             string // only with pull secrets
+	object                                string // only for a spec.policy that includes the object
 }
 
 // NewCache returns a cache of at most max entries kept for ttl; max 0 or
@@ -26,11 +37,11 @@ func NewCache(max int, ttl time.Duration, now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{ttl: ttl, max: max, now: now, m: map[string]time.Time{}}
+	return &Cache{ttl: ttl, max: max, now: now, m: map[cacheKey]time.Time{}}
 }
 
 // Passed reports whether key passed within the TTL.
-func (c *Cache) Passed(key string) bool {
+func (c *Cache) Passed(key cacheKey) bool {
 	if c == nil || c.max <= 0 || c.ttl <= 0 {
 		return false
 	}
@@ -47,7 +58,7 @@ func (c *Cache) Passed(key string) bool {
 }
 
 // Pass records that key passed.
-func (c *Cache) Pass(key string) {
+func (c *Cache) Pass(key cacheKey) {
 	if c == nil || c.max <= 0 || c.ttl <= 0 {
 		return
 	}

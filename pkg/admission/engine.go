@@ -56,18 +56,25 @@ type Engine struct {
 	// refs memoises parsed references: parsing is a sixth of a cached
 	// admission's CPU, and a cluster runs the same few hundred images.
 	refMu sync.Mutex
-	refs  map[string]name.Reference
+	refs  map[string]parsedRef
+}
+
+// parsedRef is a parsed image reference and its fully qualified name
+// (what globs match first).
+type parsedRef struct {
+	ref       name.Reference
+	qualified string
 }
 
 // maxParsedRefs bounds the memo; past it the memo starts over.
 const maxParsedRefs = 4096
 
-func (e *Engine) parse(image string) (name.Reference, error) {
+func (e *Engine) parse(image string) (parsedRef, error) {
 	e.refMu.Lock()
-	ref, ok := e.refs[image]
+	p, ok := e.refs[image]
 	e.refMu.Unlock()
 	if ok {
-		return ref, nil
+		return p, nil
 	}
 	parse := e.Parse
 	if parse == nil {
@@ -75,15 +82,16 @@ func (e *Engine) parse(image string) (name.Reference, error) {
 	}
 	ref, err := parse(image)
 	if err != nil {
-		return nil, err // not remembered: errors are cheap and rare
+		return parsedRef{}, err // not remembered: errors are cheap and rare
 	}
+	p = parsedRef{ref: ref, qualified: ref.Name()}
 	e.refMu.Lock()
 	if e.refs == nil || len(e.refs) >= maxParsedRefs {
-		e.refs = make(map[string]name.Reference)
+		e.refs = make(map[string]parsedRef)
 	}
-	e.refs[image] = ref
+	e.refs[image] = p
 	e.refMu.Unlock()
-	return ref, nil
+	return p, nil
 }
 
 // Decision is the verdict on a request's images.
@@ -103,29 +111,34 @@ var anything = sync.OnceValue(func() verifier.Identity {
 // Validate judges every image of a workload; images are verified in
 // parallel.
 func (e *Engine) Validate(ctx context.Context, namespace string, w Workload) Decision {
-	sel := selectPolicies(e.Policies(), w)
+	j := selectPolicies(e, namespace, w)
+	if e.TrustVersion != nil {
+		j.trust = e.TrustVersion()
+	}
 	images := w.Images
 	type verdict struct {
 		deny, warn []string
 	}
 	out := make([]verdict, len(images))
-	workers := max(e.Workers, 1)
-	sem := make(chan struct{}, workers)
+	var sem chan struct{}
 	var wg sync.WaitGroup
 	for i, img := range images {
 		// Judged here when no registry is needed (cached, static, refused
 		// before any lookup): a goroutine hop per image is what a cached
 		// admission's tail latency is made of.
 		var done bool
-		if out[i].deny, out[i].warn, done = e.image(ctx, namespace, img, sel, true); done {
+		if out[i].deny, out[i].warn, done = j.image(ctx, img, true); done {
 			continue
+		}
+		if sem == nil {
+			sem = make(chan struct{}, max(e.Workers, 1))
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i].deny, out[i].warn, _ = e.image(ctx, namespace, img, sel, false)
+			out[i].deny, out[i].warn, _ = j.image(ctx, img, false)
 		}()
 	}
 	wg.Wait()
@@ -140,49 +153,74 @@ func (e *Engine) Validate(ctx context.Context, namespace string, w Workload) Dec
 	return d
 }
 
-// selection is what one workload is judged by: the policies whose
-// spec.match selects it, those it does not (named in no-match messages),
-// and the object (for spec.policy's include* fields).
-type selection struct {
-	policies, unselected []*Policy
-	object               []byte
-}
-
-func selectPolicies(all []*Policy, w Workload) selection {
-	s := selection{object: w.Object}
-	for _, p := range all {
-		if selects(p.match, w.Resource, w.Labels) {
-			s.policies = append(s.policies, p)
-		} else {
-			s.unselected = append(s.unselected, p)
+// NeedsObject reports whether a current policy's spec.policy includes
+// the request's object (DecodeReview's keepObject).
+func (e *Engine) NeedsObject() bool {
+	for _, p := range e.Policies() {
+		if p.cip.includes() {
+			return true
 		}
 	}
-	return s
+	return false
+}
+
+// judgement is what the images of one request are judged with: the
+// policies whose spec.match selects the workload, those it does not
+// (named in no-match messages), and the object (for spec.policy's
+// include* fields).
+type judgement struct {
+	e                    *Engine
+	ns                   string
+	policies, unselected []*Policy
+	object               []byte
+	trust                string // TrustVersion, read once per request
+}
+
+func selectPolicies(e *Engine, ns string, w Workload) *judgement {
+	j := &judgement{e: e, ns: ns, object: w.Object}
+	all := e.Policies()
+	for i, p := range all {
+		if len(p.match) == 0 || selects(p.match, w.Resource, w.Labels) {
+			if j.unselected != nil {
+				j.policies = append(j.policies, p)
+			}
+			continue
+		}
+		if j.unselected == nil {
+			j.policies = append([]*Policy(nil), all[:i]...)
+		}
+		j.unselected = append(j.unselected, p)
+	}
+	if j.unselected == nil {
+		j.policies = all // the common case: every policy applies, no copy
+	}
+	return j
 }
 
 // image judges one image: deny and warn messages. With quick set it only
 // answers (done) when no registry or trust source is needed.
-func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, sel selection, quick bool) (deny, warn []string, done bool) {
-	ref, err := e.parse(img.Image)
+func (j *judgement) image(ctx context.Context, img ContainerImage, quick bool) (deny, warn []string, done bool) {
+	e, ns := j.e, j.ns
+	parsed, err := e.parse(img.Image)
 	if err != nil {
 		return []string{fmt.Sprintf("%s: invalid value: %s: %v", img.Path, img.Image, err)}, nil, true
 	}
-	d, ok := ref.(name.Digest)
+	d, ok := parsed.ref.(name.Digest)
 	if !ok {
 		// policy-controller's message; the mutating webhook resolves tags.
 		return []string{fmt.Sprintf("%s: invalid value: %s must be an image digest", img.Path, img.Image)}, nil, true
 	}
-	var matched []*Policy
-	qualified := ref.Name()
-	for _, p := range sel.policies {
-		if p.matchesParsed(qualified, img.Image) {
+	var buf [4]*Policy
+	matched := buf[:0]
+	for _, p := range j.policies {
+		if p.matchesParsed(parsed.qualified, img.Image) {
 			matched = append(matched, p)
 		}
 	}
 	if len(matched) == 0 {
 		msg := "no matching policies: " + img.Path + ": " + img.Image
-		for _, p := range sel.unselected {
-			if p.matchesParsed(qualified, img.Image) {
+		for _, p := range j.unselected {
+			if p.matchesParsed(parsed.qualified, img.Image) {
 				msg += fmt.Sprintf(" (policy %s matches the image, but its spec.match selects only %s)", p.Name, describeMatch(p.match))
 			}
 		}
@@ -195,15 +233,21 @@ func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, sel s
 		return []string{msg}, nil, true
 	}
 	if quick {
+		static := false
 		for _, p := range matched {
-			if !p.Static() && !e.Cache.Passed(e.cacheKey(d, ns, p, sel.object)) {
+			if p.Static() {
+				static = true
+			} else if !e.Cache.Passed(j.cacheKey(d, p)) {
 				return nil, nil, false
 			}
 		}
+		if !static {
+			return nil, nil, true // every policy passed before
+		}
 	}
-	srcs := &sources{e: e, ns: ns, m: map[string]imagesig.Source{}}
+	srcs := &sources{e: e, ns: ns}
 	for _, p := range matched {
-		err := e.policy(ctx, srcs, d, ns, p, sel.object)
+		err := j.policy(ctx, srcs, d, p)
 		if err == nil {
 			continue
 		}
@@ -220,15 +264,14 @@ func (e *Engine) image(ctx context.Context, ns string, img ContainerImage, sel s
 	return deny, warn, true
 }
 
-func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy, obj []byte) string {
-	k := d.String() + "|" + p.Name + "|" + p.UID + "|" + p.ResourceVersion + "|" + p.version + p.cip.objectKey(obj)
-	if e.TrustVersion != nil {
-		k += "|" + e.TrustVersion()
-	}
+func (j *judgement) cacheKey(d name.Digest, p *Policy) cacheKey {
+	k := cacheKey{digest: d.String(), policy: p.Name, uid: p.UID, resourceVersion: p.ResourceVersion, version: p.version, trust: j.trust,
+		object: p.cip.objectKey(j.object)}
 	for _, a := range p.Authorities {
 		for _, s := range a.sources {
 			if len(s.PullSecrets) > 0 {
-				return k + "|" + ns // credentials differ per namespace
+				k.namespace = j.ns // credentials differ per namespace
+				return k
 			}
 		}
 	}
@@ -238,8 +281,9 @@ func (e *Engine) cacheKey(d name.Digest, ns string, p *Policy, obj []byte) strin
 // policy passes when any authority passes (OR within a policy). With a
 // spec.policy, every authority is checked (as in policy-controller) and
 // the policy judges what those that passed found.
-func (e *Engine) policy(ctx context.Context, srcs *sources, d name.Digest, ns string, p *Policy, obj []byte) error {
-	key := e.cacheKey(d, ns, p, obj)
+func (j *judgement) policy(ctx context.Context, srcs *sources, d name.Digest, p *Policy) error {
+	e, obj := j.e, j.object
+	key := j.cacheKey(d, p)
 	if e.Cache.Passed(key) {
 		return nil
 	}
@@ -474,6 +518,9 @@ func (s *sources) get(ctx context.Context, src SignatureSource) (imagesig.Source
 	key := src.Repo + "|" + src.TagPrefix + "|" + strings.Join(src.PullSecrets, ",")
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]imagesig.Source{}
+	}
 	if got, ok := s.m[key]; ok {
 		return got, nil
 	}
@@ -536,11 +583,11 @@ func (e *Engine) Mutate(ctx context.Context, images []ContainerImage) (patch []b
 	sem := make(chan struct{}, max(e.Workers, 1))
 	var wg sync.WaitGroup
 	for i, img := range images {
-		ref, err := e.parse(img.Image)
+		parsed, err := e.parse(img.Image)
 		if err != nil {
 			continue
 		}
-		if _, ok := ref.(name.Digest); ok {
+		if _, ok := parsed.ref.(name.Digest); ok {
 			continue
 		}
 		wg.Add(1)

@@ -2,6 +2,11 @@ package admission
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
+	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,6 +17,13 @@ func FuzzParseReview(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod","version":"v1"},"operation":"CREATE","object":{"spec":{"containers":[{"image":"a"}],"volumes":[{"image":{"reference":"v"}}]}}}}`))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"batch","kind":"CronJob","version":"v1"},"operation":"UPDATE","object":{"spec":{"jobTemplate":{"spec":{"template":{"spec":{"containers":[{"image":"a"}]}}}}}},"oldObject":{}}}`))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"apps","kind":"Deployment","version":"v1"},"operation":"UPDATE","object":{"spec":{"replicas":1,"template":{"spec":{"containers":[{"image":"a"}]}}}},"oldObject":{"spec":{"replicas":3,"template":{"spec":{"containers":[{"image":"a"}]}}}}}}`))
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"apps","kind":"Deployment","version":"v1"},"resource":{"group":"apps","version":"v1","resource":"deployments"},"operation":"CREATE","object":{"metadata":{"labels":{"team":"a","tier":"web"}},"spec":{"template":{"spec":{"containers":[{"image":"a"}]}}}}}}`))
+	if pod, err := os.ReadFile("testdata/review-pod.json"); err == nil {
+		f.Add(pod)
+	}
+	for _, s := range readReviewSeeds {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rv, err := ParseReview(data)
 		if err != nil {
@@ -27,7 +39,43 @@ func FuzzParseReview(f *testing.F) {
 				t.Fatalf("pointer %q", i.Pointer)
 			}
 		}
+		// ParseReview decodes the object in the same pass; the object
+		// kept raw and decoded for its kind alone must say the same.
+		var raw Review
+		if json.Unmarshal(data, &raw) != nil || raw.Request == nil {
+			t.Fatal("ParseReview accepted what encoding/json refuses")
+		}
+		rw, rawSkip, rawErr := ReadWorkload(raw.Request)
+		if (err == nil) != (rawErr == nil) || skip != rawSkip || !slices.Equal(imgs, rw.Images) || !maps.Equal(w.Labels, rw.Labels) ||
+			string(w.Object) != string(rw.Object) {
+			t.Fatalf("one pass: %v %v %v %s; raw: %v %v %v %s", imgs, skip, err, w.Object, rw.Images, rawSkip, rawErr, rw.Object)
+		}
+		// What readReview answers, encoding/json must read the same way.
+		if rr, ok := readReview(data, true); ok {
+			got, want := *rr.Request, *raw.Request
+			if string(got.Object) != string(want.Object) {
+				t.Fatalf("readReview kept object %s; encoding/json %s", got.Object, want.Object)
+			}
+			got.object, got.oldObject, got.Object, want.Object, want.OldObject = nil, nil, nil, nil, nil
+			if rr.APIVersion != raw.APIVersion || rr.Kind != raw.Kind || !reflect.DeepEqual(got, want) {
+				t.Fatalf("readReview: %s %s %+v; encoding/json: %s %s %+v", rr.APIVersion, rr.Kind, got, raw.APIVersion, raw.Kind, want)
+			}
+		}
 	})
+}
+
+// readReviewSeeds are reviews at the edges of what readReview reads
+// itself and what it leaves to encoding/json.
+var readReviewSeeds = []string{
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod","version":"v1"},"operation":"CREATE","object":{"spec":{"containers":[{"image":"a"},null,{"name":"x"}]}}}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod","version":"v1"},"operation":"CREATE","object":{"spec":{"containers":[{"Image":"b"}]}}}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod","version":"v1"},"operation":"CREATE","object":{"spec":{"containers":[{"image":"a","image":"b"}]}}}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod","version":"v1"},"operation":"CREATE","object":{"spec":{"containers":[{"\u0069mage":"b"}]}}}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod","version":"v1"},"operation":"CREATE","object":{"spec":{"containers":[{"image":"caf\u00e9"}]},"metadata":{"labels":{"k:{\"x\"}":"é"}}}}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"apps","kind":"Deployment","version":"v1"},"operation":"UPDATE","dryRun":true,"object":{"spec":{"replicas":1e0,"template":{"spec":{"containers":[{"image":"a"}]}}}},"oldObject":{"spec":{"replicas":-0,"template":null}}}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod","version":"v1"},"operation":"CREATE","object":{"metadata":{"deletionTimestamp":""},"spec":{"volumes":[null,{"image":null},{"image":{"reference":"r"}}]}}}} `,
+	` {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod"},"operation":"CREATE","object":{"spec":{"containers":[{"image":"a"}]}}},"Request":{}}`,
+	`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod"},"operation":"CREATE","object":{"spec":{"containers":[{"image":"a"}],"x":[1,-2.5e+3,true,false,null,{"a":[]}]}}}}x`,
 }
 
 // FuzzParsePolicy: a ClusterImagePolicy from a file or the API server is

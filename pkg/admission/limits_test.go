@@ -21,11 +21,11 @@ func padTo(t *testing.T, doc string, n int) []byte {
 // byte more is refused without being parsed.
 func TestReviewAtAndPastTheLimit(t *testing.T) {
 	const doc = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x","operation":"CREATE"}}`
-	rv, err := DecodeReview(bytes.NewReader(padTo(t, doc, MaxReviewSize)), MaxReviewSize)
+	rv, err := DecodeReview(bytes.NewReader(padTo(t, doc, MaxReviewSize)), MaxReviewSize, false)
 	if err != nil || rv.Request.UID != "x" {
 		t.Fatalf("at the limit: %v", err)
 	}
-	_, err = DecodeReview(bytes.NewReader(padTo(t, doc, MaxReviewSize+1)), MaxReviewSize)
+	_, err = DecodeReview(bytes.NewReader(padTo(t, doc, MaxReviewSize+1)), MaxReviewSize, false)
 	if !errors.Is(err, ErrReviewTooLarge) {
 		t.Fatalf("past the limit: %v", err)
 	}

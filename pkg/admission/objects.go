@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -22,11 +23,15 @@ type podSpec struct {
 	Containers          []container `json:"containers"`
 	InitContainers      []container `json:"initContainers"`
 	EphemeralContainers []container `json:"ephemeralContainers"`
-	Volumes             []struct {
-		Image *struct {
-			Reference string `json:"reference"`
-		} `json:"image"`
-	} `json:"volumes"`
+	Volumes             []volume    `json:"volumes"`
+}
+
+type volume struct {
+	Image *volumeImage `json:"image"`
+}
+
+type volumeImage struct {
+	Reference string `json:"reference"`
 }
 
 type container struct {
@@ -46,8 +51,19 @@ type Workload struct {
 	Labels   map[string]string
 	Images   []ContainerImage
 	// Object is the request's object, for a spec.policy that includes
-	// its spec, metadata or type.
+	// its spec, metadata or type (kept only when such a policy exists:
+	// DecodeReview's keepObject).
 	Object []byte
+}
+
+// workload holds the image fields of every kind judged: a Pod's spec,
+// a controller's pod template and a CronJob's job template.
+type workload struct {
+	Metadata meta `json:"metadata"`
+	Spec     struct {
+		podSpec
+		controllerSpec
+	} `json:"spec"`
 }
 
 type podObject struct {
@@ -59,17 +75,30 @@ type template struct {
 	Spec podSpec `json:"spec"`
 }
 
+type controllerSpec struct {
+	Replicas    *int64   `json:"replicas"`
+	Template    template `json:"template"`
+	JobTemplate struct {
+		Spec struct {
+			Template template `json:"template"`
+		} `json:"spec"`
+	} `json:"jobTemplate"`
+}
+
 type workloadObject struct {
-	Metadata meta `json:"metadata"`
-	Spec     struct {
-		Replicas    *int64   `json:"replicas"`
-		Template    template `json:"template"`
-		JobTemplate struct {
-			Spec struct {
-				Template template `json:"template"`
-			} `json:"spec"`
-		} `json:"jobTemplate"`
-	} `json:"spec"`
+	Metadata meta           `json:"metadata"`
+	Spec     controllerSpec `json:"spec"`
+}
+
+// pick returns the pod spec, metadata and replicas of a kind.
+func (w *workload) pick(key string) (podSpec, meta, *int64) {
+	switch key {
+	case "/Pod":
+		return w.Spec.podSpec, w.Metadata, nil
+	case "batch/CronJob":
+		return w.Spec.JobTemplate.Spec.Template.Spec, w.Metadata, nil
+	}
+	return w.Spec.Template.Spec, w.Metadata, w.Spec.Replicas
 }
 
 // workloads maps a kind (group/Kind) to where its pod spec is.
@@ -81,6 +110,13 @@ var workloads = map[string]string{
 	"apps/DaemonSet":   "spec.template.spec",
 	"batch/Job":        "spec.template.spec",
 	"batch/CronJob":    "spec.jobTemplate.spec.template.spec",
+}
+
+// specPointers are the JSON pointers of workloads' pod specs.
+var specPointers = map[string]string{
+	"spec":                                "/spec",
+	"spec.template.spec":                  "/spec/template/spec",
+	"spec.jobTemplate.spec.template.spec": "/spec/jobTemplate/spec/template/spec",
 }
 
 // ReadWorkload returns what a request must be judged on, or skip=true
@@ -100,10 +136,10 @@ func ReadWorkload(req *Request) (w Workload, skip bool, err error) {
 	if req.SubResource != "" && !(key == "/Pod" && req.SubResource == "ephemeralcontainers") {
 		return w, true, nil
 	}
-	if len(req.Object) == 0 {
+	if req.object == nil && len(req.Object) == 0 {
 		return w, false, fmt.Errorf("%s %s/%s: the request has no object", req.Kind.Kind, req.Namespace, req.Name)
 	}
-	spec, m, replicas, err := decodeWorkload(req.Object, key)
+	spec, m, replicas, err := decodeWorkload(req.object, req.Object, key)
 	if err != nil {
 		return w, false, fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
 	}
@@ -116,8 +152,8 @@ func ReadWorkload(req *Request) (w Workload, skip bool, err error) {
 		// may not. Every judged kind's resource is its plural.
 		w.Resource = GroupVersionResource{Group: req.Kind.Group, Version: req.Kind.Version, Resource: strings.ToLower(req.Kind.Kind) + "s"}
 	}
-	if req.Operation == "UPDATE" && replicas != nil && len(req.OldObject) > 0 {
-		oldSpec, _, oldReplicas, err := decodeWorkload(req.OldObject, key)
+	if req.Operation == "UPDATE" && replicas != nil && (req.oldObject != nil || len(req.OldObject) > 0) {
+		oldSpec, _, oldReplicas, err := decodeWorkload(req.oldObject, req.OldObject, key)
 		// A scale-down that also changes an image is judged: otherwise it
 		// would be a way around the policy.
 		if err == nil && oldReplicas != nil && *replicas < *oldReplicas && sameImages(w.Images, oldSpec.images(at)) {
@@ -127,7 +163,12 @@ func ReadWorkload(req *Request) (w Workload, skip bool, err error) {
 	return w, false, nil
 }
 
-func decodeWorkload(raw json.RawMessage, key string) (podSpec, meta, *int64, error) {
+// decodeWorkload returns what ParseReview decoded, or decodes raw.
+func decodeWorkload(decoded *workload, raw json.RawMessage, key string) (podSpec, meta, *int64, error) {
+	if decoded != nil {
+		spec, m, replicas := decoded.pick(key)
+		return spec, m, replicas, nil
+	}
 	if key == "/Pod" {
 		var p podObject
 		if err := json.Unmarshal(raw, &p); err != nil {
@@ -146,13 +187,17 @@ func decodeWorkload(raw json.RawMessage, key string) (podSpec, meta, *int64, err
 }
 
 func (s podSpec) images(at string) []ContainerImage {
-	ptr := "/" + strings.ReplaceAll(at, ".", "/")
+	ptr, ok := specPointers[at]
+	if !ok {
+		ptr = "/" + strings.ReplaceAll(at, ".", "/")
+	}
 	var out []ContainerImage
 	add := func(field string, cs []container) {
 		for i, c := range cs {
+			n := strconv.Itoa(i) // concatenation, not Sprintf: once per container per admission
 			out = append(out, ContainerImage{
-				Path:    fmt.Sprintf("%s.%s[%d].image", at, field, i),
-				Pointer: fmt.Sprintf("%s/%s/%d/image", ptr, field, i),
+				Path:    at + "." + field + "[" + n + "].image",
+				Pointer: ptr + "/" + field + "/" + n + "/image",
 				Image:   c.Image,
 			})
 		}

@@ -73,16 +73,16 @@ func TestImages(t *testing.T) {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestReview(t *testing.T) {
-	rv, err := DecodeReview(strings.NewReader(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x","operation":"CREATE"}}`), MaxReviewSize)
+	rv, err := DecodeReview(strings.NewReader(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x","operation":"CREATE"}}`), MaxReviewSize, false)
 	if err != nil || rv.Request.UID != "x" {
 		t.Fatal(rv, err)
 	}
 	for _, bad := range []string{`{}`, `{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"x"}}`, `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`, `[`} {
-		if _, err := DecodeReview(strings.NewReader(bad), MaxReviewSize); err == nil {
+		if _, err := DecodeReview(strings.NewReader(bad), MaxReviewSize, false); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}
-	if _, err := DecodeReview(strings.NewReader(strings.Repeat(" ", 100)), 10); err == nil || !strings.Contains(err.Error(), "size limit") {
+	if _, err := DecodeReview(strings.NewReader(strings.Repeat(" ", 100)), 10, false); err == nil || !strings.Contains(err.Error(), "size limit") {
 		t.Errorf("oversized review: %v", err)
 	}
 	out, _ := json.Marshal(Answer(rv.Request, Deny("no", []string{"w"})))

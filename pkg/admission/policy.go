@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -71,6 +73,17 @@ type Policy struct {
 	// cip is spec.policy, judged over every passing authority's results.
 	cip         *cipPolicy
 	Authorities []*Authority
+
+	// matched memoises matchesParsed: a glob is a regular expression run
+	// on every image of every admission, and a cluster runs the same few
+	// hundred images. A Policy is never changed once compiled (a new
+	// version is a new Policy), so the memo is never stale.
+	matched atomic.Pointer[globMemo]
+}
+
+type globMemo struct {
+	mu sync.Mutex
+	m  map[[2]string]bool // {qualified, written} → matches
 }
 
 // Authority is one compiled authority.
@@ -138,6 +151,29 @@ func (p *Policy) Matches(image string) bool {
 // matchesParsed is Matches for a reference already parsed: qualified is
 // its fully qualified name.
 func (p *Policy) matchesParsed(qualified, written string) bool {
+	memo := p.matched.Load()
+	if memo == nil {
+		p.matched.CompareAndSwap(nil, &globMemo{m: map[[2]string]bool{}})
+		memo = p.matched.Load()
+	}
+	key := [2]string{qualified, written}
+	memo.mu.Lock()
+	ok, found := memo.m[key]
+	memo.mu.Unlock()
+	if found {
+		return ok
+	}
+	ok = p.matchGlobs(qualified, written)
+	memo.mu.Lock()
+	if len(memo.m) >= maxParsedRefs {
+		clear(memo.m)
+	}
+	memo.m[key] = ok
+	memo.mu.Unlock()
+	return ok
+}
+
+func (p *Policy) matchGlobs(qualified, written string) bool {
 	for _, g := range p.globs {
 		if g.matchParsed(qualified, written) {
 			return true

@@ -7,10 +7,12 @@
 package admission
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // The AdmissionReview wire types of admission.k8s.io/v1, written by hand:
@@ -55,6 +57,10 @@ type Request struct {
 	Object      json.RawMessage      `json:"object,omitempty"`
 	OldObject   json.RawMessage      `json:"oldObject,omitempty"`
 	DryRun      *bool                `json:"dryRun,omitempty"`
+
+	// object and oldObject are Object and OldObject as ParseReview
+	// decoded them in its one pass (nil: Images decodes Object).
+	object, oldObject *workload
 }
 
 // Response is the webhook's answer.
@@ -83,23 +89,73 @@ const MaxReviewSize = 8 << 20
 var ErrReviewTooLarge = errors.New("admission review exceeds the size limit")
 
 // DecodeReview reads an AdmissionReview v1 request, at most limit bytes.
-func DecodeReview(r io.Reader, limit int64) (*Review, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
+// keepObject keeps the request's object as JSON text (Request.Object),
+// which only a spec.policy that includes the object needs: a copy of
+// every object costs a cached admission an allocation of its size.
+func DecodeReview(r io.Reader, limit int64, keepObject bool) (*Review, error) {
+	buf := reviewBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledReview {
+			reviewBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	// ParseReview copies what it keeps, so the buffer is reused: reading
+	// a review into a fresh one cost several allocations as it grew.
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, fmt.Errorf("reading the admission review: %w", err)
 	}
-	if int64(len(data)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, fmt.Errorf("%w of %d bytes", ErrReviewTooLarge, limit)
 	}
-	return ParseReview(data)
+	return parseReview(buf.Bytes(), keepObject)
 }
 
-// ParseReview parses an AdmissionReview v1 request.
-func ParseReview(data []byte) (*Review, error) {
-	var rv Review
-	if err := json.Unmarshal(data, &rv); err != nil {
+var reviewBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledReview: a buffer that grew past it (a rare large object) is
+// left to the collector rather than held.
+const maxPooledReview = 1 << 20
+
+// ParseReview parses an AdmissionReview v1 request, keeping its object.
+func ParseReview(data []byte) (*Review, error) { return parseReview(data, true) }
+
+func parseReview(data []byte, keepObject bool) (*Review, error) {
+	if rv, ok := readReview(data, keepObject); ok {
+		return checkReview(rv)
+	}
+	// One pass decodes the review and the fields of the object that name
+	// images: encoding/json walks the bytes once to validate them and
+	// once to decode, and a RawMessage object decoded later costs two
+	// more walks over most of the bytes (a Pod as the API server sends
+	// it is 5-10 KB of managedFields, env, probes…).
+	var w reviewWire
+	rv := &Review{}
+	if err := json.Unmarshal(data, &w); err == nil && w.Request != nil && w.Request.Object != nil {
+		rv.APIVersion, rv.Kind, rv.Request = w.APIVersion, w.Kind, &w.Request.Request
+		rv.Request.object, rv.Request.oldObject = w.Request.Object, w.Request.OldObject
+		if keepObject {
+			// requestWire's Object hides Request's: the text takes its
+			// own pass (this path is the rare one).
+			var raw struct {
+				Request struct {
+					Object json.RawMessage `json:"object"`
+				} `json:"request"`
+			}
+			if err := json.Unmarshal(data, &raw); err == nil {
+				rv.Request.Object = raw.Request.Object
+			}
+		}
+	} else if err := json.Unmarshal(data, rv); err != nil {
+		// Anything the one pass refuses (a type it does not expect in a
+		// kind it does not judge, a null object) is read as before: the
+		// object kept raw, decoded by Images for its kind alone.
 		return nil, fmt.Errorf("parsing the admission review: %w", err)
 	}
+	return checkReview(rv)
+}
+
+func checkReview(rv *Review) (*Review, error) {
 	if rv.APIVersion != ReviewAPIVersion || rv.Kind != ReviewKind {
 		return nil, fmt.Errorf("parsing the admission review: got %s %q, want %s %s", rv.APIVersion, rv.Kind, ReviewAPIVersion, ReviewKind)
 	}
@@ -109,7 +165,22 @@ func ParseReview(data []byte) (*Review, error) {
 	if rv.Request.UID == "" {
 		return nil, errors.New("parsing the admission review: request has no uid")
 	}
-	return &rv, nil
+	return rv, nil
+}
+
+// reviewWire is a Review whose objects are decoded in the same pass.
+type reviewWire struct {
+	APIVersion string       `json:"apiVersion"`
+	Kind       string       `json:"kind"`
+	Request    *requestWire `json:"request"`
+}
+
+// requestWire's Object and OldObject, shallower than Request's, are
+// the ones encoding/json fills.
+type requestWire struct {
+	Request
+	Object    *workload `json:"object"`
+	OldObject *workload `json:"oldObject"`
 }
 
 // Answer wraps a response in a review for the request's uid.

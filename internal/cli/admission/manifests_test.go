@@ -62,8 +62,9 @@ func TestManifests(t *testing.T) {
 	if mw["clientConfig"].(map[string]any)["url"] != "https://127.0.0.1:9443/mutate" || mw["reinvocationPolicy"] != "IfNeeded" {
 		t.Errorf("mutating webhook %v", mw)
 	}
-	if !strings.Contains(string(out), "namespace: sec") || !strings.Contains(string(out), "--no-match-policy=warn") {
-		t.Error("namespace or no-match-policy not rendered")
+	if !strings.Contains(string(out), "namespace: sec") || !strings.Contains(string(out), "--no-match-policy=warn") ||
+		!strings.Contains(string(out), "{name: GOMEMLIMIT, value: 400MiB}") {
+		t.Error("namespace, no-match-policy or GC settings not rendered")
 	}
 
 	in, err := Manifests(&ManifestsOptions{Namespace: "sec", CABundle: caFile, Image: "x", NoMatch: "deny"})

@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -383,5 +384,51 @@ func TestServeOutlivesGlobalTimeout(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+// The API server's ?timeout= shortens the deadline, wherever it is in the
+// query; a value that does not parse leaves --request-timeout.
+func TestDeadlineFromQuery(t *testing.T) {
+	s := &server{timeout: 20 * time.Second}
+	for q, want := range map[string]time.Duration{
+		"":                          20 * time.Second,
+		"timeout=10s":               7 * time.Second,
+		"a=b&timeout=10s&timeout=1": 7 * time.Second,
+		"timeout=2s":                time.Second,
+		"timeout=30s":               20 * time.Second,
+		"timeout=%31%30s":           7 * time.Second,
+		"timeout=ten":               20 * time.Second,
+		"timeout=%zz":               20 * time.Second,
+		"xtimeout=5s":               20 * time.Second,
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/validate?"+q, nil)
+		if got := s.deadline(r); got != want {
+			t.Errorf("?%s: %v, want %v", q, got, want)
+		}
+	}
+}
+
+// serve runs the collector at GOGC=400 unless GOGC is set, and puts the
+// previous setting back when it returns.
+func TestServeGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	restore := serveGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(serveGCPercent); got != serveGCPercent {
+		t.Fatalf("GOGC unset: collector at %d, want %d", got, serveGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("after serve: collector at %d, want 100", got)
+	}
+	restore = serveGC(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	})
+	defer restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GOGC=50 set: serve changed the collector to %d", got)
 	}
 }

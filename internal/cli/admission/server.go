@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +48,7 @@ func (s *server) handler() http.Handler {
 // timeout the API server passes in the URL (?timeout=25s).
 func (s *server) deadline(r *http.Request) time.Duration {
 	d := s.timeout
-	if q := r.URL.Query().Get("timeout"); q != "" {
+	if q := queryValue(r.URL.RawQuery, "timeout"); q != "" {
 		if t, err := time.ParseDuration(q); err == nil && t-webhookMargin < d {
 			d = max(t-webhookMargin, time.Second)
 		}
@@ -54,12 +56,33 @@ func (s *server) deadline(r *http.Request) time.Duration {
 	return d
 }
 
+// queryValue is url.Values.Get without building the map for every
+// request (the API server sends one parameter).
+func queryValue(raw, key string) string {
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k == key {
+			v, err := url.QueryUnescape(v)
+			if err != nil {
+				return ""
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+// jsonContentType is set as is: Header.Set would allocate it per answer.
+var jsonContentType = []string{"application/json"}
+
 func (s *server) review(w http.ResponseWriter, r *http.Request, decide func(context.Context, *admission.Request) admission.Response) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST an AdmissionReview", http.StatusMethodNotAllowed)
 		return
 	}
-	rv, err := admission.DecodeReview(http.MaxBytesReader(w, r.Body, admission.MaxReviewSize), admission.MaxReviewSize)
+	rv, err := admission.DecodeReview(http.MaxBytesReader(w, r.Body, admission.MaxReviewSize), admission.MaxReviewSize, s.engine.NeedsObject())
 	if err != nil {
 		// The API server treats an error as a failure: with
 		// failurePolicy Fail, the request is refused.
@@ -75,7 +98,7 @@ func (s *server) review(w http.ResponseWriter, r *http.Request, decide func(cont
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(out)
 }
 
