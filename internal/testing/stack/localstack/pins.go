@@ -153,7 +153,7 @@ var Components = []Component{
 	},
 	{
 		// Vault's server core, HTTP API and transit engine only (the
-		// wrapper's main; docs/KEYS.md): ≈6–10 min cold, where the
+		// wrapper's main; docs/KEYS.md): ≈7.5–8 min cold, where the
 		// full vault command is ≈17 min.
 		Key:      "vault-transit@" + VaultVersion,
 		Packages: []string{"."},
