@@ -3,6 +3,8 @@ package admission
 import (
 	"bytes"
 	"strconv"
+
+	"github.com/signetdev/signet/internal/jsonlex"
 )
 
 // readReview reads the fields of an AdmissionReview that admission uses
@@ -76,16 +78,7 @@ type reader struct {
 	keep  bool // keep the request's object as text
 }
 
-func (r *reader) ws() {
-	for r.i < len(r.b) {
-		switch r.b[r.i] {
-		case ' ', '\t', '\n', '\r':
-			r.i++
-		default:
-			return
-		}
-	}
-}
+func (r *reader) ws() { r.i = jsonlex.SkipWS(r.b, r.i) }
 
 func (r *reader) peek() byte {
 	if r.bad || r.i >= len(r.b) {
@@ -280,50 +273,14 @@ func (r *reader) str() string {
 
 // number reads a number as JSON's grammar has it and returns its text.
 func (r *reader) number() []byte {
-	start := r.i
-	b := r.b
-	i := r.i
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && '1' <= b[i] && b[i] <= '9':
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
-	default:
+	end, ok := jsonlex.Number(r.b, r.i)
+	if !ok {
 		r.bad = true
 		return nil
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			r.bad = true
-			return nil
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			r.bad = true
-			return nil
-		}
-	}
-	r.i = i
-	return b[start:i]
+	start := r.i
+	r.i = end
+	return r.b[start:end]
 }
 
 // skip validates and skips any value.

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/signetdev/signet/internal/jsonlex"
 )
 
 // jsonReader builds an engine's value straight from a statement's JSON
@@ -56,16 +58,7 @@ func (r *jsonReader) peek() byte {
 	return 0
 }
 
-func (r *jsonReader) ws() {
-	for r.i < len(r.b) {
-		switch r.b[r.i] {
-		case ' ', '\t', '\n', '\r':
-			r.i++
-		default:
-			return
-		}
-	}
-}
+func (r *jsonReader) ws() { r.i = jsonlex.SkipWS(r.b, r.i) }
 
 // end checks that nothing but white space follows the value read.
 func (r *jsonReader) end() error {
@@ -188,45 +181,14 @@ func (r *jsonReader) str(intern bool) string {
 
 // num reads the number that starts at r.i, as written.
 func (r *jsonReader) num() string {
-	start := r.i
-	if r.peek() == '-' {
-		r.i++
-	}
-	switch c := r.peek(); {
-	case c == '0':
-		r.i++
-	case '1' <= c && c <= '9':
-		r.digits()
-	default:
+	end, ok := jsonlex.Number(r.b, r.i)
+	if !ok {
 		r.fail()
 		return ""
 	}
-	if r.peek() == '.' {
-		r.i++
-		if !r.digits() {
-			r.fail()
-			return ""
-		}
-	}
-	if c := r.peek(); c == 'e' || c == 'E' {
-		r.i++
-		if c := r.peek(); c == '+' || c == '-' {
-			r.i++
-		}
-		if !r.digits() {
-			r.fail()
-			return ""
-		}
-	}
-	return string(r.b[start:r.i])
-}
-
-func (r *jsonReader) digits() bool {
 	start := r.i
-	for r.i < len(r.b) && '0' <= r.b[r.i] && r.b[r.i] <= '9' {
-		r.i++
-	}
-	return r.i > start
+	r.i = end
+	return string(r.b[start:end])
 }
 
 // regoValue reads the value at r.i as OPA's ast.ValueFromReader would
