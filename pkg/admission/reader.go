@@ -101,30 +101,8 @@ func (r *reader) null() bool {
 // in fields of each field read, positioned at its value, which f must
 // consume. Other keys' values are validated and skipped.
 func (r *reader) object(fields []string, f func(k int)) {
-	if r.null() {
-		return
-	}
-	if r.peek() != '{' || !r.enter() {
-		r.bad = true
-		return
-	}
-	r.i++
 	var seen uint64
-	r.ws()
-	if r.peek() == '}' {
-		r.i++
-		r.depth--
-		return
-	}
-	for !r.bad {
-		key, plain := r.rawString()
-		r.ws()
-		if r.peek() != ':' {
-			r.bad = true
-			return
-		}
-		r.i++
-		r.ws()
+	r.members(func(key []byte, plain bool) {
 		k := -1
 		for i, name := range fields {
 			if string(key) == name {
@@ -144,7 +122,6 @@ func (r *reader) object(fields []string, f func(k int)) {
 			f(k)
 		case !plain:
 			r.bad = true // escaped or not ASCII: might name a field
-			return
 		default:
 			for _, name := range fields {
 				if bytes.EqualFold(key, []byte(name)) {
@@ -153,6 +130,39 @@ func (r *reader) object(fields []string, f func(k int)) {
 				}
 			}
 			r.skip()
+		}
+	})
+}
+
+// members reads an object (or null: nothing), calling f with each
+// member's key, and whether the key is plain, positioned at its value,
+// which f must consume (or set bad).
+func (r *reader) members(f func(key []byte, plain bool)) {
+	if r.null() {
+		return
+	}
+	if r.peek() != '{' || !r.enter() {
+		r.bad = true
+		return
+	}
+	r.i++
+	r.ws()
+	if r.peek() == '}' {
+		r.i++
+		r.depth--
+		return
+	}
+	for !r.bad {
+		key, plain := r.rawString()
+		r.ws()
+		if r.peek() != ':' {
+			r.bad = true
+			return
+		}
+		r.i++
+		r.ws()
+		if f(key, plain); r.bad {
+			return
 		}
 		r.ws()
 		switch r.peek() {
@@ -462,44 +472,16 @@ func (r *reader) labels() map[string]string {
 	if r.null() {
 		return nil
 	}
-	if r.peek() != '{' || !r.enter() {
-		r.bad = true
-		return nil
-	}
-	r.i++
 	m := map[string]string{}
-	r.ws()
-	if r.peek() == '}' {
-		r.i++
-		r.depth--
-		return m
-	}
-	for !r.bad {
-		key, plain := r.rawString()
-		r.ws()
-		if !plain || r.peek() != ':' {
+	r.members(func(key []byte, plain bool) {
+		if _, dup := m[string(key)]; !plain || dup || r.peek() != '"' {
 			r.bad = true
-			return nil
-		}
-		r.i++
-		r.ws()
-		if _, dup := m[string(key)]; dup || r.peek() != '"' {
-			r.bad = true
-			return nil
+			return
 		}
 		m[string(key)] = r.str()
-		r.ws()
-		switch r.peek() {
-		case ',':
-			r.i++
-			r.ws()
-		case '}':
-			r.i++
-			r.depth--
-			return m
-		default:
-			r.bad = true
-		}
+	})
+	if r.bad {
+		return nil
 	}
-	return nil
+	return m
 }
