@@ -138,21 +138,7 @@ func (r *reader) object(fields []string, f func(k int)) {
 // member's key, and whether the key is plain, positioned at its value,
 // which f must consume (or set bad).
 func (r *reader) members(f func(key []byte, plain bool)) {
-	if r.null() {
-		return
-	}
-	if r.peek() != '{' || !r.enter() {
-		r.bad = true
-		return
-	}
-	r.i++
-	r.ws()
-	if r.peek() == '}' {
-		r.i++
-		r.depth--
-		return
-	}
-	for !r.bad {
+	r.container('{', '}', func() {
 		key, plain := r.rawString()
 		r.ws()
 		if r.peek() != ':' {
@@ -161,49 +147,41 @@ func (r *reader) members(f func(key []byte, plain bool)) {
 		}
 		r.i++
 		r.ws()
-		if f(key, plain); r.bad {
-			return
-		}
-		r.ws()
-		switch r.peek() {
-		case ',':
-			r.i++
-			r.ws()
-		case '}':
-			r.i++
-			r.depth--
-			return
-		default:
-			r.bad = true
-		}
-	}
+		f(key, plain)
+	})
 }
 
 // array reads an array (or null: nothing), calling f positioned at each
 // element, which f must consume.
-func (r *reader) array(f func()) {
+func (r *reader) array(f func()) { r.container('[', ']', f) }
+
+// container reads an object or array (or null: nothing), calling item at
+// each member, which must consume it.
+func (r *reader) container(open, close byte, item func()) {
 	if r.null() {
 		return
 	}
-	if r.peek() != '[' || !r.enter() {
+	if r.peek() != open || !r.enter() {
 		r.bad = true
 		return
 	}
 	r.i++
 	r.ws()
-	if r.peek() == ']' {
+	if r.peek() == close {
 		r.i++
 		r.depth--
 		return
 	}
 	for !r.bad {
-		f()
+		if item(); r.bad {
+			return
+		}
 		r.ws()
 		switch r.peek() {
 		case ',':
 			r.i++
 			r.ws()
-		case ']':
+		case close:
 			r.i++
 			r.depth--
 			return
