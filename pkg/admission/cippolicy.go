@@ -39,14 +39,10 @@ func (c *cipPolicy) includes() bool {
 	return c != nil && (c.includeSpec || c.includeMeta || c.includeType)
 }
 
-// objectKey is what a cached verdict of this policy must also be keyed
-// by: the object, when the policy sees part of it.
-func (c *cipPolicy) objectKey(obj []byte) string {
-	if !c.includes() {
-		return ""
-	}
+// objectSum keys the cached verdicts of policies that see the object.
+func objectSum(obj []byte) string {
 	sum := sha256.Sum256(obj)
-	return "|object:" + hex.EncodeToString(sum[:])
+	return hex.EncodeToString(sum[:])
 }
 
 // policyResult is policy-controller's PolicyResult as JSON: its
@@ -91,6 +87,26 @@ type policyAttestation struct {
 	PredicateType string `json:"predicateType,omitempty"`
 }
 
+func toAuthorityMatch(f found) authorityMatch {
+	m := authorityMatch{Static: f.static}
+	for _, v := range f.signatures {
+		m.Signatures = append(m.Signatures, toPolicySignature(v))
+	}
+	for name, vs := range f.attestations {
+		if m.Attestations == nil {
+			m.Attestations = map[string][]policyAttestation{}
+		}
+		for _, v := range vs {
+			pa := policyAttestation{policySignature: toPolicySignature(v)}
+			if v.Statement != nil {
+				pa.PredicateType = v.Statement.GetPredicateType()
+			}
+			m.Attestations[name] = append(m.Attestations[name], pa)
+		}
+	}
+	return m
+}
+
 func toPolicySignature(v imagesig.Verified) policySignature {
 	s := policySignature{ID: v.LayerDigest, Issuer: v.Claims.Issuer}
 	if v.Certificate != nil {
@@ -119,8 +135,11 @@ func certSubject(c *x509.Certificate) string {
 }
 
 // judge evaluates the policy over the passing authorities' results.
-func (c *cipPolicy) judge(ctx context.Context, matches map[string]authorityMatch, configs map[string]json.RawMessage, obj []byte) error {
-	r := policyResult{AuthorityMatches: matches, Config: configs}
+func (c *cipPolicy) judge(ctx context.Context, passed map[string]found, configs map[string]json.RawMessage, obj []byte) error {
+	r := policyResult{AuthorityMatches: map[string]authorityMatch{}, Config: configs}
+	for name, f := range passed {
+		r.AuthorityMatches[name] = toAuthorityMatch(f)
+	}
 	if c.includes() {
 		var o struct {
 			APIVersion string          `json:"apiVersion"`

@@ -173,6 +173,7 @@ type judgement struct {
 	ns                   string
 	policies, unselected []*Policy
 	object               []byte
+	objectSum            string // of object, when a selected policy sees it
 	trust                string // TrustVersion, read once per request
 }
 
@@ -193,6 +194,12 @@ func selectPolicies(e *Engine, ns string, w Workload) *judgement {
 	}
 	if j.unselected == nil {
 		j.policies = all // the common case: every policy applies, no copy
+	}
+	for _, p := range j.policies {
+		if p.cip.includes() {
+			j.objectSum = objectSum(w.Object) // once per request, not per image and lookup
+			break
+		}
 	}
 	return j
 }
@@ -265,8 +272,10 @@ func (j *judgement) image(ctx context.Context, img ContainerImage, quick bool) (
 }
 
 func (j *judgement) cacheKey(d name.Digest, p *Policy) cacheKey {
-	k := cacheKey{digest: d.String(), policy: p.Name, uid: p.UID, resourceVersion: p.ResourceVersion, version: p.version, trust: j.trust,
-		object: p.cip.objectKey(j.object)}
+	k := cacheKey{digest: d.String(), policy: p.Name, uid: p.UID, resourceVersion: p.ResourceVersion, version: p.version, trust: j.trust}
+	if p.cip.includes() {
+		k.object = j.objectSum // the verdict depends on the object
+	}
 	for _, a := range p.Authorities {
 		for _, s := range a.sources {
 			if len(s.PullSecrets) > 0 {
@@ -288,15 +297,18 @@ func (j *judgement) policy(ctx context.Context, srcs *sources, d name.Digest, p 
 		return nil
 	}
 	var fails []string
-	matches := map[string]authorityMatch{}
+	var matches map[string]found
 	for _, a := range p.Authorities {
-		m, err := e.authority(ctx, srcs, d, a)
+		m, err := e.authority(ctx, srcs, d, a, p.cip != nil)
 		if err == nil {
 			if p.cip == nil {
 				if !p.Static() {
 					e.Cache.Pass(key)
 				}
 				return nil
+			}
+			if matches == nil {
+				matches = map[string]found{}
 			}
 			matches[a.Name] = m
 			continue
@@ -326,16 +338,27 @@ func (j *judgement) policy(ctx context.Context, srcs *sources, d name.Digest, p 
 	return nil
 }
 
-func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a *Authority) (authorityMatch, error) {
+// found is what one passing authority verified; spec.policy judges it
+// (cippolicy.go), and only then is it collected.
+type found struct {
+	static       bool
+	signatures   []imagesig.Verified
+	attestations map[string][]imagesig.Verified // by attestation name
+}
+
+// authority checks one authority; with collect, it returns everything that
+// passed (spec.policy), else it stops at the first attestation passing its
+// policy.
+func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a *Authority, collect bool) (found, error) {
 	if a.static != nil {
 		if a.static.Action == "pass" {
-			return authorityMatch{Static: true}, nil
+			return found{static: true}, nil
 		}
 		msg := a.static.Message
 		if msg == "" {
 			msg = "disallowed by static policy"
 		}
-		return authorityMatch{}, errors.New(msg)
+		return found{}, errors.New(msg)
 	}
 	var fails []string
 	for _, s := range a.sources {
@@ -344,7 +367,7 @@ func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a 
 			fails = append(fails, err.Error())
 			continue
 		}
-		m, err := e.verify(ctx, src, d, a)
+		m, err := e.verify(ctx, src, d, a, collect)
 		if err != nil {
 			if s.Repo != "" || s.TagPrefix != "" {
 				err = fmt.Errorf("signatures in %s: %w", s.describe(), err)
@@ -354,13 +377,13 @@ func (e *Engine) authority(ctx context.Context, srcs *sources, d name.Digest, a 
 		}
 		return m, nil
 	}
-	return authorityMatch{}, errors.New(strings.Join(fails, "; "))
+	return found{}, errors.New(strings.Join(fails, "; "))
 }
 
 // verify checks the image's signatures, or, when the authority lists
 // attestations, those attestations instead (as policy-controller does),
 // and returns what passed.
-func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest, a *Authority) (m authorityMatch, err error) {
+func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest, a *Authority, collect bool) (m found, err error) {
 	p := verifier.Policy{Key: a.key, IgnoreTlogUnsafe: !a.requireTL, IgnoreSCTUnsafe: a.ignoreSCT, UseSignedTimestamps: a.timestamps}
 	if a.key == nil {
 		p.Identity = anything()
@@ -375,9 +398,7 @@ func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest,
 		if vs, err = a.matchIdentity(vs); err != nil {
 			return m, err
 		}
-		for _, v := range vs {
-			m.Signatures = append(m.Signatures, toPolicySignature(v))
-		}
+		m.signatures = vs
 		return m, nil
 	}
 	req.Kind = imagesig.KindAttestation
@@ -390,12 +411,17 @@ func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest,
 		if vs, err = a.matchIdentity(vs); err != nil {
 			return m, fmt.Errorf("attestation %s (%s): %w", at.name, at.predicateType, err)
 		}
+		if m.attestations == nil && collect {
+			m.attestations = map[string][]imagesig.Verified{}
+		}
 		if at.policy == nil {
-			addAttestations(&m, at.name, vs)
+			if collect {
+				m.attestations[at.name] = vs
+			}
 			continue
 		}
-		// One attestation that passes suffices (policy-controller); the
-		// ones that pass are the authority's result.
+		// One attestation that passes suffices (policy-controller); for
+		// spec.policy every one that passes is the authority's result.
 		var perrs []string
 		var passed []imagesig.Verified
 		for _, v := range vs {
@@ -404,26 +430,18 @@ func (e *Engine) verify(ctx context.Context, src imagesig.Source, d name.Digest,
 				continue
 			}
 			passed = append(passed, v)
+			if !collect {
+				break
+			}
 		}
 		if len(passed) == 0 {
 			return m, fmt.Errorf("attestation %s (%s): policy failed: %s", at.name, at.predicateType, strings.Join(perrs, "; "))
 		}
-		addAttestations(&m, at.name, passed)
+		if collect {
+			m.attestations[at.name] = passed
+		}
 	}
 	return m, nil
-}
-
-func addAttestations(m *authorityMatch, name string, vs []imagesig.Verified) {
-	if m.Attestations == nil {
-		m.Attestations = map[string][]policyAttestation{}
-	}
-	for _, v := range vs {
-		pa := policyAttestation{policySignature: toPolicySignature(v)}
-		if v.Statement != nil {
-			pa.PredicateType = v.Statement.GetPredicateType()
-		}
-		m.Attestations[name] = append(m.Attestations[name], pa)
-	}
 }
 
 func (e *Engine) explain(err error, a *Authority) error {
