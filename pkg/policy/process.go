@@ -128,9 +128,10 @@ func (s *remoteSet) Check(ctx context.Context, statement []byte) (*Result, error
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
 	if s.p.child == nil || s.gen != s.p.gen {
-		if err := s.p.start(); err != nil {
-			return nil, err
-		}
+		// Compiled in an earlier child: compile again, in the live child
+		// (call starts one when there is none). Starting a new one here
+		// would kill a child other sets were compiled in, and two sets
+		// would then take turns restarting it.
 		id, err := s.p.compile(ctx, s.conv, s.srcs)
 		if err != nil {
 			return nil, err
@@ -157,13 +158,27 @@ func (p *Process) call(ctx context.Context, req *Request) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if p.child != nil {
+		select {
+		case <-p.child.exited: // died since the last call (killed, OOM)
+			p.child.stop(0)
+			p.child = nil
+		default:
+		}
+	}
 	if p.child == nil {
-		if err := p.start(); err != nil {
+		if err := p.start(ctx); err != nil {
 			return nil, err
 		}
 	}
 	c := p.child
-	resp, err := c.roundTrip(ctx, req)
+	resp, killed, err := c.roundTrip(ctx, req)
+	if killed && err == nil {
+		// The deadline fired as the answer came: the answer stands, the
+		// child is being killed.
+		c.stop(0)
+		p.child = nil
+	}
 	if err != nil {
 		c.stop(0)
 		p.child = nil
@@ -175,8 +190,9 @@ func (p *Process) call(ctx context.Context, req *Request) (*Response, error) {
 	return resp, nil
 }
 
-// start runs a new child and checks that it speaks this protocol.
-func (p *Process) start() error {
+// start runs a new child and checks that it speaks this protocol, within
+// ctx and at most 30 s.
+func (p *Process) start(ctx context.Context) error {
 	if p.child != nil {
 		p.child.stop(0)
 		p.child = nil
@@ -207,7 +223,7 @@ func (p *Process) start() error {
 	go func() { _ = cmd.Wait(); close(c.exited) }()
 	p.gen++
 	p.child = c
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	resp, err := p.call(ctx, &Request{Op: OpHello, Version: ProtocolVersion})
 	if err != nil {
@@ -221,25 +237,27 @@ func (p *Process) start() error {
 	return nil
 }
 
-func (c *child) roundTrip(ctx context.Context, req *Request) (*Response, error) {
-	// A done ctx kills the child: the read below then ends at once.
+// roundTrip sends a request and reads its answer. killed: a done ctx
+// began killing the child (the read then ends at once), whether or not
+// the answer made it first.
+func (c *child) roundTrip(ctx context.Context, req *Request) (resp *Response, killed bool, err error) {
 	stop := context.AfterFunc(ctx, func() { _ = c.cmd.Process.Kill() })
-	defer stop()
+	defer func() { killed = !stop() }()
 	if err := WriteRequest(c.in, req); err != nil {
-		return nil, fmt.Errorf("writing a request: %w", err)
+		return nil, false, fmt.Errorf("writing a request: %w", err)
 	}
 	answer, err := readLine(c.out, maxLine)
 	if err == io.ErrUnexpectedEOF {
 		err = errors.New("the engine exited")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading an answer: %w", err)
+		return nil, false, fmt.Errorf("reading an answer: %w", err)
 	}
-	var resp Response
-	if err := json.Unmarshal(answer, &resp); err != nil {
-		return nil, fmt.Errorf("reading an answer: %w", err)
+	resp = &Response{}
+	if err := json.Unmarshal(answer, resp); err != nil {
+		return nil, false, fmt.Errorf("reading an answer: %w", err)
 	}
-	return &resp, nil
+	return resp, false, nil
 }
 
 // stop closes the child's stdin (it exits at the end of its input) and
