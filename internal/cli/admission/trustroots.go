@@ -137,9 +137,13 @@ const noCRDRetry = time.Minute
 func (t *trustSource) syncTrustRoots(ctx context.Context, kc *kube, logf func(string, ...any)) error {
 	items, rv, err := kc.list(ctx, trustRootsPath)
 	var ae *apiError
-	if errors.As(err, &ae) && ae.code == http.StatusNotFound {
+	// 404: no CRD. 403: an install whose RBAC predates TrustRoots (the
+	// API server checks permission before it looks the resource up).
+	// Either way there are none to wait for; waiting would keep the
+	// webhook not ready and deny every review.
+	if errors.As(err, &ae) && (ae.code == http.StatusNotFound || ae.code == http.StatusForbidden) {
 		if !t.listed.Swap(true) {
-			logf("the API server has no TrustRoot resource (its CRD is not installed): trustRootRef names only --trust-root and --policy-file TrustRoots")
+			logf("the API server has no TrustRoot resource for signet (HTTP %d: its CRD is not installed, or the ClusterRole does not allow listing trustroots): trustRootRef names only --trust-root and --policy-file TrustRoots", ae.code)
 		}
 		select {
 		case <-ctx.Done():
@@ -159,14 +163,16 @@ func (t *trustSource) syncTrustRoots(ctx context.Context, kc *kube, logf func(st
 		if name == "" {
 			continue
 		}
-		if prev, ok := old[name]; ok && o.c != nil && prev.c != nil && prev.c.UID == o.c.UID && prev.c.ResourceVersion == o.c.ResourceVersion {
+		if prev, ok := old[name]; ok && sameObject(prev, o) {
 			o = prev // keeps what a remote one loaded
 		}
 		fresh[name] = o
 	}
 	t.objMu.Lock()
+	if !sameObjects(old, fresh) {
+		t.objGen++ // a relist after each watch timeout changes nothing
+	}
 	t.api = fresh
-	t.objGen++
 	t.objMu.Unlock()
 	t.listed.Store(true)
 	return kc.watchChanges(ctx, trustRootsPath, rv, func(typ string, obj json.RawMessage) error {
@@ -175,15 +181,36 @@ func (t *trustSource) syncTrustRoots(ctx context.Context, kc *kube, logf func(st
 			return nil
 		}
 		t.objMu.Lock()
+		prev, had := t.api[name]
 		if typ == "DELETED" {
 			delete(t.api, name)
 		} else {
 			t.api[name] = o
 		}
-		t.objGen++ // cached verdicts made with the old material expire
+		if typ == "DELETED" || !had || !sameObject(prev, o) {
+			t.objGen++ // cached verdicts made with the old material expire
+		}
 		t.objMu.Unlock()
 		return nil
 	})
+}
+
+// sameObject: the same TrustRoot object at the same resourceVersion
+// (a status-only or unchanged event leaves verdicts cached).
+func sameObject(a, b *trustObject) bool {
+	return a.c != nil && b.c != nil && a.c.UID == b.c.UID && a.c.ResourceVersion == b.c.ResourceVersion
+}
+
+func sameObjects(a, b map[string]*trustObject) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for name, o := range b {
+		if p, ok := a[name]; !ok || (p != o && !sameObject(p, o)) {
+			return false
+		}
+	}
+	return true
 }
 
 // compileAPI compiles a TrustRoot from the API server; one that cannot be

@@ -145,6 +145,12 @@ func TestTrustRootWatch(t *testing.T) {
 	none := testTrustSource(t)
 	go none.runTrustRoots(ctx, testKube(t, http.NotFoundHandler()), t.Logf)
 	eventually(t, "readiness without a TrustRoot resource", func() bool { return none.readiness() == nil })
+	// An install whose ClusterRole predates TrustRoots gets 403: ready too.
+	forbidden := testTrustSource(t)
+	go forbidden.runTrustRoots(ctx, testKube(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, `{"kind":"Status","code":403}`, http.StatusForbidden)
+	})), t.Logf)
+	eventually(t, "readiness when listing TrustRoots is forbidden", func() bool { return forbidden.readiness() == nil })
 }
 
 // A --policy-file may hold TrustRoots beside the policies naming them (in
