@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -39,11 +40,56 @@ func (c *cipPolicy) includes() bool {
 	return c != nil && (c.includeSpec || c.includeMeta || c.includeType)
 }
 
-// objectSum keys the cached verdicts of policies that see the object.
-func objectSum(obj []byte) string {
-	sum := sha256.Sum256(obj)
-	return hex.EncodeToString(sum[:])
+// objectParts are the parts of a request's object a spec.policy may
+// include, read once per request, with a hash of each for cache keys.
+type objectParts struct {
+	spec, meta               json.RawMessage
+	typ                      *typeMeta
+	specSum, metaSum, typSum string
+	err                      error
 }
+
+func readObjectParts(obj []byte) *objectParts {
+	var o struct {
+		APIVersion string          `json:"apiVersion"`
+		Kind       string          `json:"kind"`
+		Metadata   json.RawMessage `json:"metadata"`
+		Spec       json.RawMessage `json:"spec"`
+	}
+	if err := json.Unmarshal(obj, &o); err != nil {
+		return &objectParts{err: fmt.Errorf("reading the object for includeSpec/includeObjectMeta/includeTypeMeta: %w", err)}
+	}
+	sum := func(b []byte) string {
+		h := sha256.Sum256(b)
+		return hex.EncodeToString(h[:])
+	}
+	return &objectParts{spec: o.Spec, meta: o.Metadata, typ: &typeMeta{Kind: o.Kind, APIVersion: o.APIVersion},
+		specSum: sum(o.Spec), metaSum: sum(o.Metadata), typSum: o.APIVersion + "/" + o.Kind}
+}
+
+// cacheKey is what a cached verdict of this policy depends on in the
+// object: the hashes of the parts it includes.
+func (c *cipPolicy) cacheKey(o *objectParts) string {
+	if !c.includes() || o == nil {
+		return ""
+	}
+	var k string
+	if c.includeSpec {
+		k += "spec:" + o.specSum
+	}
+	if c.includeMeta {
+		k += "|meta:" + o.metaSum
+	}
+	if c.includeType {
+		k += "|type:" + o.typSum
+	}
+	return k
+}
+
+// cacheable: includeObjectMeta's input (uid, resourceVersion,
+// managedFields…) differs on every request, so its verdicts would fill
+// the cache without ever being found.
+func (c *cipPolicy) cacheable() bool { return c == nil || !c.includeMeta }
 
 // policyResult is policy-controller's PolicyResult as JSON: its
 // authorityMatches, config, spec, metadata and typemeta.
@@ -135,29 +181,26 @@ func certSubject(c *x509.Certificate) string {
 }
 
 // judge evaluates the policy over the passing authorities' results.
-func (c *cipPolicy) judge(ctx context.Context, passed map[string]found, configs map[string]json.RawMessage, obj []byte) error {
+func (c *cipPolicy) judge(ctx context.Context, passed map[string]found, configs map[string]json.RawMessage, o *objectParts) error {
 	r := policyResult{AuthorityMatches: map[string]authorityMatch{}, Config: configs}
 	for name, f := range passed {
 		r.AuthorityMatches[name] = toAuthorityMatch(f)
 	}
 	if c.includes() {
-		var o struct {
-			APIVersion string          `json:"apiVersion"`
-			Kind       string          `json:"kind"`
-			Metadata   json.RawMessage `json:"metadata"`
-			Spec       json.RawMessage `json:"spec"`
+		if o == nil {
+			return errors.New("the request's object was not kept for includeSpec/includeObjectMeta/includeTypeMeta")
 		}
-		if err := json.Unmarshal(obj, &o); err != nil {
-			return fmt.Errorf("reading the object for includeSpec/includeObjectMeta/includeTypeMeta: %w", err)
+		if o.err != nil {
+			return o.err
 		}
 		if c.includeSpec {
-			r.Spec = o.Spec
+			r.Spec = o.spec
 		}
 		if c.includeMeta {
-			r.ObjectMeta = o.Metadata
+			r.ObjectMeta = o.meta
 		}
 		if c.includeType {
-			r.TypeMeta = &typeMeta{Kind: o.Kind, APIVersion: o.APIVersion}
+			r.TypeMeta = o.typ
 		}
 	}
 	doc, err := json.Marshal(r)

@@ -172,13 +172,12 @@ type judgement struct {
 	e                    *Engine
 	ns                   string
 	policies, unselected []*Policy
-	object               []byte
-	objectSum            string // of object, when a selected policy sees it
-	trust                string // TrustVersion, read once per request
+	object               *objectParts // read when a selected policy includes the object
+	trust                string       // TrustVersion, read once per request
 }
 
 func selectPolicies(e *Engine, ns string, w Workload) *judgement {
-	j := &judgement{e: e, ns: ns, object: w.Object}
+	j := &judgement{e: e, ns: ns}
 	all := e.Policies()
 	for i, p := range all {
 		if len(p.match) == 0 || selects(p.match, w.Resource, w.Labels) {
@@ -197,7 +196,7 @@ func selectPolicies(e *Engine, ns string, w Workload) *judgement {
 	}
 	for _, p := range j.policies {
 		if p.cip.includes() {
-			j.objectSum = objectSum(w.Object) // once per request, not per image and lookup
+			j.object = readObjectParts(w.Object) // once per request, not per image and policy
 			break
 		}
 	}
@@ -274,7 +273,7 @@ func (j *judgement) image(ctx context.Context, img ContainerImage, quick bool) (
 func (j *judgement) cacheKey(d name.Digest, p *Policy) cacheKey {
 	k := cacheKey{digest: d.String(), policy: p.Name, uid: p.UID, resourceVersion: p.ResourceVersion, version: p.version, trust: j.trust}
 	if p.cip.includes() {
-		k.object = j.objectSum // the verdict depends on the object
+		k.object = p.cip.cacheKey(j.object) // the verdict depends on the object
 	}
 	for _, a := range p.Authorities {
 		for _, s := range a.sources {
@@ -291,7 +290,7 @@ func (j *judgement) cacheKey(d name.Digest, p *Policy) cacheKey {
 // spec.policy, every authority is checked (as in policy-controller) and
 // the policy judges what those that passed found.
 func (j *judgement) policy(ctx context.Context, srcs *sources, d name.Digest, p *Policy) error {
-	e, obj := j.e, j.object
+	e := j.e
 	key := j.cacheKey(d, p)
 	if e.Cache.Passed(key) {
 		return nil
@@ -331,10 +330,12 @@ func (j *judgement) policy(ctx context.Context, srcs *sources, d name.Digest, p 
 			return fmt.Errorf("spec.policy.fetchConfigFile: %w", err)
 		}
 	}
-	if err := p.cip.judge(ctx, matches, configs, obj); err != nil {
+	if err := p.cip.judge(ctx, matches, configs, j.object); err != nil {
 		return fmt.Errorf("spec.policy failed over the authorities that passed (%s): %w", strings.Join(sortedKeys(matches), ", "), err)
 	}
-	e.Cache.Pass(key)
+	if !p.Static() && p.cip.cacheable() {
+		e.Cache.Pass(key)
+	}
 	return nil
 }
 
