@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/signetdev/signet/internal/testing/regtest"
+	"github.com/signetdev/signet/pkg/oci"
 	"github.com/signetdev/signet/pkg/policy"
 	"github.com/signetdev/signet/pkg/policy/engine"
 )
@@ -256,5 +258,19 @@ spec:
 	cips, _ := ParsePolicyFile([]byte(cip(`{url: "https://policies.example/static.rego", sha256sum: "` + sum + `"}`)))
 	if _, err := Compile(context.Background(), cips[0], LoadOptions{Compile: compile}); err == nil || !strings.Contains(err.Error(), "cannot fetch remote policies") {
 		t.Errorf("no Fetch: error %v", err)
+	}
+}
+
+// TestConfigFilesBounded: fetchConfigFile reads the configs of at most
+// oci.MaxConfigImages images of an index.
+func TestConfigFilesBounded(t *testing.T) {
+	w := newWorld(t)
+	_, at, _ := regtest.PushRandomIndex(t, w.host, "acme/at-limit", oci.MaxConfigImages)
+	if got, err := w.e.Configs(context.Background(), at); err != nil || len(got) == 0 {
+		t.Fatalf("at the limit: %d configs, %v", len(got), err)
+	}
+	_, past, _ := regtest.PushRandomIndex(t, w.host, "acme/past-limit", oci.MaxConfigImages+1)
+	if _, err := w.e.Configs(context.Background(), past); err == nil || !strings.Contains(err.Error(), "more than 64 images") {
+		t.Fatalf("past the limit: %v", err)
 	}
 }

@@ -9,8 +9,14 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// MaxConfigSize bounds one image config blob.
-const MaxConfigSize = 4 << 20
+// MaxConfigSize bounds one image config blob, MaxConfigImages the
+// images of an index whose configs are read, and MaxConfigsTotal their
+// sum: one admission must not read an index of a thousand images.
+const (
+	MaxConfigSize   = 4 << 20
+	MaxConfigImages = 64
+	MaxConfigsTotal = 16 << 20
+)
 
 // ConfigFiles returns the config file of the image d names, or of each
 // image of the index it names, keyed by platform (os/architecture, and
@@ -35,13 +41,20 @@ func (c *Client) ConfigFiles(ctx context.Context, d name.Digest) (map[string]jso
 	if err != nil {
 		return nil, err
 	}
+	total, images := 0, 0
 	for _, ch := range children {
 		if !ch.Descriptor.MediaType.IsImage() {
 			continue
 		}
+		if images++; images > MaxConfigImages {
+			return nil, fmt.Errorf("index %s: more than %d images to read configs of: %w", t.Digest, MaxConfigImages, ErrTooLarge)
+		}
 		key, cfg, err := c.configFile(ctx, ch.Digest, ch.Descriptor.Platform)
 		if err != nil {
 			return nil, err
+		}
+		if total += len(cfg); total > MaxConfigsTotal {
+			return nil, fmt.Errorf("index %s: its images' configs exceed %d bytes: %w", t.Digest, MaxConfigsTotal, ErrTooLarge)
 		}
 		out[key] = cfg
 	}
