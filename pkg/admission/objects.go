@@ -187,10 +187,7 @@ func decodeWorkload(decoded *workload, raw json.RawMessage, key string) (podSpec
 }
 
 func (s podSpec) images(at string) []ContainerImage {
-	ptr, ok := specPointers[at]
-	if !ok {
-		ptr = "/" + strings.ReplaceAll(at, ".", "/")
-	}
+	ptr := specPointers[at] // every workloads path has one
 	var out []ContainerImage
 	add := func(field string, cs []container) {
 		for i, c := range cs {
