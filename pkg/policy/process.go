@@ -3,6 +3,7 @@ package policy
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,10 @@ type Process struct {
 	mu    sync.Mutex
 	child *child
 	gen   int // counts children started, so a set knows when to recompile
+	// sets are the sets compiled in the live child, by content: an
+	// admission server compiles its policies again on every relist and
+	// watch event, and the child would otherwise keep every copy.
+	sets map[[32]byte]int
 }
 
 type child struct {
@@ -94,6 +99,10 @@ func (p *Process) Compile(ctx context.Context, conv Convention, srcs []Source) (
 }
 
 func (p *Process) compile(ctx context.Context, conv Convention, srcs []Source) (int, error) {
+	key := setKey(conv, srcs)
+	if id, ok := p.sets[key]; ok && p.child != nil {
+		return id, nil
+	}
 	resp, err := p.call(ctx, &Request{Op: OpCompile, Convention: conv, Sources: srcs})
 	if err != nil {
 		return 0, err
@@ -101,7 +110,21 @@ func (p *Process) compile(ctx context.Context, conv Convention, srcs []Source) (
 	if resp.Error != "" {
 		return 0, errors.New(resp.Error) // the engine's words, as in-process
 	}
+	p.sets[key] = resp.Set // call started the child if needed, so sets is this child's
 	return resp.Set, nil
+}
+
+// setKey identifies a set by what it was compiled from.
+func setKey(conv Convention, srcs []Source) [32]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\n", conv)
+	for _, s := range srcs {
+		fmt.Fprintf(h, "%d:%s%d:%s%d:", len(s.Name), s.Name, len(s.Lang), s.Lang, len(s.Data))
+		h.Write(s.Data)
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
 }
 
 // Close ends the child, if one runs.
@@ -127,28 +150,34 @@ type remoteSet struct {
 func (s *remoteSet) Check(ctx context.Context, statement []byte) (*Result, error) {
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
-	if s.p.child == nil || s.gen != s.p.gen {
-		// Compiled in an earlier child: compile again, in the live child
-		// (call starts one when there is none). Starting a new one here
-		// would kill a child other sets were compiled in, and two sets
-		// would then take turns restarting it.
-		id, err := s.p.compile(ctx, s.conv, s.srcs)
+	for attempt := 0; ; attempt++ {
+		if s.p.child == nil || s.gen != s.p.gen {
+			// Compiled in an earlier child: compile again, in the live
+			// child (call starts one when there is none). Starting a new
+			// one here would kill a child other sets were compiled in,
+			// and two sets would then take turns restarting it.
+			id, err := s.p.compile(ctx, s.conv, s.srcs)
+			if err != nil {
+				return nil, err
+			}
+			s.gen, s.id = s.p.gen, id
+		}
+		gen := s.p.gen
+		resp, err := s.p.call(ctx, &Request{Op: OpCheck, Set: s.id, Statement: statement})
+		if s.p.gen != gen && attempt == 0 {
+			continue // the child had died and was replaced: the set is not in it
+		}
 		if err != nil {
 			return nil, err
 		}
-		s.gen, s.id = s.p.gen, id
+		if resp.Error != "" {
+			return nil, errors.New(resp.Error)
+		}
+		if resp.Result == nil {
+			return &Result{}, nil
+		}
+		return resp.Result, nil
 	}
-	resp, err := s.p.call(ctx, &Request{Op: OpCheck, Set: s.id, Statement: statement})
-	if err != nil {
-		return nil, err
-	}
-	if resp.Error != "" {
-		return nil, errors.New(resp.Error)
-	}
-	if resp.Result == nil {
-		return &Result{}, nil
-	}
-	return resp.Result, nil
 }
 
 // call sends one request and reads its answer; p.mu is held. A child
@@ -223,6 +252,7 @@ func (p *Process) start(ctx context.Context) error {
 	go func() { _ = cmd.Wait(); close(c.exited) }()
 	p.gen++
 	p.child = c
+	p.sets = map[[32]byte]int{}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	resp, err := p.call(ctx, &Request{Op: OpHello, Version: ProtocolVersion})

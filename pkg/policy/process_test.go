@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,15 @@ import (
 // test runs it again with engineEnv set, and it serves the real engines.
 func TestMain(m *testing.M) {
 	switch os.Getenv(engineEnv) {
+	case "serve-counted":
+		// Counts the engines started, one line each.
+		f, err := os.OpenFile(os.Getenv(engineEnv+"_COUNT"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			os.Exit(1)
+		}
+		_, _ = f.WriteString("started\n")
+		_ = f.Close()
+		fallthrough
 	case "serve":
 		if err := engine.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
 			os.Exit(1)
@@ -211,5 +221,60 @@ func TestLangOf(t *testing.T) {
 		if _, err := policy.LangOf(in); err == nil || err.Error() != "invalid policy format, expected .cue or .rego" {
 			t.Errorf("LangOf(%q): %v", in, err)
 		}
+	}
+}
+
+// TestProcessRestartsOnce: after the engine is killed (a deadline), the
+// sets compiled in it are compiled again in one new engine, not each in
+// its own; compiling the same policy again reuses its set; an engine that
+// dies between calls is replaced without failing the next check.
+func TestProcessRestartsOnce(t *testing.T) {
+	count := filepath.Join(t.TempDir(), "count")
+	p := &policy.Process{Path: os.Args[0], Env: append(os.Environ(), engineEnv+"=serve-counted", engineEnv+"_COUNT="+count)}
+	t.Cleanup(func() { _ = p.Close() })
+	started := func() int {
+		b, _ := os.ReadFile(count)
+		return strings.Count(string(b), "started")
+	}
+	ctx := context.Background()
+	a, err := policy.Compile(ctx, p, policy.CosignCLI, src("a.cue", "predicate: Data: \"foobar\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := policy.Compile(ctx, p, policy.CosignCLI, src("b.rego", "package signature\nallow { input.predicate.Data == \"foobar\" }\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := policy.Compile(ctx, p, policy.CosignCLI, src("slow.rego", "package signature\nallow { count(numbers.range(1, 100000000)) > 0 }\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := slow.Evaluate(dctx, []byte(stmt)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("slow policy: %v", err)
+	}
+	for range 3 {
+		for _, set := range []*policy.Set{a, b} {
+			if err := set.Evaluate(ctx, []byte(stmt)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := started(); n != 2 {
+		t.Errorf("%d engines started, want 2 (the first, and one after the kill)", n)
+	}
+	if _, err := policy.Compile(ctx, p, policy.CosignCLI, src("a.cue", "predicate: Data: \"foobar\"\n")); err != nil {
+		t.Fatal(err)
+	}
+	// An engine that dies on its own between calls.
+	if err := p.KillForTest(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Evaluate(ctx, []byte(stmt)); err != nil {
+		t.Fatalf("after the engine died between calls: %v", err)
+	}
+	if n := started(); n != 3 {
+		t.Errorf("%d engines started, want 3", n)
 	}
 }

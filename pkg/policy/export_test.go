@@ -1,0 +1,16 @@
+package policy
+
+// KillForTest kills the engine without telling the Process, as an OOM
+// kill would, and waits for it to exit.
+func (p *Process) KillForTest() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.child == nil {
+		return nil
+	}
+	if err := p.child.cmd.Process.Kill(); err != nil {
+		return err
+	}
+	<-p.child.exited
+	return nil
+}
