@@ -67,9 +67,10 @@ type Policy struct {
 	// must still change with them.
 	version string
 	// Warn: mode warn, failures become warnings.
-	Warn  bool
-	globs []imageGlob
-	match []MatchResource
+	Warn    bool
+	globs   []imageGlob
+	match   []MatchResource
+	refused bool // Refused
 	// cip is spec.policy, judged over every passing authority's results.
 	cip         *cipPolicy
 	Authorities []*Authority
@@ -211,8 +212,14 @@ func Refused(cip *ClusterImagePolicy, reason error) *Policy {
 		p.globs = []imageGlob{g}
 	}
 	p.Authorities = []*Authority{{Name: "refused", static: &StaticSpec{Action: "fail", Message: "signet refused this policy: " + reason.Error()}}}
+	p.refused = true
 	return p
 }
+
+// IsRefused reports whether p stands in for a policy that could not be
+// compiled (Refused): a relist compiles it again, since the reason may
+// have been a remote policy, KMS key or Secret that could not be read.
+func (p *Policy) IsRefused() bool { return p.refused }
 
 // Compile validates a ClusterImagePolicy and compiles it. Anything signet
 // cannot enforce as written is refused here, naming the field.

@@ -206,7 +206,7 @@ func (s *store) sync(ctx context.Context) error {
 			Metadata admission.ObjectMeta `json:"metadata"`
 		}
 		if json.Unmarshal(it, &m) == nil && m.Metadata.ResourceVersion != "" {
-			if p, ok := old[m.Metadata.Name]; ok && p.UID == m.Metadata.UID && p.ResourceVersion == m.Metadata.ResourceVersion {
+			if p, ok := old[m.Metadata.Name]; ok && !p.IsRefused() && p.UID == m.Metadata.UID && p.ResourceVersion == m.Metadata.ResourceVersion {
 				s.put(m.Metadata.Name, p)
 				continue
 			}
