@@ -19,12 +19,14 @@ import (
 // statements concurrently. Building the policy costs far less than
 // compiling a statement.
 type cueSet struct {
-	conv Convention
-	srcs []Source
+	conv  Convention
+	srcs  []Source
+	shape *shape // nil: evaluate the statement whole (cueshape.go)
+	chunk int    // elements of a list judged at once; chunkLen but in tests
 }
 
 func compileCUE(conv Convention, srcs []Source) (*cueSet, error) {
-	s := &cueSet{conv: conv, srcs: srcs}
+	s := &cueSet{conv: conv, srcs: srcs, shape: shapeOf(srcs), chunk: chunkLen}
 	if _, err := s.build(); err != nil {
 		return nil, err
 	}
@@ -73,14 +75,8 @@ func (s *cueSet) check(r *Result, statement []byte) error {
 	// a statement that fails, or whose JSON repeats a key (which
 	// CompileBytes unifies and a decoded map would silently drop), is
 	// judged again the slow way, for cosign's exact lines.
-	if !dup {
-		st := v.Context().Encode(doc)
-		if st.Err() == nil {
-			u := v.Unify(st)
-			if s.passes(u) {
-				return nil
-			}
-		}
+	if !dup && s.fastPass(v, doc) {
+		return nil
 	}
 	st := v.Context().CompileBytes(statement, cue.Filename("statement"))
 	if err := st.Err(); err != nil {
@@ -122,6 +118,37 @@ func (s *cueSet) check(r *Result, statement []byte) error {
 		})
 	}
 	return nil
+}
+
+// chunkLen bounds the elements of a list judged in one unification:
+// CUE's cost per list grows with the square of its length.
+const chunkLen = 512
+
+// fastPass reports whether the statement passes, judging only the part of
+// it the policy's shape reaches, long lists a chunk at a time. false means
+// "judge it again the slow way", not "fails".
+func (s *cueSet) fastPass(v cue.Value, doc any) bool {
+	if s.shape == nil {
+		st := v.Context().Encode(doc)
+		return st.Err() == nil && s.passes(v.Unify(st))
+	}
+	var chunks []chunk
+	pruned := s.shape.prune(doc, false, &chunks)
+	rounds := 1
+	for _, c := range chunks {
+		rounds = max(rounds, (len(c.list)+s.chunk-1)/s.chunk)
+	}
+	for r := range rounds {
+		for _, c := range chunks {
+			lo, hi := min(r*s.chunk, len(c.list)), min((r+1)*s.chunk, len(c.list))
+			c.parent[c.key] = c.list[lo:hi]
+		}
+		st := v.Context().Encode(pruned)
+		if st.Err() != nil || !s.passes(v.Unify(st)) {
+			return false
+		}
+	}
+	return true
 }
 
 // passes is the verdict of the slow path below, without its messages.

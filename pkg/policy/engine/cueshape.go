@@ -1,0 +1,306 @@
+package engine
+
+import (
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
+)
+
+// A CUE policy is usually a partial schema: it names a few fields of the
+// statement and leaves the rest of a multi-megabyte SBOM alone. Unifying
+// the whole statement costs CUE's evaluator time in every field and, for
+// a list, time that grows with the square of its length (it finds each
+// element's arc by a linear search). When the policy can be shown to
+// constrain only the fields it names, the statement is pruned to those
+// fields and a long list of elements that are each judged alone is
+// judged in chunks. Only a pass is taken from this shortcut; a failure is
+// judged again on the whole statement, so cosign's messages are kept.
+//
+// The shortcut holds only for policies with no references, definitions,
+// embeddings, comprehensions or pattern constraints: those are the ways
+// a CUE value can reach a field it does not name (closedness, patterns)
+// or depend on another field's value. Anything outside that subset gets
+// no shape and is evaluated whole.
+
+// shape is what a policy constrains at one place in the statement.
+type shape struct {
+	whole  bool              // a constraint on the value itself: keep all of it
+	fields map[string]*shape // fields a struct literal names
+	elem   *shape            // [...X]: what X constrains in every element
+	// noChunk: the place is under a disjunction, so its list may not be
+	// judged a chunk at a time (each chunk might pick another disjunct).
+	noChunk bool
+}
+
+// predeclaredOK are the predeclared identifiers a policy may use without
+// losing its shape; "self" and the others refer to values and are left out.
+var predeclaredOK = map[string]bool{
+	"_": true, "string": true, "bytes": true, "bool": true, "int": true, "float": true,
+	"number": true, "len": true, "close": true, "matchIf": true, "matchN": true,
+	"and": true, "or": true, "div": true, "mod": true, "quo": true, "rem": true,
+}
+
+// shapeOf returns the shape of the unified sources, or nil when the
+// policy is outside the subset the shortcut is sound for.
+func shapeOf(srcs []Source) *shape {
+	a := &shaper{imports: map[string]bool{}, labels: map[string]bool{}}
+	root := &shape{fields: map[string]*shape{}}
+	for _, src := range srcs {
+		f, err := parser.ParseFile(src.Name, src.Data)
+		if err != nil {
+			return nil
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.Package, *ast.Attribute, *ast.CommentGroup:
+			case *ast.ImportDecl:
+				for _, spec := range d.Specs {
+					if !a.addImport(spec) {
+						return nil
+					}
+				}
+			case *ast.Field:
+				if !a.field(root, d, false) {
+					return nil
+				}
+			case *ast.Ellipsis:
+				if d.Type != nil {
+					return nil
+				}
+			default:
+				return nil
+			}
+		}
+	}
+	// A field labelled like a name the policy uses would shadow it.
+	for name := range a.labels {
+		if predeclaredOK[name] || a.imports[name] {
+			return nil
+		}
+	}
+	return root
+}
+
+type shaper struct {
+	imports map[string]bool // names imported packages are known by
+	labels  map[string]bool // every field label: they may shadow names
+}
+
+func (a *shaper) addImport(spec *ast.ImportSpec) bool {
+	if spec.Name != nil {
+		a.imports[spec.Name.Name] = true
+		return true
+	}
+	p, err := strconv.Unquote(spec.Path.Value)
+	if err != nil || strings.Contains(p, ":") {
+		return false
+	}
+	a.imports[p[strings.LastIndex(p, "/")+1:]] = true
+	return true
+}
+
+// field adds a struct literal's field to s.
+func (a *shaper) field(s *shape, f *ast.Field, inOr bool) bool {
+	switch f.Label.(type) {
+	case *ast.Ident, *ast.BasicLit:
+	default: // pattern constraints, dynamic fields, aliases
+		return false
+	}
+	name, _, err := ast.LabelName(f.Label)
+	if err != nil || strings.HasPrefix(name, "#") || strings.HasPrefix(name, "_") {
+		return false // definitions close what they hold; hidden fields are for references
+	}
+	a.labels[name] = true
+	v := a.expr(f.Value, inOr)
+	if v == nil {
+		return false
+	}
+	s.fields[name] = merge(s.fields[name], v)
+	return true
+}
+
+func (a *shaper) expr(e ast.Expr, inOr bool) *shape {
+	var s *shape
+	switch e := e.(type) {
+	case *ast.ParenExpr:
+		return a.expr(e.X, inOr)
+	case *ast.StructLit:
+		s = &shape{fields: map[string]*shape{}}
+		for _, d := range e.Elts {
+			switch d := d.(type) {
+			case *ast.Field:
+				if !a.field(s, d, inOr) {
+					return nil
+				}
+			case *ast.Ellipsis:
+				if d.Type != nil {
+					return nil
+				}
+			case *ast.Attribute, *ast.CommentGroup:
+			default: // embeddings, comprehensions, let
+				return nil
+			}
+		}
+	case *ast.ListLit:
+		if len(e.Elts) == 1 {
+			if el, ok := e.Elts[0].(*ast.Ellipsis); ok {
+				s = &shape{elem: &shape{fields: map[string]*shape{}}}
+				if el.Type != nil {
+					if s.elem = a.expr(el.Type, inOr); s.elem == nil {
+						return nil
+					}
+				}
+				break
+			}
+		}
+		if !a.plain(e) { // positions or a closed length: keep the list as it is
+			return nil
+		}
+		s = &shape{whole: true}
+	case *ast.BinaryExpr:
+		switch e.Op {
+		case token.AND, token.OR:
+			or := inOr || e.Op == token.OR
+			x, y := a.expr(e.X, or), a.expr(e.Y, or)
+			if x == nil || y == nil {
+				return nil
+			}
+			s = merge(x, y)
+		default:
+			if !a.plain(e) {
+				return nil
+			}
+			s = &shape{whole: true}
+		}
+	case *ast.UnaryExpr:
+		if e.Op == token.MUL { // a default marks a disjunct
+			return a.expr(e.X, inOr)
+		}
+		if !a.plain(e) {
+			return nil
+		}
+		s = &shape{whole: true}
+	default:
+		if !a.plain(e) {
+			return nil
+		}
+		s = &shape{whole: true}
+	}
+	if inOr {
+		s.noChunk = true
+	}
+	return s
+}
+
+// plain reports whether e refers to nothing but predeclared names and
+// imported packages, so it judges the value in its place by itself. The
+// value is then kept whole, whatever e does with it (close, matchN, …).
+func (a *shaper) plain(e ast.Node) bool {
+	ok := true
+	ast.Walk(e, func(n ast.Node) bool {
+		if !ok {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.Ident:
+			ok = predeclaredOK[n.Name] || a.imports[n.Name]
+		case *ast.SelectorExpr: // pkg.Name: only pkg is a reference
+			ok = a.plain(n.X)
+			return false
+		case *ast.Field:
+			switch n.Label.(type) {
+			case *ast.Ident, *ast.BasicLit:
+				name, _, err := ast.LabelName(n.Label)
+				if err != nil || strings.HasPrefix(name, "#") || strings.HasPrefix(name, "_") {
+					ok = false
+					return false
+				}
+				a.labels[name] = true
+				ok = a.plain(n.Value)
+			default:
+				ok = false
+			}
+			return false
+		case *ast.Comprehension, *ast.LetClause, *ast.Alias, *ast.EmbedDecl,
+			*ast.BadExpr, *ast.BadDecl, *ast.Func, *ast.PostfixExpr:
+			ok = false
+		}
+		return ok
+	}, nil)
+	return ok
+}
+
+func merge(a, b *shape) *shape {
+	if a == nil {
+		return b
+	}
+	out := &shape{whole: a.whole || b.whole, noChunk: a.noChunk || b.noChunk}
+	if a.fields != nil || b.fields != nil {
+		out.fields = make(map[string]*shape, len(a.fields)+len(b.fields))
+		for k, v := range a.fields {
+			out.fields[k] = v
+		}
+		for k, v := range b.fields {
+			out.fields[k] = merge(out.fields[k], v)
+		}
+	}
+	switch {
+	case a.elem == nil:
+		out.elem = b.elem
+	case b.elem == nil:
+		out.elem = a.elem
+	default:
+		out.elem = merge(a.elem, b.elem)
+	}
+	return out
+}
+
+// chunk is a list that may be judged a part at a time: an open list whose
+// every element is held to the same constraint, reached from the root
+// through struct fields only.
+type chunk struct {
+	parent map[string]any
+	key    string
+	list   []any
+}
+
+// prune returns the part of the decoded value v the shape constrains,
+// and collects in chunks the lists that may be judged in parts.
+func (s *shape) prune(v any, inList bool, chunks *[]chunk) any {
+	if s.whole {
+		return v
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(s.fields))
+		for k, fs := range s.fields {
+			x, ok := t[k]
+			if !ok {
+				continue
+			}
+			out[k] = fs.prune(x, inList, chunks)
+			if l, ok := out[k].([]any); ok && fs.chunkable() && !inList {
+				*chunks = append(*chunks, chunk{parent: out, key: k, list: l})
+			}
+		}
+		return out
+	case []any:
+		if s.elem == nil {
+			return v
+		}
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = s.elem.prune(x, true, chunks)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+func (s *shape) chunkable() bool {
+	return !s.whole && !s.noChunk && s.elem != nil
+}
