@@ -62,23 +62,49 @@ func (s *cueSet) check(r *Result, statement []byte) error {
 	if err != nil {
 		return err
 	}
-	doc, dup, err := decodeStatement(statement)
-	if err != nil {
-		return err
+	// What CUE judges: the part of the text the policy reaches
+	// (cueshape.go), unless some object repeats a key, which CompileBytes
+	// unifies wherever it is.
+	text, dup := statement, false
+	if s.shape != nil {
+		pruned, dups, err := pruneText(statement, s.shape, false)
+		if err != nil {
+			return err
+		}
+		if dup = dups > 0; !dup {
+			text = pruned
+		}
 	}
 	// The fast path: Encode builds the statement's value straight from the
 	// decoded document, a third of the cost of compiling the JSON text as
-	// CUE source (parse, compile, evaluate) and what keeps a 5 MB SBOM in
-	// budget. Numbers keep their literal text (numLit), so the verdict is
-	// the one CompileBytes gives (TestEncodeMatchesCompileBytes). Only the
-	// order of fields differs, and with it which error CUE names first; so
-	// a statement that fails, or whose JSON repeats a key (which
-	// CompileBytes unifies and a decoded map would silently drop), is
-	// judged again the slow way, for cosign's exact lines.
-	if !dup && s.fastPass(v, doc) {
-		return nil
+	// CUE source (parse, compile, evaluate). Numbers keep their literal
+	// text (numLit), so the verdict is the one CompileBytes gives
+	// (TestEncodeMatchesCompileBytes). Only the order of fields differs,
+	// and with it which error CUE names first; so a statement that fails,
+	// or whose JSON repeats a key (which CompileBytes unifies and a decoded
+	// map would silently drop), is judged again the slow way, for cosign's
+	// exact lines.
+	if !dup {
+		doc, d, err := decodeStatement(text)
+		if err != nil {
+			return err
+		}
+		if !d && s.fastPass(v, doc) {
+			return nil
+		}
+		if s.shape != nil {
+			if text, _, err = pruneText(statement, s.shape, true); err != nil {
+				return err
+			}
+		}
 	}
-	st := v.Context().CompileBytes(statement, cue.Filename("statement"))
+	return s.judge(r, v, text)
+}
+
+// judge evaluates the statement's text as cosign (or policy-controller)
+// does and puts its lines and violations in r.
+func (s *cueSet) judge(r *Result, v cue.Value, text []byte) error {
+	st := v.Context().CompileBytes(text, cue.Filename("statement"))
 	if err := st.Err(); err != nil {
 		return fmt.Errorf("statement: %s", oneLine(err))
 	}

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -275,6 +277,9 @@ func (s *shape) prune(v any, inList bool, chunks *[]chunk) any {
 	}
 	switch t := v.(type) {
 	case map[string]any:
+		if s.fields == nil {
+			return v
+		}
 		out := make(map[string]any, len(s.fields))
 		for k, fs := range s.fields {
 			x, ok := t[k]
@@ -303,4 +308,122 @@ func (s *shape) prune(v any, inList bool, chunks *[]chunk) any {
 
 func (s *shape) chunkable() bool {
 	return !s.whole && !s.noChunk && s.elem != nil
+}
+
+// pruneText writes the part of a statement's JSON text the shape reaches,
+// in the text's own order and spelling. dups counts the objects that
+// repeat a key anywhere, also in the parts left out: CUE unifies a
+// repeated key's values, so only the whole text judges those.
+//
+// With exact, CUE judges the pruned text as it would the whole text: the
+// same paths, values and order of errors, so cosign's lines can come from
+// it. Two places are then kept whole: a value under a disjunction (an
+// empty disjunction's message prints the value), and a value of another
+// kind than the policy's literal there (a conflict prints both sides);
+// TestFastPassAgrees and FuzzCUEShape compare the lines.
+func pruneText(statement []byte, s *shape, exact bool) (pruned []byte, dups int, err error) {
+	r := newJSONReader(statement)
+	out := r.pruned(s, exact, make([]byte, 0, 4096), &dups)
+	if err := r.end(); err != nil {
+		return nil, 0, err
+	}
+	return out, dups, nil
+}
+
+func (r *jsonReader) pruned(s *shape, exact bool, out []byte, dups *int) []byte {
+	r.ws()
+	start := r.i
+	switch c := r.peek(); {
+	case s.whole, exact && s.noChunk, c == '[' && s.elem == nil, c == '{' && s.fields == nil, c != '{' && c != '[':
+		r.skip(dups)
+		return append(out, r.b[start:r.i]...)
+	case c == '[':
+		out = append(out, '[')
+		for more, n := r.enter(']'), 0; more; more, n = r.more(']'), n+1 {
+			if n > 0 {
+				out = append(out, ',')
+			}
+			out = r.pruned(s.elem, exact, out, dups)
+		}
+		return append(out, ']')
+	}
+	out = append(out, '{')
+	base, kept := len(r.seen), 0
+	for more := r.enter('}'); more; more = r.more('}') {
+		r.ws()
+		keyStart := r.i
+		k := r.key()
+		r.seen = append(r.seen, k)
+		fs, ok := s.fields[k]
+		if !ok {
+			r.skip(dups)
+			continue
+		}
+		if kept++; kept > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, r.b[keyStart:r.i]...) // the name as written, and its colon
+		out = r.pruned(fs, exact, out, dups)
+	}
+	r.objectEnd(base, dups)
+	return append(out, '}')
+}
+
+// skip steps over the value at r.i, checking it as goValue does.
+func (r *jsonReader) skip(dups *int) {
+	r.ws()
+	switch r.peek() {
+	case '{':
+		base := len(r.seen)
+		for more := r.enter('}'); more; more = r.more('}') {
+			r.seen = append(r.seen, r.key())
+			r.skip(dups)
+		}
+		r.objectEnd(base, dups)
+	case '[':
+		for more := r.enter(']'); more; more = r.more(']') {
+			r.skip(dups)
+		}
+	case '"':
+		r.skipStr()
+	case 't':
+		r.literal("true")
+	case 'f':
+		r.literal("false")
+	case 'n':
+		r.literal("null")
+	default:
+		r.num()
+	}
+}
+
+// objectEnd counts the object whose keys are seen[base:] if it repeats
+// one (sorted, so a crafted object of many keys costs n log n), and drops
+// its keys.
+func (r *jsonReader) objectEnd(base int, dups *int) {
+	keys := r.seen[base:]
+	slices.Sort(keys)
+	for i := 1; i < len(keys); i++ {
+		if keys[i] == keys[i-1] {
+			*dups++
+			break
+		}
+	}
+	r.seen = r.seen[:base]
+}
+
+// skipStr steps over the string at r.i, checking it as str does but
+// without keeping it.
+func (r *jsonReader) skipStr() {
+	start := r.i + 1
+	q := bytes.IndexByte(r.b[start:], '"')
+	if q < 0 {
+		r.fail()
+		return
+	}
+	if plainString(r.b[start : start+q]) {
+		r.i = start + q + 1
+		return
+	}
+	r.str(false)
 }

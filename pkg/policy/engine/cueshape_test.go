@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -147,6 +148,20 @@ func verdicts(t *testing.T, set *cueSet, statement []byte) (fast, whole bool) {
 	fast = set.fastPass(v, doc)
 	st := v.Context().CompileBytes(statement, cue.Filename("statement"))
 	whole = st.Err() == nil && set.passes(v.Unify(st))
+	if whole {
+		return fast, whole
+	}
+	// A failure is reported from the pruned text: its lines must be the
+	// whole text's.
+	pruned, dups, err := pruneText(statement, set.shape, true)
+	if err != nil || dups > 0 {
+		t.Fatalf("pruneText: %v, %d repeated keys", err, dups)
+	}
+	var got, want Result
+	errGot, errWant := set.judge(&got, v, pruned), set.judge(&want, v, statement)
+	if fmt.Sprint(errGot) != fmt.Sprint(errWant) || !reflect.DeepEqual(got, want) {
+		t.Errorf("statement %s\npruned to %s\njudged %+v (%v)\nwhole   %+v (%v)", statement, pruned, got, errGot, want, errWant)
+	}
 	return fast, whole
 }
 

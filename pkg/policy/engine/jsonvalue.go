@@ -31,6 +31,7 @@ type jsonReader struct {
 	// scratch stacks the members of the objects and arrays being read.
 	pairs [][2]*ast.Term
 	elems []any
+	seen  []string // keys of the objects being skipped, for pruneText
 	terms []*ast.Term
 	slab  []ast.Term
 }
@@ -142,17 +143,7 @@ func (r *jsonReader) str(intern bool) string {
 	}
 	end := start + q
 	raw := r.b[start:end]
-	simple, ascii := true, true
-	for _, c := range raw {
-		if c < 0x20 || c == '\\' {
-			simple = false
-			break
-		}
-		if c >= utf8.RuneSelf {
-			ascii = false
-		}
-	}
-	if simple && (ascii || utf8.Valid(raw)) {
+	if plainString(raw) {
 		r.i = end + 1
 		if !intern {
 			return string(raw)
@@ -177,6 +168,21 @@ func (r *jsonReader) str(intern bool) string {
 	}
 	r.i = end + 1
 	return s
+}
+
+// plainString reports whether a string's text is its value: no escapes,
+// no control characters, valid UTF-8.
+func plainString(raw []byte) bool {
+	ascii := true
+	for _, c := range raw {
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	return ascii || utf8.Valid(raw)
 }
 
 // num reads the number that starts at r.i, as written.
