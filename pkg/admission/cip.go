@@ -130,14 +130,24 @@ type AttestationSpec struct {
 // (attestations[].policy), or over the authorities' results (spec.policy).
 // One shape for both, as in policy-controller.
 type PolicyDocSpec struct {
-	Type              string           `json:"type"`
-	Data              string           `json:"data,omitempty"`
-	Remote            *RemotePolicy    `json:"remote,omitempty"`
-	ConfigMapRef      *json.RawMessage `json:"configMapRef,omitempty"`
-	FetchConfigFile   *bool            `json:"fetchConfigFile,omitempty"`
-	IncludeSpec       *bool            `json:"includeSpec,omitempty"`
-	IncludeObjectMeta *bool            `json:"includeObjectMeta,omitempty"`
-	IncludeTypeMeta   *bool            `json:"includeTypeMeta,omitempty"`
+	Type              string        `json:"type"`
+	Data              string        `json:"data,omitempty"`
+	Remote            *RemotePolicy `json:"remote,omitempty"`
+	ConfigMapRef      *ConfigMapRef `json:"configMapRef,omitempty"`
+	FetchConfigFile   *bool         `json:"fetchConfigFile,omitempty"`
+	IncludeSpec       *bool         `json:"includeSpec,omitempty"`
+	IncludeObjectMeta *bool         `json:"includeObjectMeta,omitempty"`
+	IncludeTypeMeta   *bool         `json:"includeTypeMeta,omitempty"`
+}
+
+// ConfigMapRef names the key of a ConfigMap that holds a policy
+// (policy.configMapRef). policy-controller reads the ConfigMap from its
+// own namespace whatever namespace says; signet does the same and refuses
+// another namespace rather than ignore it.
+type ConfigMapRef struct {
+	Name      string `json:"name,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Key       string `json:"key,omitempty"`
 }
 
 // RemotePolicy is a policy fetched from a URL, pinned by its SHA-256.

@@ -117,8 +117,9 @@ func TestCIPPolicyRefused(t *testing.T) {
 		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
 	}
 	for _, tc := range []struct{ incl, data, want string }{
-		{"    configMapRef: {name: policies}\n", "package sigstore", "spec.policy.configMapRef is not supported"},
-		{"    remote: {url: https://example.com/p.rego}\n", "package sigstore", "spec.policy: data and remote are exclusive"},
+		{"    configMapRef: {name: policies, key: p}\n", "", "spec.policy.configMapRef: ConfigMap /policies: ConfigMaps are read from the API server, and none is configured"},
+		{"    remote: {url: https://example.com/p.rego}\n", "package sigstore", "spec.policy: data, remote and configMapRef are exclusive"},
+		{"    configMapRef: {name: policies, key: p}\n", "package sigstore", "spec.policy: data, remote and configMapRef are exclusive"},
 		{"", "package sigstore\nisCompliant {", "spec.policy: "},
 	} {
 		cips, err := ParsePolicyFile([]byte(cipWith(false, "rego", tc.data, tc.incl)))

@@ -108,10 +108,34 @@ var anything = sync.OnceValue(func() verifier.Identity {
 	return verifier.Identity{SAN: verifier.Matcher{Regexp: regexp.MustCompile("")}, Issuer: verifier.Matcher{Regexp: regexp.MustCompile("")}}
 })
 
-// Validate judges every image of a workload; images are verified in
-// parallel.
+// Snapshot is the policies one request is judged by, read once: whether
+// a review's object is kept (DecodeReview, Snapshot.NeedsObject) and the
+// judgement must agree, though the policies may change in between.
+type Snapshot struct{ policies []*Policy }
+
+// Snapshot reads the current policies.
+func (e *Engine) Snapshot() Snapshot { return Snapshot{policies: e.Policies()} }
+
+// NeedsObject reports whether a policy's spec.policy includes the
+// request's object (DecodeReview's keepObject).
+func (s Snapshot) NeedsObject() bool {
+	for _, p := range s.policies {
+		if p.cip.includes() {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate judges every image of a workload by the current policies.
 func (e *Engine) Validate(ctx context.Context, namespace string, w Workload) Decision {
-	j := selectPolicies(e, namespace, w)
+	return e.ValidateSnapshot(ctx, e.Snapshot(), namespace, w)
+}
+
+// ValidateSnapshot judges every image of a workload by the policies of
+// snap; images are verified in parallel.
+func (e *Engine) ValidateSnapshot(ctx context.Context, snap Snapshot, namespace string, w Workload) Decision {
+	j := selectPolicies(e, snap.policies, namespace, w)
 	if e.TrustVersion != nil {
 		j.trust = e.TrustVersion()
 	}
@@ -153,17 +177,6 @@ func (e *Engine) Validate(ctx context.Context, namespace string, w Workload) Dec
 	return d
 }
 
-// NeedsObject reports whether a current policy's spec.policy includes
-// the request's object (DecodeReview's keepObject).
-func (e *Engine) NeedsObject() bool {
-	for _, p := range e.Policies() {
-		if p.cip.includes() {
-			return true
-		}
-	}
-	return false
-}
-
 // judgement is what the images of one request are judged with: the
 // policies whose spec.match selects the workload, those it does not
 // (named in no-match messages), and the object (for spec.policy's
@@ -176,9 +189,8 @@ type judgement struct {
 	trust                string       // TrustVersion, read once per request
 }
 
-func selectPolicies(e *Engine, ns string, w Workload) *judgement {
+func selectPolicies(e *Engine, all []*Policy, ns string, w Workload) *judgement {
 	j := &judgement{e: e, ns: ns}
-	all := e.Policies()
 	for i, p := range all {
 		if len(p.match) == 0 || selects(p.match, w.Resource, w.Labels) {
 			if j.unselected != nil {

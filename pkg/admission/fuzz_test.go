@@ -84,13 +84,19 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"policy.sigstore.dev/v1beta1","kind":"ClusterImagePolicy","metadata":{"name":"p","annotations":{"signet.sigstore.dev/identity-extensions":"{\"a\":{\"source-repository-ref\":\"refs/heads/main\"}}"}},"spec":{"images":[{"glob":"ghcr.io/**"}],"authorities":[{"name":"a","keyless":{"identities":[{"issuer":"https://i","subjectRegExp":"^x$"}]},"attestations":[{"name":"p","predicateType":"slsaprovenance"}]}]}}`))
 	f.Add([]byte("apiVersion: policy.sigstore.dev/v1alpha1\nkind: ClusterImagePolicy\nmetadata: {name: s}\nspec: {images: [{glob: '*'}], authorities: [{static: {action: fail, message: no}}], mode: warn}\n"))
 	f.Add([]byte(`{"apiVersion":"policy.sigstore.dev/v1beta1","kind":"ClusterImagePolicy","metadata":{"name":"k"},"spec":{"images":[{"glob":"**"}],"authorities":[{"key":{"data":"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"},"ctlog":{"url":"https://rekor"},"source":[{"oci":"ghcr.io/sigs"}]}]}}`))
+	f.Add([]byte("apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: c}\nspec: {images: [{glob: '**'}], authorities: [{static: {action: pass}}], policy: {type: cue, configMapRef: {name: policies, namespace: ns, key: p}}}\n"))
+	// ConfigMaps are read: configMapRef's checks run on what the fuzzer
+	// writes.
+	o := LoadOptions{SystemNamespace: "ns", ConfigMap: func(context.Context, string, string) (map[string]string, error) {
+		return map[string]string{"p": "x", "blank": " "}, nil
+	}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cips, err := ParsePolicyFile(data)
 		if err != nil {
 			return
 		}
 		for _, c := range cips {
-			p, err := Compile(context.Background(), c, LoadOptions{})
+			p, err := Compile(context.Background(), c, o)
 			if err != nil {
 				if !strings.HasPrefix(err.Error(), "ClusterImagePolicy ") {
 					t.Fatalf("error does not name the policy: %v", err)

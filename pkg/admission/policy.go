@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,16 @@ type LoadOptions struct {
 	Fetch func(ctx context.Context, url string) ([]byte, error)
 	// KMS loads a key.kms public key (a network call); nil refuses KMS.
 	KMS func(ctx context.Context, uri string) (signature.Verifier, error)
+	// ConfigMap reads a ConfigMap's data (policy.configMapRef) from the
+	// API server; nil refuses configMapRef. ConfigMaps are looked up in
+	// SystemNamespace only, as policy-controller does.
+	ConfigMap func(ctx context.Context, namespace, name string) (map[string]string, error)
+
+	// resolved is told each policy text read from outside the
+	// ClusterImagePolicy (a ConfigMap), which is then part of the
+	// policy's version: a changed ConfigMap must not reuse verdicts
+	// cached under the old text.
+	resolved func(data []byte)
 }
 
 // Policy is a compiled ClusterImagePolicy.
@@ -237,7 +248,10 @@ func compile(ctx context.Context, cip *ClusterImagePolicy, o LoadOptions) (*Poli
 	h := sha256.New()
 	h.Write(cip.RawSpec)
 	h.Write([]byte(cip.Metadata.Annotations[IdentityExtensionsAnnotation]))
-	p.version = hex.EncodeToString(h.Sum(nil))
+	o.resolved = func(data []byte) {
+		h.Write([]byte{0})
+		h.Write(data)
+	}
 	switch s.Mode {
 	case "", "enforce":
 	case "warn":
@@ -289,6 +303,7 @@ func compile(ctx context.Context, cip *ClusterImagePolicy, o LoadOptions) (*Poli
 			return nil, fmt.Errorf("annotation %s names authority %q, which the policy does not have", IdentityExtensionsAnnotation, n)
 		}
 	}
+	p.version = hex.EncodeToString(h.Sum(nil))
 	return p, nil
 }
 
@@ -540,17 +555,29 @@ func compileAttestation(ctx context.Context, at AttestationSpec, o LoadOptions) 
 // start with the field after "policy" (".type …", ": …").
 func compilePolicyDoc(ctx context.Context, name string, pol *PolicyDocSpec, o LoadOptions) (StatementPolicy, error) {
 	data := []byte(pol.Data)
+	sources := 0
+	for _, set := range []bool{pol.Data != "", pol.Remote != nil, pol.ConfigMapRef != nil} {
+		if set {
+			sources++
+		}
+	}
 	switch {
-	case pol.ConfigMapRef != nil:
-		return nil, errors.New(".configMapRef is not supported: inline the policy in policy.data or use policy.remote")
 	case pol.Type != "cue" && pol.Type != "rego":
 		return nil, fmt.Errorf(".type %q: want cue or rego", pol.Type)
-	case pol.Remote != nil && pol.Data != "":
-		return nil, errors.New(": data and remote are exclusive")
+	case sources > 1:
+		return nil, errors.New(": data, remote and configMapRef are exclusive")
 	case pol.Remote != nil:
 		var err error
 		if data, err = fetchRemote(ctx, pol.Remote, o); err != nil {
 			return nil, fmt.Errorf(".remote: %w", err)
+		}
+	case pol.ConfigMapRef != nil:
+		var err error
+		if data, err = configMapPolicy(ctx, pol.ConfigMapRef, o); err != nil {
+			return nil, fmt.Errorf(".configMapRef: %w", err)
+		}
+		if o.resolved != nil {
+			o.resolved(data)
 		}
 	case pol.Data == "":
 		return nil, errors.New(".data is empty")
@@ -563,6 +590,53 @@ func compilePolicyDoc(ctx context.Context, name string, pol *PolicyDocSpec, o Lo
 		return nil, fmt.Errorf(": %w", err)
 	}
 	return sp, nil
+}
+
+// configMapPolicy reads policy.configMapRef as policy-controller does:
+// the value of key in the ConfigMap name of signet's own namespace (a
+// missing or empty key refuses the policy). Another namespace is refused
+// rather than ignored: policy-controller would read its own namespace
+// whatever the field says, and signet's RBAC grants only its own.
+func configMapPolicy(ctx context.Context, ref *ConfigMapRef, o LoadOptions) ([]byte, error) {
+	ns := o.SystemNamespace
+	switch {
+	case ref.Name == "":
+		return nil, errors.New("name is required")
+	case ref.Key == "":
+		return nil, fmt.Errorf("key is required: the key of ConfigMap %s/%s that holds the policy", ns, ref.Name)
+	case ref.Namespace != "" && ref.Namespace != ns:
+		return nil, fmt.Errorf("namespace %q: the ConfigMap must be in signet's namespace %q (--system-namespace), the only one policy-controller reads and signet may read", ref.Namespace, ns)
+	case o.ConfigMap == nil:
+		return nil, fmt.Errorf("ConfigMap %s/%s: ConfigMaps are read from the API server, and none is configured (--kubeconfig or in-cluster); inline the policy in data", ns, ref.Name)
+	}
+	cm, err := o.ConfigMap(ctx, ns, ref.Name)
+	if err != nil {
+		return nil, fmt.Errorf("ConfigMap %s/%s: %w", ns, ref.Name, err)
+	}
+	v, ok := cm[ref.Key]
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("ConfigMap %s/%s has no key %q (it has %s)", ns, ref.Name, ref.Key, keyList(cm))
+	case strings.TrimSpace(v) == "":
+		return nil, fmt.Errorf("key %q of ConfigMap %s/%s is empty", ref.Key, ns, ref.Name)
+	case len(v) > MaxPolicySize:
+		return nil, fmt.Errorf("key %q of ConfigMap %s/%s: more than %d bytes", ref.Key, ns, ref.Name, MaxPolicySize)
+	}
+	return []byte(v), nil
+}
+
+func keyList(m map[string]string) string {
+	if len(m) == 0 {
+		return "no data keys"
+	}
+	ks := sortedKeys(m)
+	for i, k := range ks {
+		ks[i] = strconv.Quote(k)
+	}
+	if len(ks) > 10 {
+		ks = append(ks[:10], "…")
+	}
+	return "keys " + strings.Join(ks, ", ")
 }
 
 // fetchRemote reads a remote policy and checks it against its pinned

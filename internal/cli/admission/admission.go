@@ -110,7 +110,7 @@ GOMEMLIMIT below the container's memory limit (the manifests do).`,
 	fs.StringArrayVar(&opts.TrustRoots, "trust-root", nil, "NAME=FILE: a trusted_root.json a policy's trustRootRef NAME uses (repeatable)")
 	fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig whose current context reaches the API server (default: in-cluster service account when in a pod)")
 	fs.StringVar(&opts.NoMatch, "no-match-policy", "deny", "images no policy matches: deny, warn or allow")
-	fs.StringVar(&opts.SystemNamespace, "system-namespace", "signet-system", "namespace of a key.secretRef without one")
+	fs.StringVar(&opts.SystemNamespace, "system-namespace", "signet-system", "signet's own namespace: where a key.secretRef without one, and the ConfigMaps of policy.configMapRef, are read")
 	fs.DurationVar(&opts.Timeout, "request-timeout", 20*time.Second, "deadline of one admission request (also kept 3s below the API server's own); keep it below the webhook's timeoutSeconds")
 	fs.IntVar(&opts.CacheSize, "cache-size", 10000, "passing verdicts remembered (0 disables the cache)")
 	fs.DurationVar(&opts.CacheTTL, "cache-ttl", 10*time.Minute, "how long a passing verdict is remembered")
@@ -206,6 +206,7 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 	} else {
 		go ts.runTrustRoots(ctx, kc, logf)
 		go st.run(ctx)
+		go st.runConfigMaps(ctx)
 	}
 	engine := &admission.Engine{
 		Policies:     st.policies,
@@ -253,15 +254,18 @@ func (s *store) loadFiles(ctx context.Context, files []string, ts *trustSource) 
 		}
 		all = append(all, cips)
 	}
+	s.compileMu.Lock()
+	defer s.compileMu.Unlock()
 	for i, file := range files {
 		for _, c := range all[i] {
 			// A file is under the operator's hand: refuse to start
 			// rather than run with a policy that cannot be enforced.
-			p, err := admission.Compile(ctx, c, s.load)
+			p, err := s.compile(ctx, fileKey(len(s.files)), c)
 			if err != nil {
 				return fmt.Errorf("--policy-file %s: %w", file, err)
 			}
 			s.files = append(s.files, p)
+			s.fileCIPs = append(s.fileCIPs, c)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package admission
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,7 +35,7 @@ func TestManifests(t *testing.T) {
 		t.Errorf("no TrustRoot CRD: %v", tr)
 	}
 	kinds["CustomResourceDefinition"] = crds["clusterimagepolicies.policy.sigstore.dev"]
-	for _, k := range []string{"CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} {
+	for _, k := range []string{"CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} {
 		if kinds[k] == nil {
 			t.Errorf("no %s in the manifests", k)
 		}
@@ -42,6 +43,23 @@ func TestManifests(t *testing.T) {
 	crd := kinds["CustomResourceDefinition"]["spec"].(map[string]any)
 	if crd["conversion"].(map[string]any)["strategy"] != "None" || len(crd["versions"].([]any)) != 2 {
 		t.Errorf("CRD: %v", crd)
+	}
+	// ConfigMaps (configMapRef) are readable in signet's namespace only,
+	// and serve looks them up there.
+	if rules := fmt.Sprint(kinds["ClusterRole"]["rules"]); strings.Contains(rules, "configmaps") {
+		t.Errorf("the ClusterRole grants ConfigMaps cluster-wide: %s", rules)
+	}
+	role := kinds["Role"]
+	if md := role["metadata"].(map[string]any); md["namespace"] != "sec" || fmt.Sprint(role["rules"]) != "[map[apiGroups:[] resources:[configmaps] verbs:[get list watch]]]" {
+		t.Errorf("Role: %v", role)
+	}
+	rb := kinds["RoleBinding"]
+	if fmt.Sprint(rb["roleRef"]) != "map[apiGroup:rbac.authorization.k8s.io kind:Role name:signet-admission]" ||
+		fmt.Sprint(rb["subjects"]) != "[map[kind:ServiceAccount name:signet-admission namespace:sec]]" || rb["metadata"].(map[string]any)["namespace"] != "sec" {
+		t.Errorf("RoleBinding: %v", rb)
+	}
+	if !strings.Contains(string(out), "- --system-namespace=sec\n") {
+		t.Error("serve is not told its namespace (--system-namespace)")
 	}
 	vw := kinds["ValidatingWebhookConfiguration"]["webhooks"].([]any)[0].(map[string]any)
 	if vw["failurePolicy"] != "Fail" || vw["timeoutSeconds"] != 25 {

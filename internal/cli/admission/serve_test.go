@@ -256,10 +256,15 @@ func TestServeRefusesBadFlags(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	writeFile(t, bad, []byte("apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: x}\nspec:\n  images: [{glob: '**'}]\n  authorities: [{static: {action: pass}}]\n  policy: {type: cue, data: x}\n"))
+	// Without an API server a ConfigMap cannot be read: refused by name.
+	cmRef := filepath.Join(dir, "cmref.yaml")
+	writeFile(t, cmRef, []byte("apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: c}\nspec:\n  images: [{glob: '**'}]\n  authorities: [{static: {action: pass}}]\n  policy: {type: cue, configMapRef: {name: policies, key: p.cue}}\n"))
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
+		{[]string{"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--policy-file", cmRef, "--system-namespace", "sec"},
+			"--policy-file " + cmRef + ": ClusterImagePolicy c: spec.policy.configMapRef: ConfigMap sec/policies: ConfigMaps are read from the API server, and none is configured (--kubeconfig or in-cluster)"},
 		{[]string{"--listen", "127.0.0.1:0"}, "--tls-cert and --tls-key are required"},
 		{[]string{"--listen", "nope", "--tls-cert", certFile, "--tls-key", keyFile}, "--listen \"nope\""},
 		{[]string{"--tls-cert", certFile, "--tls-key", keyFile, "--no-match-policy", "maybe"}, "--no-match-policy \"maybe\""},

@@ -77,12 +77,25 @@ func queryValue(raw, key string) string {
 // jsonContentType is set as is: Header.Set would allocate it per answer.
 var jsonContentType = []string{"application/json"}
 
-func (s *server) review(w http.ResponseWriter, r *http.Request, decide func(context.Context, *admission.Request) admission.Response) {
+// judged is what one review is judged with: readiness, checked before
+// the policies are read (readiness never goes back, so a ready snapshot
+// holds the listed policies), and the policies.
+type judged struct {
+	notReady error
+	snap     admission.Snapshot
+}
+
+func (s *server) review(w http.ResponseWriter, r *http.Request, decide func(context.Context, judged, *admission.Request) admission.Response) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST an AdmissionReview", http.StatusMethodNotAllowed)
 		return
 	}
-	rv, err := admission.DecodeReview(http.MaxBytesReader(w, r.Body, admission.MaxReviewSize), admission.MaxReviewSize, s.engine.NeedsObject())
+	// One snapshot decides both whether the object is kept and the
+	// verdict: a policy including the object that arrived in between
+	// would otherwise find it dropped.
+	jd := judged{notReady: s.ready()}
+	jd.snap = s.engine.Snapshot()
+	rv, err := admission.DecodeReview(http.MaxBytesReader(w, r.Body, admission.MaxReviewSize), admission.MaxReviewSize, jd.snap.NeedsObject())
 	if err != nil {
 		// The API server treats an error as a failure: with
 		// failurePolicy Fail, the request is refused.
@@ -92,7 +105,7 @@ func (s *server) review(w http.ResponseWriter, r *http.Request, decide func(cont
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.deadline(r))
 	defer cancel()
-	resp := decide(ctx, rv.Request)
+	resp := decide(ctx, jd, rv.Request)
 	out, err := json.Marshal(admission.Answer(rv.Request, resp))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -106,7 +119,7 @@ func describe(req *admission.Request) string {
 	return fmt.Sprintf("%s %s %s/%s", req.Operation, req.Kind.Kind, req.Namespace, req.Name)
 }
 
-func (s *server) validate(ctx context.Context, req *admission.Request) admission.Response {
+func (s *server) validate(ctx context.Context, jd judged, req *admission.Request) admission.Response {
 	w, skip, err := admission.ReadWorkload(req)
 	if err != nil {
 		s.logf("deny %s: %v", describe(req), err)
@@ -115,11 +128,11 @@ func (s *server) validate(ctx context.Context, req *admission.Request) admission
 	if skip {
 		return admission.Allow(nil)
 	}
-	if err := s.ready(); err != nil {
+	if err := jd.notReady; err != nil {
 		s.logf("deny %s: not ready: %v", describe(req), err)
 		return admission.Deny("signet admission is not ready: "+err.Error(), nil)
 	}
-	d := s.engine.Validate(ctx, req.Namespace, w)
+	d := s.engine.ValidateSnapshot(ctx, jd.snap, req.Namespace, w)
 	if !d.Allowed {
 		s.logf("deny %s: %s", describe(req), d.Message)
 		return admission.Deny(d.Message, d.Warnings)
@@ -127,7 +140,7 @@ func (s *server) validate(ctx context.Context, req *admission.Request) admission
 	return admission.Allow(d.Warnings)
 }
 
-func (s *server) mutate(ctx context.Context, req *admission.Request) admission.Response {
+func (s *server) mutate(ctx context.Context, _ judged, req *admission.Request) admission.Response {
 	w, skip, err := admission.ReadWorkload(req)
 	if err != nil || skip {
 		// The validating webhook judges what cannot be read.

@@ -29,6 +29,17 @@ type store struct {
 	mu  sync.Mutex
 	api map[string]*admission.Policy
 
+	// compileMu orders compiles: a policy's watch event and a change of
+	// a ConfigMap it reads both compile it, and the later must win. It
+	// guards what follows.
+	compileMu sync.Mutex
+	apiRaw    map[string]json.RawMessage // each API policy as last applied
+	fileCIPs  []*admission.ClusterImagePolicy
+	uses      map[string]cmUse  // by apiKey/fileKey
+	cmCurrent map[string]string // ConfigMap name → resourceVersion, as watched
+
+	cmForbidden atomic.Bool
+
 	snap  atomic.Pointer[[]*admission.Policy]
 	ready atomic.Bool
 	// lastErr is why the API policies are not current (nil when they are).
@@ -69,10 +80,17 @@ func (s *store) publish() {
 	s.snap.Store(&all)
 }
 
-// compile compiles one policy; a policy that cannot be enforced as
-// written is replaced by one denying its images with the reason.
-func (s *store) compile(ctx context.Context, cip *admission.ClusterImagePolicy) (*admission.Policy, error) {
-	p, err := admission.Compile(ctx, cip, s.load)
+// compile compiles one policy, recording under key the ConfigMaps it
+// read; a policy that cannot be enforced as written is replaced by one
+// denying its images with the reason. Caller holds compileMu.
+func (s *store) compile(ctx context.Context, key string, cip *admission.ClusterImagePolicy) (*admission.Policy, error) {
+	o := s.load
+	use := cmUse{}
+	if s.kube != nil {
+		o.ConfigMap = s.configMapGetter(use)
+	}
+	p, err := admission.Compile(ctx, cip, o)
+	s.setUse(key, use)
 	if err != nil {
 		return admission.Refused(cip, err), err
 	}
@@ -104,6 +122,12 @@ func currentReady(raw json.RawMessage) readyCondition {
 
 // apply adds or replaces an API policy from its JSON.
 func (s *store) apply(ctx context.Context, raw json.RawMessage) {
+	s.compileMu.Lock()
+	defer s.compileMu.Unlock()
+	s.applyLocked(ctx, raw)
+}
+
+func (s *store) applyLocked(ctx context.Context, raw json.RawMessage) {
 	have := currentReady(raw)
 	cip, err := admission.ParsePolicy(raw)
 	if err != nil {
@@ -117,13 +141,34 @@ func (s *store) apply(ctx context.Context, raw json.RawMessage) {
 		}
 		// Unreadable spec: fail closed for every image.
 		cip = &admission.ClusterImagePolicy{Metadata: meta.Metadata}
+		s.keepRaw(cip.Metadata.Name, raw)
+		s.setUse(apiKey(cip.Metadata.Name), nil)
 		s.put(cip.Metadata.Name, admission.Refused(cip, err))
 		s.status(ctx, cip.Metadata.Name, have, err)
 		return
 	}
-	p, err := s.compile(ctx, cip)
+	s.keepRaw(cip.Metadata.Name, raw)
+	p, err := s.compile(ctx, apiKey(cip.Metadata.Name), cip)
 	s.put(cip.Metadata.Name, p)
 	s.status(ctx, cip.Metadata.Name, have, err)
+}
+
+// keepRaw remembers an API policy's JSON, to compile it again when a
+// ConfigMap it reads changes. Caller holds compileMu.
+func (s *store) keepRaw(name string, raw json.RawMessage) {
+	if s.apiRaw == nil {
+		s.apiRaw = map[string]json.RawMessage{}
+	}
+	s.apiRaw[name] = raw
+}
+
+// forget drops an API policy. Caller holds compileMu.
+func (s *store) forget(name string) {
+	delete(s.apiRaw, name)
+	s.setUse(apiKey(name), nil)
+	s.mu.Lock()
+	delete(s.api, name)
+	s.mu.Unlock()
 }
 
 func (s *store) put(name string, p *admission.Policy) {
@@ -187,6 +232,14 @@ func follow(ctx context.Context, sync func(context.Context) error, failed func(e
 	}
 }
 
+// pause waits d, or less if ctx ends.
+func pause(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
 var errRelist = errors.New("watch expired, relisting")
 
 // sync lists, then watches until the watch ends.
@@ -195,10 +248,13 @@ func (s *store) sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listing: %w", err)
 	}
+	s.compileMu.Lock()
 	s.mu.Lock()
 	old := s.api
 	s.api = map[string]*admission.Policy{}
 	s.mu.Unlock()
+	oldRaw := s.apiRaw
+	s.apiRaw = map[string]json.RawMessage{}
 	for _, it := range items {
 		// A relist (every watch ends within minutes) recompiles only what
 		// changed: a key.kms or secretRef costs a network call.
@@ -208,11 +264,18 @@ func (s *store) sync(ctx context.Context) error {
 		if json.Unmarshal(it, &m) == nil && m.Metadata.ResourceVersion != "" {
 			if p, ok := old[m.Metadata.Name]; ok && !p.IsRefused() && p.UID == m.Metadata.UID && p.ResourceVersion == m.Metadata.ResourceVersion {
 				s.put(m.Metadata.Name, p)
+				s.keepRaw(m.Metadata.Name, oldRaw[m.Metadata.Name])
 				continue
 			}
 		}
-		s.apply(ctx, it)
+		s.applyLocked(ctx, it)
 	}
+	for name := range old {
+		if _, ok := s.apiRaw[name]; !ok {
+			s.setUse(apiKey(name), nil)
+		}
+	}
+	s.compileMu.Unlock()
 	s.publish()
 	s.ready.Store(true)
 	s.lastErr.Store(nil)
@@ -224,9 +287,9 @@ func (s *store) sync(ctx context.Context) error {
 			if err := json.Unmarshal(obj, &m); err != nil {
 				return fmt.Errorf("watch DELETED event: %w", err)
 			}
-			s.mu.Lock()
-			delete(s.api, m.Metadata.Name)
-			s.mu.Unlock()
+			s.compileMu.Lock()
+			s.forget(m.Metadata.Name)
+			s.compileMu.Unlock()
 		} else {
 			s.apply(ctx, obj)
 		}

@@ -145,10 +145,7 @@ func (t *trustSource) syncTrustRoots(ctx context.Context, kc *kube, logf func(st
 		if !t.listed.Swap(true) {
 			logf("the API server has no TrustRoot resource for signet (HTTP %d: its CRD is not installed, or the ClusterRole does not allow listing trustroots): trustRootRef names only --trust-root and --policy-file TrustRoots", ae.code)
 		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(noCRDRetry):
-		}
+		pause(ctx, noCRDRetry)
 		return nil
 	}
 	if err != nil {
