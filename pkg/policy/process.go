@@ -29,7 +29,8 @@ const EngineProgram = "signet-policy"
 type Process struct {
 	// Path is the program; "" finds it with FindEngine("").
 	Path string
-	// Env is the child's environment; nil is this process's.
+	// Env is the child's whole environment, as given (tests); nil is
+	// EngineEnv of this process's: only what the engines need.
 	Env []string
 
 	mu    sync.Mutex
@@ -235,6 +236,9 @@ func (p *Process) start(ctx context.Context) error {
 	}
 	cmd := exec.Command(path)
 	cmd.Env = p.Env
+	if cmd.Env == nil {
+		cmd.Env = EngineEnv(os.Environ(), 0)
+	}
 	c := &child{cmd: cmd, stderr: &tail{}, exited: make(chan struct{})}
 	cmd.Stderr = c.stderr
 	in, err := cmd.StdinPipe()

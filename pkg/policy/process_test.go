@@ -18,6 +18,18 @@ import (
 // TestMain lets this test binary be the engine program: the Process under
 // test runs it again with engineEnv set, and it serves the real engines.
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == envDumpName {
+		// Run by name (a symlink), as its environment is not ours to
+		// choose: it writes that environment beside itself, then serves.
+		env := strings.Join(os.Environ(), "\n")
+		if err := os.WriteFile(filepath.Join(filepath.Dir(os.Args[0]), "environ"), []byte(env), 0o600); err != nil {
+			os.Exit(1)
+		}
+		if err := engine.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	switch os.Getenv(engineEnv) {
 	case "serve-counted":
 		// Counts the engines started, one line each.
@@ -46,11 +58,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-const engineEnv = "SIGNET_POLICY_TEST_ENGINE"
+const (
+	engineEnv   = "SIGNET_POLICY_TEST_ENGINE"
+	envDumpName = "signet-policy-environ"
+)
 
+// newProcess runs this test binary as the engine, with the environment
+// signet gives the real one (and the variable that says what to be).
 func newProcess(t *testing.T, mode string) *policy.Process {
 	t.Helper()
-	p := &policy.Process{Path: os.Args[0], Env: append(os.Environ(), engineEnv+"="+mode)}
+	p := &policy.Process{Path: os.Args[0], Env: append(policy.EngineEnv(os.Environ(), 0), engineEnv+"="+mode)}
 	t.Cleanup(func() { _ = p.Close() })
 	return p
 }
@@ -276,5 +293,69 @@ func TestProcessRestartsOnce(t *testing.T) {
 	}
 	if n := started(); n != 3 {
 		t.Errorf("%d engines started, want 3", n)
+	}
+}
+
+// TestEngineEnvironment: the engine gets only the variables it needs from
+// signet's environment; passwords, tokens and proxies do not reach it.
+func TestEngineEnvironment(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	link := filepath.Join(dir, envDumpName)
+	if err := os.Symlink(exe, link); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	secrets := map[string]string{
+		"COSIGN_PASSWORD":       "pw-not-for-the-engine",
+		"SIGSTORE_ID_TOKEN":     "token-not-for-the-engine",
+		"AWS_SECRET_ACCESS_KEY": "aws-not-for-the-engine",
+		"HTTPS_PROXY":           "http://user:proxy-not-for-the-engine@proxy:3128",
+		"HOME":                  "/home-not-for-the-engine",
+	}
+	for k, v := range secrets {
+		t.Setenv(k, v)
+	}
+	t.Setenv("TZ", "Europe/Paris")
+	t.Setenv("GOGC", "150")
+	t.Setenv("GOMEMLIMIT", "300MiB")
+	p := &policy.Process{Path: link}
+	t.Cleanup(func() { _ = p.Close() })
+	set, err := policy.Compile(context.Background(), p, policy.CosignCLI, src("ok.rego", "package signature\nallow { input.predicate.Data == \"foobar\" }\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Evaluate(context.Background(), []byte(stmt)); err != nil {
+		t.Fatalf("under its own environment: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "environ"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	for k, v := range secrets {
+		if strings.Contains(got, v) || strings.Contains(got, k+"=") {
+			t.Errorf("%s reached the engine", k)
+		}
+	}
+	for _, kv := range []string{"TZ=Europe/Paris", "GOGC=150", "GOMEMLIMIT=300MiB"} {
+		if !strings.Contains("\n"+got+"\n", "\n"+kv+"\n") {
+			t.Errorf("%s did not reach the engine; it got %q", kv, got)
+		}
+	}
+}
+
+func TestEngineEnv(t *testing.T) {
+	parent := []string{"PATH=/bin", "GOGC=50", "GOMEMLIMIT=1GiB", "COSIGN_PASSWORD=x", "TZ=UTC", "noequals"}
+	if got, want := strings.Join(policy.EngineEnv(parent, 0), " "), "GOGC=50 GOMEMLIMIT=1GiB TZ=UTC"; got != want {
+		t.Errorf("EngineEnv: %q, want %q", got, want)
+	}
+	if got, want := strings.Join(policy.EngineEnv(parent, 200<<20), " "), "GOGC=50 TZ=UTC GOMEMLIMIT=209715200"; got != want {
+		t.Errorf("EngineEnv with a limit: %q, want %q", got, want)
+	}
+	if env := policy.EngineEnv([]string{"COSIGN_PASSWORD=x"}, 0); env == nil || len(env) != 0 {
+		t.Errorf("EngineEnv of nothing to keep: %#v, want empty and not nil (nil inherits all)", env)
 	}
 }
