@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,10 @@ type Process struct {
 	// Env is the child's whole environment, as given (tests); nil is
 	// EngineEnv of this process's: only what the engines need.
 	Env []string
+	// MemoryLimit is the child's soft memory limit (its GOMEMLIMIT) in
+	// bytes; 0 passes signet's GOMEMLIMIT on when set, else signet-policy
+	// keeps its own default. Set it before the first Compile.
+	MemoryLimit int64
 
 	mu    sync.Mutex
 	child *child
@@ -237,7 +242,9 @@ func (p *Process) start(ctx context.Context) error {
 	cmd := exec.Command(path)
 	cmd.Env = p.Env
 	if cmd.Env == nil {
-		cmd.Env = EngineEnv(os.Environ(), 0)
+		cmd.Env = EngineEnv(os.Environ(), p.MemoryLimit)
+	} else if p.MemoryLimit > 0 {
+		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], "GOMEMLIMIT="+strconv.FormatInt(p.MemoryLimit, 10))
 	}
 	c := &child{cmd: cmd, stderr: &tail{}, exited: make(chan struct{})}
 	cmd.Stderr = c.stderr

@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"net"
 	"net/http"
@@ -36,6 +37,7 @@ import (
 	"github.com/signetdev/signet/pkg/admission"
 	"github.com/signetdev/signet/pkg/imagesig"
 	"github.com/signetdev/signet/pkg/oci"
+	"github.com/signetdev/signet/pkg/policy"
 )
 
 // lockedBuffer is stderr shared by the server's goroutines.
@@ -430,5 +432,29 @@ func TestServeGC(t *testing.T) {
 	defer restore()
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Fatalf("GOGC=50 set: serve changed the collector to %d", got)
+	}
+}
+
+// serve gives signet-policy half of its GOMEMLIMIT and keeps the other
+// half, so the two do not each aim for the pod's whole budget; without
+// a limit, neither is changed.
+func TestServeMemory(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(400 << 20))
+	p := &policy.Process{}
+	restore := serveMemory(p)
+	if got := debug.SetMemoryLimit(-1); got != 200<<20 {
+		t.Errorf("serve's limit %d, want %d", got, 200<<20)
+	}
+	if p.MemoryLimit != 200<<20 {
+		t.Errorf("the engine's limit %d, want %d", p.MemoryLimit, 200<<20)
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != 400<<20 || p.MemoryLimit != 0 {
+		t.Errorf("after serve: limits %d and %d, want %d and 0", got, p.MemoryLimit, 400<<20)
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+	defer serveMemory(p)()
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 || p.MemoryLimit != 0 {
+		t.Errorf("no GOMEMLIMIT: limits %d and %d, want none and 0", got, p.MemoryLimit)
 	}
 }
