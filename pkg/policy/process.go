@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -287,15 +286,8 @@ func (c *child) roundTrip(ctx context.Context, req *Request) (resp *Response, ki
 	if err := WriteRequest(c.in, req); err != nil {
 		return nil, false, fmt.Errorf("writing a request: %w", err)
 	}
-	answer, err := readLine(c.out, maxLine)
-	if err == io.ErrUnexpectedEOF {
-		err = errors.New("the engine exited")
-	}
+	resp, err = ReadResponse(c.out)
 	if err != nil {
-		return nil, false, fmt.Errorf("reading an answer: %w", err)
-	}
-	resp = &Response{}
-	if err := json.Unmarshal(answer, resp); err != nil {
 		return nil, false, fmt.Errorf("reading an answer: %w", err)
 	}
 	return resp, false, nil

@@ -101,6 +101,22 @@ func ReadRequest(r *bufio.Reader) (*Request, error) {
 	return &req, nil
 }
 
+// ReadResponse reads one answer.
+func ReadResponse(r *bufio.Reader) (*Response, error) {
+	line, err := readLine(r, maxLine)
+	if err == io.ErrUnexpectedEOF {
+		return nil, errors.New("the engine exited")
+	}
+	if err != nil {
+		return nil, err
+	}
+	var resp Response
+	if err := json.Unmarshal(line, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
 // readLine reads one line of at most max bytes; io.ErrUnexpectedEOF when
 // the input ends first.
 func readLine(r *bufio.Reader, max int) ([]byte, error) {
