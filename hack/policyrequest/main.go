@@ -65,9 +65,9 @@ func writeFiles(w io.Writer, policyFile, statementFile string) error {
 // a check of the first set the engine compiles.
 func writeRequests(w io.Writer, src policy.Source, statement []byte) error {
 	for _, req := range []*policy.Request{
-		{Op: policy.OpHello, Version: policy.ProtocolVersion},
-		{Op: policy.OpCompile, Convention: policy.CosignCLI, Sources: []policy.Source{src}},
-		{Op: policy.OpCheck, Set: 1, Statement: statement},
+		{Op: policy.OpHello, ID: 1, Version: policy.ProtocolVersion, Concurrency: 1},
+		{Op: policy.OpCompile, ID: 2, Convention: policy.CosignCLI, Sources: []policy.Source{src}},
+		{Op: policy.OpCheck, ID: 3, Set: 1, Statement: statement},
 	} {
 		if err := policy.WriteRequest(w, req); err != nil {
 			return err
@@ -80,16 +80,18 @@ func writeRequests(w io.Writer, src policy.Source, statement []byte) error {
 // must name this protocol, the compile set 1, and the check pass.
 func checkAnswers(r io.Reader) error {
 	br := bufio.NewReader(r)
-	var got []*policy.Response
+	got := map[uint64]*policy.Response{}
 	for range 3 {
 		resp, err := policy.ReadResponse(br)
 		if err != nil {
 			return fmt.Errorf("answer %d: %w", len(got)+1, err)
 		}
-		got = append(got, resp)
+		got[resp.ID] = resp
 	}
-	hello, compiled, checked := got[0], got[1], got[2]
+	hello, compiled, checked := got[1], got[2], got[3]
 	switch {
+	case hello == nil || compiled == nil || checked == nil:
+		return fmt.Errorf("answers to requests %v, want 1, 2 and 3", keys(got))
 	case hello.Version != policy.ProtocolVersion:
 		return fmt.Errorf("the engine speaks protocol %d, this code %d", hello.Version, policy.ProtocolVersion)
 	case compiled.Error != "" || compiled.Set != 1:
@@ -102,4 +104,12 @@ func checkAnswers(r io.Reader) error {
 		}
 	}
 	return nil
+}
+
+func keys(m map[uint64]*policy.Response) []uint64 {
+	var ks []uint64
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
 }
