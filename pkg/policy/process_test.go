@@ -397,7 +397,9 @@ func evaluateAsync(ctx context.Context, set *policy.Set, statement []byte) <-cha
 // deadline on another stops that one alone (Rego is cancelled in the
 // engine, nothing is killed).
 func TestProcessChecksOverlap(t *testing.T) {
-	p := &policy.Process{Concurrency: 4}
+	// A long grace, so that only a check the engine failed to cancel
+	// could kill it, however loaded the machine.
+	p := &policy.Process{Concurrency: 4, CancelGrace: time.Minute}
 	started := newCountedProcess(t, p)
 	ctx := context.Background()
 	compile := func(s policy.Source) *policy.Set {
