@@ -14,3 +14,20 @@ func (p *Process) KillForTest() error {
 	<-p.child.exited
 	return nil
 }
+
+// SettleForTest waits until no check holds a slot: every check given up
+// on has been answered, or its engine killed.
+func (p *Process) SettleForTest() {
+	p.mu.Lock()
+	slots := p.slots
+	p.mu.Unlock()
+	if slots == nil {
+		return
+	}
+	for range cap(slots) {
+		slots <- struct{}{}
+	}
+	for range cap(slots) {
+		<-slots
+	}
+}

@@ -1,17 +1,15 @@
 package policy
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,14 +21,32 @@ const EngineProgram = "signet-policy"
 // Process runs the engines in the signet-policy program: one child per
 // Process, started by the first Compile and kept for the Process's life (a
 // CLI run, or an admission server's), so a run that checks many
-// attestations pays the engines' start once. Requests are answered one at
-// a time. A child that dies, or is killed because a context ended, is
-// started again by the next call, which compiles the sets it needs again.
+// attestations pays the engines' start once. The child runs up to
+// Concurrency checks at once (an admission server's concurrent requests);
+// compiles take turns. A check whose context ends returns at once; the
+// child is asked to stop it and is killed only when it has not within
+// CancelGrace, and the checks it was running beside are then retried once
+// in a new child. A child that dies is started again by the next call,
+// which compiles the sets it needs again.
 type Process struct {
 	// Path is the program; "" finds it with FindEngine("").
 	Path string
-	// Env is the child's environment; nil is this process's.
+	// Env is the child's whole environment, as given (tests); nil is
+	// EngineEnv of this process's: only what the engines need.
 	Env []string
+	// MemoryLimit is the child's soft memory limit (its GOMEMLIMIT) in
+	// bytes; 0 passes signet's GOMEMLIMIT on when set, else signet-policy
+	// keeps its own default. Set it before the first Compile.
+	MemoryLimit int64
+	// Concurrency is how many checks the child runs at once: 0 is
+	// GOMAXPROCS, at most 4, as each holds its statement as the engine's
+	// values (tens to hundreds of MiB for a large SBOM); at most
+	// MaxConcurrency. Set it before the first Compile.
+	Concurrency int
+	// CancelGrace is how long a check whose context ended may go on in
+	// the child (a CUE evaluation cannot be stopped, a Rego one can)
+	// before the child is killed; 0 is 2 s.
+	CancelGrace time.Duration
 
 	mu    sync.Mutex
 	child *child
@@ -38,15 +54,8 @@ type Process struct {
 	// sets are the sets compiled in the live child, by content: an
 	// admission server compiles its policies again on every relist and
 	// watch event, and the child would otherwise keep every copy.
-	sets map[[32]byte]int
-}
-
-type child struct {
-	cmd    *exec.Cmd
-	in     io.WriteCloser
-	out    *bufio.Reader
-	stderr *tail
-	exited chan struct{}
+	sets  map[[32]byte]int
+	slots chan struct{} // a check holds one from its request to its answer
 }
 
 // FindEngine returns the signet-policy to run: override when given, else
@@ -98,20 +107,45 @@ func (p *Process) Compile(ctx context.Context, conv Convention, srcs []Source) (
 	return &remoteSet{p: p, conv: conv, srcs: srcs, gen: p.gen, id: id}, nil
 }
 
+// compile compiles srcs in the live child (starting one if needed),
+// unless they already are; p.mu is held, so compiles take turns.
 func (p *Process) compile(ctx context.Context, conv Convention, srcs []Source) (int, error) {
+	c, err := p.live(ctx)
+	if err != nil {
+		return 0, err
+	}
 	key := setKey(conv, srcs)
-	if id, ok := p.sets[key]; ok && p.child != nil {
+	if id, ok := p.sets[key]; ok {
 		return id, nil
 	}
-	resp, err := p.call(ctx, &Request{Op: OpCompile, Convention: conv, Sources: srcs})
+	resp, _, err := c.roundTrip(ctx, &Request{Op: OpCompile, Convention: conv, Sources: srcs})
 	if err != nil {
 		return 0, err
 	}
 	if resp.Error != "" {
 		return 0, errors.New(resp.Error) // the engine's words, as in-process
 	}
-	p.sets[key] = resp.Set // call started the child if needed, so sets is this child's
+	p.sets[key] = resp.Set
 	return resp.Set, nil
+}
+
+// live returns the live child, starting one when there is none or it
+// died; p.mu is held.
+func (p *Process) live(ctx context.Context) (*child, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p.child != nil && !p.child.dead() {
+		return p.child, nil
+	}
+	if p.child != nil {
+		p.child.stop(0) // died since the last call (killed, OOM)
+		p.child = nil
+	}
+	if err := p.start(ctx); err != nil {
+		return nil, err
+	}
+	return p.child, nil
 }
 
 // setKey identifies a set by what it was compiled from.
@@ -127,12 +161,18 @@ func setKey(conv Convention, srcs []Source) [32]byte {
 	return k
 }
 
-// Close ends the child, if one runs.
+// Close ends the child, if one runs: at once when it still runs checks
+// given up on (nobody waits for them), else when it has exited by itself
+// or after 2 s.
 func (p *Process) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.child != nil {
-		p.child.stop(2 * time.Second)
+		grace := 2 * time.Second
+		if p.child.busy() {
+			grace = 0
+		}
+		p.child.stop(grace)
 		p.child = nil
 	}
 	return nil
@@ -143,30 +183,34 @@ type remoteSet struct {
 	p    *Process
 	conv Convention
 	srcs []Source
-	gen  int
+	gen  int // p.mu guards gen and id
 	id   int
 }
 
 func (s *remoteSet) Check(ctx context.Context, statement []byte) (*Result, error) {
-	s.p.mu.Lock()
-	defer s.p.mu.Unlock()
+	release, err := s.p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
-		if s.p.child == nil || s.gen != s.p.gen {
-			// Compiled in an earlier child: compile again, in the live
-			// child (call starts one when there is none). Starting a new
-			// one here would kill a child other sets were compiled in,
-			// and two sets would then take turns restarting it.
-			id, err := s.p.compile(ctx, s.conv, s.srcs)
-			if err != nil {
-				return nil, err
-			}
-			s.gen, s.id = s.p.gen, id
+		c, id, err := s.ready(ctx)
+		if err != nil {
+			release()
+			return nil, err
 		}
-		gen := s.p.gen
-		resp, err := s.p.call(ctx, &Request{Op: OpCheck, Set: s.id, Statement: statement})
-		if s.p.gen != gen && attempt == 0 {
-			continue // the child had died and was replaced: the set is not in it
+		resp, settled, err := c.roundTrip(ctx, &Request{Op: OpCheck, Set: id, Statement: statement})
+		if settled != nil {
+			// Given up on while the child still runs it: the slot is
+			// the child's until it answers or dies.
+			go func() { <-settled; release() }()
+			return nil, err
 		}
+		if errors.Is(err, errDied) && attempt == 0 && ctx.Err() == nil {
+			// The child died under this check (another's deadline
+			// killed it, or memory): once more, in a new child.
+			continue
+		}
+		release()
 		if err != nil {
 			return nil, err
 		}
@@ -180,52 +224,57 @@ func (s *remoteSet) Check(ctx context.Context, statement []byte) (*Result, error
 	}
 }
 
-// call sends one request and reads its answer; p.mu is held. A child
-// that fails, or that a done ctx kills, is dropped for the next call to
-// replace.
-func (p *Process) call(ctx context.Context, req *Request) (*Response, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if p.child != nil {
-		select {
-		case <-p.child.exited: // died since the last call (killed, OOM)
-			p.child.stop(0)
-			p.child = nil
-		default:
-		}
-	}
-	if p.child == nil {
-		if err := p.start(ctx); err != nil {
-			return nil, err
-		}
-	}
-	c := p.child
-	resp, killed, err := c.roundTrip(ctx, req)
-	if killed && err == nil {
-		// The deadline fired as the answer came: the answer stands, the
-		// child is being killed.
-		c.stop(0)
-		p.child = nil
-	}
+// ready returns the live child and the set's id in it, compiling the set
+// again when it was compiled in an earlier child (live starts one when
+// there is none). Starting a new one here would kill a child other sets
+// were compiled in, and two sets would then take turns restarting it.
+func (s *remoteSet) ready(ctx context.Context) (*child, int, error) {
+	p := s.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, err := p.live(ctx)
 	if err != nil {
-		c.stop(0)
-		p.child = nil
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("policy engine %s: %w%s", c.cmd.Path, err, c.stderr.say())
+		return nil, 0, err
 	}
-	return resp, nil
+	if s.gen != p.gen {
+		id, err := p.compile(ctx, s.conv, s.srcs)
+		if err != nil {
+			return nil, 0, err
+		}
+		s.gen, s.id = p.gen, id
+		c = p.child
+	}
+	return c, s.id, nil
+}
+
+// acquire takes one of the child's check slots, waiting for one within
+// ctx; release gives it back.
+func (p *Process) acquire(ctx context.Context) (release func(), err error) {
+	p.mu.Lock()
+	if p.slots == nil {
+		p.slots = make(chan struct{}, p.concurrency())
+	}
+	slots := p.slots
+	p.mu.Unlock()
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (p *Process) concurrency() int {
+	n := p.Concurrency
+	if n <= 0 {
+		n = min(runtime.GOMAXPROCS(0), 4)
+	}
+	return min(max(n, 1), MaxConcurrency)
 }
 
 // start runs a new child and checks that it speaks this protocol, within
-// ctx and at most 30 s.
+// ctx and at most 30 s; p.mu is held.
 func (p *Process) start(ctx context.Context) error {
-	if p.child != nil {
-		p.child.stop(0)
-		p.child = nil
-	}
 	path := p.Path
 	if path == "" {
 		var err error
@@ -235,72 +284,38 @@ func (p *Process) start(ctx context.Context) error {
 	}
 	cmd := exec.Command(path)
 	cmd.Env = p.Env
-	c := &child{cmd: cmd, stderr: &tail{}, exited: make(chan struct{})}
-	cmd.Stderr = c.stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		return fmt.Errorf("policy engine %s: %w", path, err)
+	if cmd.Env == nil {
+		cmd.Env = EngineEnv(os.Environ(), p.MemoryLimit)
+	} else if p.MemoryLimit > 0 {
+		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], "GOMEMLIMIT="+strconv.FormatInt(p.MemoryLimit, 10))
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return fmt.Errorf("policy engine %s: %w", path, err)
+	grace := p.CancelGrace
+	if grace <= 0 {
+		grace = 2 * time.Second
 	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the policy engine %s: %w", path, err)
-	}
-	c.in, c.out = in, bufio.NewReaderSize(out, 1<<16)
-	go func() { _ = cmd.Wait(); close(c.exited) }()
-	p.gen++
-	p.child = c
-	p.sets = map[[32]byte]int{}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	resp, err := p.call(ctx, &Request{Op: OpHello, Version: ProtocolVersion})
+	c, err := startChild(cmd, grace)
 	if err != nil {
 		return err
 	}
-	if resp.Version != ProtocolVersion {
-		c.stop(0)
-		p.child = nil
-		return fmt.Errorf("the policy engine %s speaks protocol %d, this signet speaks %d: install the %s of this signet's release", path, resp.Version, ProtocolVersion, EngineProgram)
-	}
-	return nil
-}
-
-// roundTrip sends a request and reads its answer. killed: a done ctx
-// began killing the child (the read then ends at once), whether or not
-// the answer made it first.
-func (c *child) roundTrip(ctx context.Context, req *Request) (resp *Response, killed bool, err error) {
-	stop := context.AfterFunc(ctx, func() { _ = c.cmd.Process.Kill() })
-	defer func() { killed = !stop() }()
-	if err := WriteRequest(c.in, req); err != nil {
-		return nil, false, fmt.Errorf("writing a request: %w", err)
-	}
-	answer, err := readLine(c.out, maxLine)
-	if err == io.ErrUnexpectedEOF {
-		err = errors.New("the engine exited")
-	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	version, err := c.hello(ctx, p.concurrency())
 	if err != nil {
-		return nil, false, fmt.Errorf("reading an answer: %w", err)
+		c.stop(0)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("policy engine %s: %w%s", path, err, c.stderr.say())
 	}
-	resp = &Response{}
-	if err := json.Unmarshal(answer, resp); err != nil {
-		return nil, false, fmt.Errorf("reading an answer: %w", err)
+	if version != ProtocolVersion {
+		c.stop(0)
+		return fmt.Errorf("the policy engine %s speaks protocol %d, this signet speaks %d: install the %s of this signet's release", path, version, ProtocolVersion, EngineProgram)
 	}
-	return resp, false, nil
-}
-
-// stop closes the child's stdin (it exits at the end of its input) and
-// kills it when it has not exited within grace.
-func (c *child) stop(grace time.Duration) {
-	_ = c.in.Close()
-	select {
-	case <-c.exited:
-		return
-	case <-time.After(grace):
-	}
-	_ = c.cmd.Process.Kill()
-	<-c.exited
+	go c.read()
+	p.gen++
+	p.child = c
+	p.sets = map[[32]byte]int{}
+	return nil
 }
 
 // tail keeps the last bytes a child wrote to stderr, for the error that

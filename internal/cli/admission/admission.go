@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -52,6 +53,7 @@ type ServeOptions struct {
 	CacheTTL                time.Duration
 	TrustRefresh            time.Duration
 	Workers                 int
+	PolicyConcurrency       int
 	Trust                   flags.Trust
 	Registry                flags.Registry
 
@@ -89,7 +91,9 @@ Unless the GOGC environment variable is set, serve runs Go's garbage
 collector at GOGC=400 rather than 100: the live heap is a few MiB, and at
 100 it collected every few MiB of garbage, which cost a cached admission
 10-30% more CPU and its tail latency the collector's pauses. Set
-GOMEMLIMIT below the container's memory limit (the manifests do).`,
+GOMEMLIMIT below the container's memory limit (the manifests do): serve
+keeps half of it and gives the other half to the signet-policy program it
+runs for attestation policies, as that program's GOMEMLIMIT.`,
 		Args: cobra.NoArgs,
 		Annotations: map[string]string{
 			cli.NoEnvBindingAnnotation: "true",
@@ -116,6 +120,7 @@ GOMEMLIMIT below the container's memory limit (the manifests do).`,
 	fs.DurationVar(&opts.CacheTTL, "cache-ttl", 10*time.Minute, "how long a passing verdict is remembered")
 	fs.DurationVar(&opts.TrustRefresh, "trust-refresh", 6*time.Hour, "how often the trust material (TUF) is reloaded")
 	fs.IntVar(&opts.Workers, "workers", 8, "images of one request verified at once")
+	fs.IntVar(&opts.PolicyConcurrency, "policy-concurrency", 0, fmt.Sprintf("attestation-policy evaluations run at once, each holding its statement in memory (0: GOMAXPROCS, at most 4; at most %d)", policy.MaxConcurrency))
 	opts.Trust.AddFlags(fs)
 	opts.Registry.AddFlags(fs)
 	return cmd
@@ -140,6 +145,8 @@ func (o *ServeOptions) validate() error {
 		return fmt.Errorf("--request-timeout %s: must be positive", o.Timeout)
 	case o.Workers < 1:
 		return fmt.Errorf("--workers %d: must be at least 1", o.Workers)
+	case o.PolicyConcurrency < 0 || o.PolicyConcurrency > policy.MaxConcurrency:
+		return fmt.Errorf("--policy-concurrency %d: want 0 (GOMAXPROCS, at most 4) to %d", o.PolicyConcurrency, policy.MaxConcurrency)
 	}
 	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
 		return fmt.Errorf("--listen %q: want HOST:PORT: %w", o.Listen, err)
@@ -153,6 +160,7 @@ func Serve(ctx context.Context, f *cli.Factory, o *ServeOptions) error {
 		return err
 	}
 	defer serveGC(f.Getenv)()
+	defer serveEngine(f.PolicyEngine, o.PolicyConcurrency)()
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(f.IOStreams.ErrOut, f.Now().UTC().Format(time.RFC3339)+" "+format+"\n", args...)
 	}
@@ -311,6 +319,33 @@ func httpServer(h http.Handler, timeout time.Duration) *http.Server {
 // serveGCPercent is serve's GOGC: see the command's help and
 // docs/PERFORMANCE.md.
 const serveGCPercent = 400
+
+// serveEngine sets up the signet-policy serve runs for attestation
+// policies: concurrency (--policy-concurrency; 0 keeps Process's
+// default), and its share of serve's soft memory limit (GOMEMLIMIT, the
+// manifests' 400MiB under a 512Mi pod), which each would otherwise aim
+// for the whole of. The engine gets half (a 5 MB SBOM costs it 80-230
+// MiB, and its concurrent evaluations share it); serve's live heap is a
+// few MiB plus the verdict cache, well inside the other half. Without
+// GOMEMLIMIT each keeps its own default (none for serve, 512 MiB for
+// signet-policy). restore puts back what it changed.
+func serveEngine(eng policy.Engine, concurrency int) (restore func()) {
+	p, ok := eng.(*policy.Process)
+	if !ok {
+		return func() {}
+	}
+	oldConcurrency := p.Concurrency
+	if concurrency > 0 {
+		p.Concurrency = concurrency
+	}
+	limit := debug.SetMemoryLimit(-1)
+	if limit == math.MaxInt64 || p.MemoryLimit > 0 {
+		return func() { p.Concurrency = oldConcurrency }
+	}
+	p.MemoryLimit = limit / 2
+	old := debug.SetMemoryLimit(limit - p.MemoryLimit)
+	return func() { debug.SetMemoryLimit(old); p.MemoryLimit = 0; p.Concurrency = oldConcurrency }
+}
 
 // serveGC sets GOGC to serveGCPercent unless the environment sets GOGC;
 // restore puts back what was there.

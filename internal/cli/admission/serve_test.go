@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"net"
 	"net/http"
@@ -36,6 +37,7 @@ import (
 	"github.com/signetdev/signet/pkg/admission"
 	"github.com/signetdev/signet/pkg/imagesig"
 	"github.com/signetdev/signet/pkg/oci"
+	"github.com/signetdev/signet/pkg/policy"
 )
 
 // lockedBuffer is stderr shared by the server's goroutines.
@@ -271,6 +273,8 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{[]string{"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", certFile}, "--tls-cert"},
 		{[]string{"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--policy-file", bad}, "--policy-file " + bad + ": ClusterImagePolicy x: spec.policy"},
 		{[]string{"--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--trust-root", "corp"}, "--trust-root \"corp\": want NAME=trusted_root.json"},
+		{[]string{"--tls-cert", certFile, "--tls-key", keyFile, "--policy-concurrency", "99"}, "--policy-concurrency 99: want 0"},
+		{[]string{"--tls-cert", certFile, "--tls-key", keyFile, "--policy-concurrency", "-1"}, "--policy-concurrency -1: want 0"},
 	} {
 		cmd := NewCmdServe(f, nil)
 		cmd.SetArgs(tc.args)
@@ -435,5 +439,29 @@ func TestServeGC(t *testing.T) {
 	defer restore()
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Fatalf("GOGC=50 set: serve changed the collector to %d", got)
+	}
+}
+
+// serve gives signet-policy half of its GOMEMLIMIT and keeps the other
+// half, so the two do not each aim for the pod's whole budget; without
+// a limit, neither is changed. --policy-concurrency reaches the engine.
+func TestServeEngine(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(400 << 20))
+	p := &policy.Process{}
+	restore := serveEngine(p, 3)
+	if got := debug.SetMemoryLimit(-1); got != 200<<20 {
+		t.Errorf("serve's limit %d, want %d", got, 200<<20)
+	}
+	if p.MemoryLimit != 200<<20 || p.Concurrency != 3 {
+		t.Errorf("the engine's limit %d and concurrency %d, want %d and 3", p.MemoryLimit, p.Concurrency, 200<<20)
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != 400<<20 || p.MemoryLimit != 0 || p.Concurrency != 0 {
+		t.Errorf("after serve: limits %d and %d, concurrency %d, want %d, 0 and 0", got, p.MemoryLimit, p.Concurrency, 400<<20)
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+	defer serveEngine(p, 0)()
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 || p.MemoryLimit != 0 || p.Concurrency != 0 {
+		t.Errorf("no GOMEMLIMIT: limits %d and %d, concurrency %d, want none, 0 and 0", got, p.MemoryLimit, p.Concurrency)
 	}
 }
