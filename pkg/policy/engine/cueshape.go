@@ -312,8 +312,10 @@ func (s *shape) chunkable() bool {
 
 // pruneText writes the part of a statement's JSON text the shape reaches,
 // in the text's own order and spelling. dups counts the objects that
-// repeat a key anywhere, also in the parts left out: CUE unifies a
-// repeated key's values, so only the whole text judges those.
+// repeat a key anywhere, also in the parts left out, and the strings
+// CUE's scanner refuses (cueRefuses): CUE unifies a repeated key's
+// values, and fails on such a string wherever it is, so only the whole
+// text judges those.
 //
 // With exact, CUE judges the pruned text as it would the whole text: the
 // same paths, values and order of errors, so cosign's lines can come from
@@ -324,6 +326,7 @@ func (s *shape) chunkable() bool {
 func pruneText(statement []byte, s *shape, exact bool) (pruned []byte, dups int, err error) {
 	r := newJSONReader(statement)
 	out := r.pruned(s, exact, make([]byte, 0, 4096), &dups)
+	r.refusedInto(&dups)
 	if err := r.end(); err != nil {
 		return nil, 0, err
 	}
