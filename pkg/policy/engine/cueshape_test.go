@@ -269,8 +269,9 @@ func (g *gen) doc(depth int) any {
 var genNums = []string{"0", "1", "2", "1.0", "-0", "1e0", "0.5"}
 
 // respell writes some of the statement's keys and strings another way
-// JSON allows ("\u0061" for a, white space, a repeated key), so that
-// pruning meets the text's spelling, not json.Marshal's.
+// JSON allows ("\u0061" for a, white space, a repeated key, a lone
+// surrogate), so that pruning meets the text's spelling, not
+// json.Marshal's.
 func (g *gen) respell(text []byte) []byte {
 	switch g.next() % 8 {
 	case 0:
@@ -281,6 +282,8 @@ func (g *gen) respell(text []byte) []byte {
 		return bytes.ReplaceAll(text, []byte(`"x"`), []byte(`"\u0078"`))
 	case 3:
 		return bytes.Replace(text, []byte(`{"b":`), []byte(`{"b":"y","b":`), 1)
+	case 4: // a string CUE refuses, where the policy may not look
+		return bytes.Replace(text, []byte(`"y"`), []byte(`"y\ud800"`), 1)
 	}
 	return text
 }
