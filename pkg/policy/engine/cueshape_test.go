@@ -475,3 +475,52 @@ func TestCUEShapeGeneratorMeets(t *testing.T) {
 		t.Errorf("generator too narrow: shaped %d, pass %d, fail %d, chunked %d", shaped, pass, fail, chunked)
 	}
 }
+
+// BenchmarkChunkedBesideWhole: a chunked list beside a big value the
+// policy keeps whole (here under a disjunction). fastPass judges the
+// whole pruned statement once per chunk round, so the kept value is
+// encoded and unified len(components)/chunkLen times; "whole" is the
+// statement judged once, without the shortcut.
+func BenchmarkChunkedBesideWhole(b *testing.B) {
+	const n = 8000
+	var sb strings.Builder
+	sb.WriteString(`{"predicate":{"components":[`)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"name":"c%d","version":"1.%d"}`, i, i)
+	}
+	sb.WriteString(`],"dependencies":[`)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"ref":"c%d"}`, i)
+	}
+	sb.WriteString(`]}}`)
+	statement := []byte(sb.String())
+	policy := "predicate: components: [...{name: !=\"log4j-core\"}]\npredicate: dependencies: [...{ref: string}] | null\n"
+	set, err := compileCUE(CosignCLI, []Source{{Name: "p.cue", Lang: CUE, Data: []byte(policy)}})
+	if err != nil || set.shape == nil {
+		b.Fatal(err)
+	}
+	b.Run("shortcut", func(b *testing.B) {
+		for b.Loop() {
+			var r Result
+			if err := set.check(&r, statement); err != nil || len(r.Messages) > 0 {
+				b.Fatal(err, r.Messages)
+			}
+		}
+	})
+	b.Run("whole", func(b *testing.B) {
+		whole := *set
+		whole.shape = nil
+		for b.Loop() {
+			var r Result
+			if err := whole.check(&r, statement); err != nil || len(r.Messages) > 0 {
+				b.Fatal(err, r.Messages)
+			}
+		}
+	})
+}
