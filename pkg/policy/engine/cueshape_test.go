@@ -120,6 +120,14 @@ func TestFastPassAgrees(t *testing.T) {
 		{"predicate: missing?: string\n", comps("a")},
 		{"predicateType: \"https://cyclonedx.org/bom\" | \"x\"\n", comps("a")},
 		{"predicate: components: [...{name: string}] & [...{purl: string}]\n", comps("a", "b", "c")},
+		// Later rounds judge the chunked list without its siblings: a
+		// required sibling, a sibling under a disjunction, a struct on the
+		// way under one (then every round is judged whole).
+		{"predicate: extra!: deep: [...int]\npredicate: components: [...{name: string}]\n", comps("a", "b", "c", "d", "e")},
+		{"predicate: extra: {deep: [...int]} | null\npredicate: components: [...{name: !=\"e\"}]\n", comps("a", "b", "c", "d", "e")},
+		{"predicate: ({extra: {...}} | {extra: 1}) & {components: [...{name: !=\"d\"}]}\n", comps("a", "b", "c", "d", "e")},
+		{"predicate: ({extra: {...}} | {extra: 1}) & {components: [...{name: string}]}\n", comps("a", "b", "c", "d", "e")},
+		{"predicateType: string\npredicate: components: [...{licenses: [...{id: \"MIT\"}]}]\n", comps("a", "b", "c", "d", "e")},
 		// CUE refuses these strings where JSON has U+FFFD: cosign's
 		// CompileBytes fails wherever they are, also where pruning looks not.
 		{"predicate: components: [...{name: string}]\n", `{"predicate":{"components":[{"name":"a"}]},"x":"\ud800"}`},
@@ -169,6 +177,10 @@ func verdicts(t *testing.T, set *cueSet, statement []byte) (fast, whole bool) {
 		return whole, whole // check judges it whole, compared above
 	}
 	fast = set.fastPass(v, doc)
+	var chunks []chunk
+	if alone := set.passChunks(v, set.shape.prune(doc, false, &chunks), chunks); alone != fast {
+		t.Errorf("statement %s: passChunks passes = %v, fastPass = %v", statement, alone, fast)
+	}
 	if whole {
 		return fast, whole
 	}
@@ -480,7 +492,8 @@ func TestCUEShapeGeneratorMeets(t *testing.T) {
 // policy keeps whole (here under a disjunction). fastPass judges the
 // whole pruned statement once per chunk round, so the kept value is
 // encoded and unified len(components)/chunkLen times; "whole" is the
-// statement judged once, without the shortcut.
+// statement judged once, without the shortcut; "passChunks" is the
+// shortcut's pass judging later rounds' lists alone.
 func BenchmarkChunkedBesideWhole(b *testing.B) {
 	const n = 8000
 	var sb strings.Builder
@@ -510,6 +523,26 @@ func BenchmarkChunkedBesideWhole(b *testing.B) {
 			var r Result
 			if err := set.check(&r, statement); err != nil || len(r.Messages) > 0 {
 				b.Fatal(err, r.Messages)
+			}
+		}
+	})
+	b.Run("passChunks", func(b *testing.B) {
+		v, err := set.build()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			text, _, err := pruneText(statement, set.shape, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			doc, _, err := decodeStatement(text)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var chunks []chunk
+			if !set.passChunks(v, set.shape.prune(doc, false, &chunks), chunks) {
+				b.Fatal("fails")
 			}
 		}
 	})
