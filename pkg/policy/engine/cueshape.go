@@ -398,9 +398,10 @@ func (s *shape) chunkable() bool {
 //
 // With exact, CUE judges the pruned text as it would the whole text: the
 // same paths, values and order of errors, so cosign's lines can come from
-// it. Two places are then kept whole: a value under a disjunction (an
-// empty disjunction's message prints the value), and a value of another
-// kind than the policy's literal there (a conflict prints both sides);
+// it. Three places are then kept whole: a value under a disjunction (an
+// empty disjunction's message prints the value), a value of another kind
+// than the policy's literal there, and any value where the policy holds
+// it to a struct and a list at once (a conflict prints both sides);
 // TestFastPassAgrees and FuzzCUEShape compare the lines.
 func pruneText(statement []byte, s *shape, exact bool) (pruned []byte, dups int, err error) {
 	r := newJSONReader(statement)
@@ -416,7 +417,8 @@ func (r *jsonReader) pruned(s *shape, exact bool, out []byte, dups *int) []byte 
 	r.ws()
 	start := r.i
 	switch c := r.peek(); {
-	case s.whole, exact && s.noChunk, c == '[' && s.elem == nil, c == '{' && s.fields == nil, c != '{' && c != '[':
+	case s.whole, exact && (s.noChunk || s.fields != nil && s.elem != nil),
+		c == '[' && s.elem == nil, c == '{' && s.fields == nil, c != '{' && c != '[':
 		r.skip(dups)
 		return append(out, r.b[start:r.i]...)
 	case c == '[':

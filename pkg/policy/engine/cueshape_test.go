@@ -120,6 +120,10 @@ func TestFastPassAgrees(t *testing.T) {
 		{"predicate: missing?: string\n", comps("a")},
 		{"predicateType: \"https://cyclonedx.org/bom\" | \"x\"\n", comps("a")},
 		{"predicate: components: [...{name: string}] & [...{purl: string}]\n", comps("a", "b", "c")},
+		// An element held to a struct and a list at once conflicts, and
+		// the message prints the element: all of it.
+		{"predicate: components: [...{name: string}] & [...[...string]]\n", comps("a", "b")},
+		{"predicate: components: [...{name: string}]\npredicate: components: [...[...]]\n", comps("a")},
 		// Later rounds judge the chunked list without its siblings: a
 		// required sibling, a sibling under a disjunction, a struct on the
 		// way under one (then every round is judged whole).
