@@ -74,3 +74,40 @@ func TestDuplicateKeysJudgedAsCosign(t *testing.T) {
 		t.Fatalf("duplicate key with one value: %v", err)
 	}
 }
+
+// TestRefusedStringsJudgedAsCosign: JSON that CUE's scanner refuses (a
+// lone surrogate, invalid UTF-8, a byte order mark in a string) fails
+// cosign's CompileBytes wherever it is. A decoder would read U+FFFD there,
+// and pruning would drop it where the policy does not look; either way
+// signet passed a statement cosign rejects.
+func TestRefusedStringsJudgedAsCosign(t *testing.T) {
+	policies := []string{
+		"predicate: a: int\n",                            // shaped: the rest is pruned
+		"predicate: a: int\npredicate: b: predicate.a\n", // a reference: judged whole
+	}
+	statements := []string{
+		`{"predicate":{"a":1},"x":"\ud800"}`,
+		`{"predicate":{"a":1,"b":1},"x":["\udc00"]}`,
+		`{"predicate":{"a":1,"b":1,"\ud83d\u0041":2}}`,
+		"{\"predicate\":{\"a\":1,\"b\":1},\"x\":\"\xff\"}",
+		"{\"predicate\":{\"a\":1,\"b\":1},\"x\":\"\xef\xbb\xbf\"}",
+	}
+	for _, p := range policies {
+		for _, conv := range []Convention{CosignCLI, PolicyController} {
+			set, err := Compile(context.Background(), conv, Source{Name: "p.cue", Lang: CUE, Data: []byte(p)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range statements {
+				err := set.Evaluate(context.Background(), []byte(st))
+				if err == nil || !strings.HasPrefix(err.Error(), "statement: ") {
+					t.Errorf("policy %q, statement %q: got %v, want CUE's statement error", p, st, err)
+				}
+			}
+			ok := `{"predicate":{"a":1,"b":1},"x":"\ud83d\ude00\u00e9\ufeff"}`
+			if err := set.Evaluate(context.Background(), []byte(ok)); err != nil {
+				t.Errorf("policy %q, statement %s: %v", p, ok, err)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
@@ -267,11 +268,21 @@ type chunk struct {
 	parent map[string]any
 	key    string
 	list   []any
+	path   cue.Path // where the list is
+	// alone: no struct on the way to the list is under a disjunction, so
+	// the list may be judged without its siblings (passChunks).
+	alone bool
 }
 
 // prune returns the part of the decoded value v the shape constrains,
 // and collects in chunks the lists that may be judged in parts.
 func (s *shape) prune(v any, inList bool, chunks *[]chunk) any {
+	return s.pruneAt(v, inList, nil, true, chunks)
+}
+
+// pruneAt is prune at the place reached by sels (outside lists), alone
+// while no struct on the way is under a disjunction.
+func (s *shape) pruneAt(v any, inList bool, sels []cue.Selector, alone bool, chunks *[]chunk) any {
 	if s.whole {
 		return v
 	}
@@ -280,15 +291,20 @@ func (s *shape) prune(v any, inList bool, chunks *[]chunk) any {
 		if s.fields == nil {
 			return v
 		}
+		alone = alone && !s.noChunk
 		out := make(map[string]any, len(s.fields))
 		for k, fs := range s.fields {
 			x, ok := t[k]
 			if !ok {
 				continue
 			}
-			out[k] = fs.prune(x, inList, chunks)
+			var at []cue.Selector
+			if !inList {
+				at = append(sels[:len(sels):len(sels)], cue.Str(k))
+			}
+			out[k] = fs.pruneAt(x, inList, at, alone, chunks)
 			if l, ok := out[k].([]any); ok && fs.chunkable() && !inList {
-				*chunks = append(*chunks, chunk{parent: out, key: k, list: l})
+				*chunks = append(*chunks, chunk{parent: out, key: k, list: l, path: cue.MakePath(at...), alone: alone})
 			}
 		}
 		return out
@@ -298,12 +314,75 @@ func (s *shape) prune(v any, inList bool, chunks *[]chunk) any {
 		}
 		out := make([]any, len(t))
 		for i, x := range t {
-			out[i] = s.elem.prune(x, true, chunks)
+			out[i] = s.elem.pruneAt(x, true, nil, false, chunks)
 		}
 		return out
 	default:
 		return v
 	}
+}
+
+// passChunks reports whether the pruned statement passes, its chunked
+// lists judged s.chunk elements at a time. The first round judges all of
+// the pruned statement, each list at its first chunk. Judging all of it
+// again in every later round cost as much as the statement judged whole,
+// per round, when the policy keeps a big value whole beside a chunked
+// list (BenchmarkChunkedBesideWhole). So when every list is alone, a
+// later round holds only the lists' next chunks, in the structs that lead
+// to them, and looks at the lists alone: in the subset shapeOf accepts, a
+// list reached through struct literals not under a disjunction can
+// neither make a sibling fail nor be made to fail by one (no references;
+// a validator or close() on a struct on the way keeps it whole, so no
+// list in it is chunked). false means "judge it again the slow way".
+func (s *cueSet) passChunks(v cue.Value, pruned any, chunks []chunk) bool {
+	rounds, alone := 1, true
+	for _, c := range chunks {
+		rounds = max(rounds, (len(c.list)+s.chunk-1)/s.chunk)
+		alone = alone && c.alone
+	}
+	for r := range rounds {
+		doc := pruned
+		if r > 0 && alone {
+			doc = map[string]any{}
+		}
+		for _, c := range chunks {
+			lo, hi := min(r*s.chunk, len(c.list)), min((r+1)*s.chunk, len(c.list))
+			c.parent[c.key] = c.list[lo:hi]
+			if r > 0 && alone && lo < hi {
+				place(doc.(map[string]any), c.path.Selectors(), c.list[lo:hi])
+			}
+		}
+		st := v.Context().Encode(doc)
+		if st.Err() != nil {
+			return false
+		}
+		u := v.Unify(st)
+		if r == 0 || !alone {
+			if !s.passes(u) {
+				return false
+			}
+			continue
+		}
+		for _, c := range chunks {
+			if r*s.chunk < len(c.list) && !s.passes(u.LookupPath(c.path)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// place puts x in m at the path sels, making the structs on the way.
+func place(m map[string]any, sels []cue.Selector, x any) {
+	for _, sel := range sels[:len(sels)-1] {
+		next, ok := m[sel.Unquoted()].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[sel.Unquoted()] = next
+		}
+		m = next
+	}
+	m[sels[len(sels)-1].Unquoted()] = x
 }
 
 func (s *shape) chunkable() bool {
@@ -312,18 +391,22 @@ func (s *shape) chunkable() bool {
 
 // pruneText writes the part of a statement's JSON text the shape reaches,
 // in the text's own order and spelling. dups counts the objects that
-// repeat a key anywhere, also in the parts left out: CUE unifies a
-// repeated key's values, so only the whole text judges those.
+// repeat a key anywhere, also in the parts left out, and the strings
+// CUE's scanner refuses (cueRefuses): CUE unifies a repeated key's
+// values, and fails on such a string wherever it is, so only the whole
+// text judges those.
 //
 // With exact, CUE judges the pruned text as it would the whole text: the
 // same paths, values and order of errors, so cosign's lines can come from
-// it. Two places are then kept whole: a value under a disjunction (an
-// empty disjunction's message prints the value), and a value of another
-// kind than the policy's literal there (a conflict prints both sides);
+// it. Three places are then kept whole: a value under a disjunction (an
+// empty disjunction's message prints the value), a value of another kind
+// than the policy's literal there, and any value where the policy holds
+// it to a struct and a list at once (a conflict prints both sides);
 // TestFastPassAgrees and FuzzCUEShape compare the lines.
 func pruneText(statement []byte, s *shape, exact bool) (pruned []byte, dups int, err error) {
 	r := newJSONReader(statement)
 	out := r.pruned(s, exact, make([]byte, 0, 4096), &dups)
+	r.refusedInto(&dups)
 	if err := r.end(); err != nil {
 		return nil, 0, err
 	}
@@ -334,7 +417,8 @@ func (r *jsonReader) pruned(s *shape, exact bool, out []byte, dups *int) []byte 
 	r.ws()
 	start := r.i
 	switch c := r.peek(); {
-	case s.whole, exact && s.noChunk, c == '[' && s.elem == nil, c == '{' && s.fields == nil, c != '{' && c != '[':
+	case s.whole, exact && (s.noChunk || s.fields != nil && s.elem != nil),
+		c == '[' && s.elem == nil, c == '{' && s.fields == nil, c != '{' && c != '[':
 		r.skip(dups)
 		return append(out, r.b[start:r.i]...)
 	case c == '[':

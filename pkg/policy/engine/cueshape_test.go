@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -119,6 +120,25 @@ func TestFastPassAgrees(t *testing.T) {
 		{"predicate: missing?: string\n", comps("a")},
 		{"predicateType: \"https://cyclonedx.org/bom\" | \"x\"\n", comps("a")},
 		{"predicate: components: [...{name: string}] & [...{purl: string}]\n", comps("a", "b", "c")},
+		// An element held to a struct and a list at once conflicts, and
+		// the message prints the element: all of it.
+		{"predicate: components: [...{name: string}] & [...[...string]]\n", comps("a", "b")},
+		{"predicate: components: [...{name: string}]\npredicate: components: [...[...]]\n", comps("a")},
+		// Later rounds judge the chunked list without its siblings: a
+		// required sibling, a sibling under a disjunction, a struct on the
+		// way under one (then every round is judged whole).
+		{"predicate: extra!: deep: [...int]\npredicate: components: [...{name: string}]\n", comps("a", "b", "c", "d", "e")},
+		{"predicate: extra: {deep: [...int]} | null\npredicate: components: [...{name: !=\"e\"}]\n", comps("a", "b", "c", "d", "e")},
+		{"predicate: ({extra: {...}} | {extra: 1}) & {components: [...{name: !=\"d\"}]}\n", comps("a", "b", "c", "d", "e")},
+		{"predicate: ({extra: {...}} | {extra: 1}) & {components: [...{name: string}]}\n", comps("a", "b", "c", "d", "e")},
+		{"predicateType: string\npredicate: components: [...{licenses: [...{id: \"MIT\"}]}]\n", comps("a", "b", "c", "d", "e")},
+		// CUE refuses these strings where JSON has U+FFFD: cosign's
+		// CompileBytes fails wherever they are, also where pruning looks not.
+		{"predicate: components: [...{name: string}]\n", `{"predicate":{"components":[{"name":"a"}]},"x":"\ud800"}`},
+		{"predicate: components: [...{name: string}]\n", `{"predicate":{"components":[{"name":"a","x":"\udc00"}]}}`},
+		{"predicate: components: [...{name: string}]\n", `{"predicate":{"components":[{"name":"\ud83d\u0041"}]}}`},
+		{"predicate: components: [...{name: string}]\n", "{\"predicate\":{\"components\":[{\"name\":\"a\"}]},\"x\":\"\xff\"}"},
+		{"predicate: components: [...{name: string}]\n", "{\"predicate\":{\"components\":[{\"name\":\"a\"}]},\"x\":\"\xef\xbb\xbf\"}"},
 	} {
 		for _, conv := range []Convention{CosignCLI, PolicyController} {
 			set, err := compileCUE(conv, []Source{{Name: "p.cue", Lang: CUE, Data: []byte(tc.policy)}})
@@ -134,20 +154,37 @@ func TestFastPassAgrees(t *testing.T) {
 	}
 }
 
-// verdicts judges a statement with the shortcut and whole.
+// verdicts judges a statement with the shortcut and whole, and holds
+// check (what signet runs) to the whole statement's lines.
 func verdicts(t *testing.T, set *cueSet, statement []byte) (fast, whole bool) {
 	t.Helper()
 	v, err := set.build()
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, _, err := decodeStatement(statement)
+	st := v.Context().CompileBytes(statement, cue.Filename("statement"))
+	whole = st.Err() == nil && set.passes(v.Unify(st))
+	var got, want Result
+	errGot, errWant := set.check(&got, statement), set.judge(&want, v, statement)
+	if fmt.Sprint(errGot) != fmt.Sprint(errWant) || !reflect.DeepEqual(got, want) {
+		t.Errorf("statement %s\nchecked %+v (%v)\nwhole   %+v (%v)", statement, got, errGot, want, errWant)
+	}
+	doc, dup, err := decodeStatement(statement)
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, dups, err := pruneText(statement, set.shape, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dup || dups > 0 {
+		return whole, whole // check judges it whole, compared above
+	}
 	fast = set.fastPass(v, doc)
-	st := v.Context().CompileBytes(statement, cue.Filename("statement"))
-	whole = st.Err() == nil && set.passes(v.Unify(st))
+	var chunks []chunk
+	if alone := set.passChunks(v, set.shape.prune(doc, false, &chunks), chunks); alone != fast {
+		t.Errorf("statement %s: passChunks passes = %v, fastPass = %v", statement, alone, fast)
+	}
 	if whole {
 		return fast, whole
 	}
@@ -157,8 +194,8 @@ func verdicts(t *testing.T, set *cueSet, statement []byte) (fast, whole bool) {
 	if err != nil || dups > 0 {
 		t.Fatalf("pruneText: %v, %d repeated keys", err, dups)
 	}
-	var got, want Result
-	errGot, errWant := set.judge(&got, v, pruned), set.judge(&want, v, statement)
+	got, want = Result{}, Result{}
+	errGot, errWant = set.judge(&got, v, pruned), set.judge(&want, v, statement)
 	if fmt.Sprint(errGot) != fmt.Sprint(errWant) || !reflect.DeepEqual(got, want) {
 		t.Errorf("statement %s\npruned to %s\njudged %+v (%v)\nwhole   %+v (%v)", statement, pruned, got, errGot, want, errWant)
 	}
@@ -173,20 +210,21 @@ func FuzzCUEShape(f *testing.F) {
 	f.Add([]byte{8, 8, 8, 8, 2, 2, 2, 2, 9, 9, 9, 9, 1, 1, 1, 1, 7, 7, 7, 7, 0, 0, 0, 0, 5, 5, 5, 5})
 	f.Fuzz(func(t *testing.T, seed []byte) {
 		g := &gen{b: seed}
-		policy := g.policy()
+		srcs := g.sources()
 		statement, err := json.Marshal(g.doc(0))
 		if err != nil {
 			t.Fatal(err)
 		}
+		statement = g.respell(statement)
 		for _, conv := range []Convention{CosignCLI, PolicyController} {
-			set, err := compileCUE(conv, []Source{{Name: "p.cue", Lang: CUE, Data: []byte(policy)}})
+			set, err := compileCUE(conv, srcs)
 			if err != nil || set.shape == nil {
 				return
 			}
 			set.chunk = 1 + int(g.next()%3)
 			if fast, whole := verdicts(t, set, statement); fast != whole {
 				t.Fatalf("conv %d, chunk %d\npolicy:\n%s\nstatement: %s\nshortcut passes = %v, whole statement passes = %v",
-					conv, set.chunk, policy, statement, fast, whole)
+					conv, set.chunk, srcs, statement, fast, whole)
 			}
 		}
 	})
@@ -234,31 +272,95 @@ func (g *gen) doc(depth int) any {
 	case k == 3:
 		return "y"
 	case k == 4:
-		return int(g.next() % 3)
+		return numLit(genNums[g.next()%byte(len(genNums))])
+	case k == 5 && g.next()%2 == 0:
+		return nil
 	default:
 		return g.next()%2 == 0
 	}
 }
 
+// genNums are numbers as JSON may write them: CUE reads 1.0 and 1e0 as
+// floats, 1 and -0 as ints.
+var genNums = []string{"0", "1", "2", "1.0", "-0", "1e0", "0.5"}
+
+// respell writes some of the statement's keys and strings another way
+// JSON allows ("\u0061" for a, white space, a repeated key, a lone
+// surrogate), so that pruning meets the text's spelling, not
+// json.Marshal's.
+func (g *gen) respell(text []byte) []byte {
+	switch g.next() % 8 {
+	case 0:
+		return bytes.ReplaceAll(text, []byte(`"a":`), []byte(`"\u0061" :`))
+	case 1:
+		return bytes.ReplaceAll(text, []byte(`,`), []byte("\n,\t"))
+	case 2:
+		return bytes.ReplaceAll(text, []byte(`"x"`), []byte(`"\u0078"`))
+	case 3:
+		return bytes.Replace(text, []byte(`{"b":`), []byte(`{"b":"y","b":`), 1)
+	case 4: // a string CUE refuses, where the policy may not look
+		return bytes.Replace(text, []byte(`"y"`), []byte(`"y\ud800"`), 1)
+	}
+	return text
+}
+
 // policy names each top-level field once, so that few policies conflict
 // with themselves; the values lean to the permissive, so that many pass.
-func (g *gen) policy() string {
+func (g *gen) policy() string { return withImports(g.fields()) }
+
+func (g *gen) fields() string {
 	var b strings.Builder
 	for _, key := range genKeys {
 		if g.next()%3 != 0 {
 			fmt.Fprintf(&b, "%s: %s\n", key, g.expr(0))
 		}
 	}
-	if strings.Contains(b.String(), "list.") {
-		return "import \"list\"\n" + b.String()
-	}
 	return b.String()
 }
 
+// withImports puts before a file's fields the imports they use: CUE
+// refuses an import a file does not use.
+func withImports(fields string) string {
+	out := fields
+	for _, pkg := range []string{"list", "struct", "strings"} {
+		if strings.Contains(fields, pkg+".") {
+			out = fmt.Sprintf("import %q\n", pkg) + out
+		}
+	}
+	return out
+}
+
+// sources is the policy as one file, or as two (each with its own package
+// clause and imports), which may both name a field: shapeOf merges what
+// the files say of it, as CUE unifies them.
+func (g *gen) sources() []Source {
+	if g.next()%2 == 0 {
+		return []Source{{Name: "p.cue", Lang: CUE, Data: []byte(g.policy())}}
+	}
+	var files [2]strings.Builder
+	for i := range files {
+		files[i].WriteString("package p\n")
+	}
+	for _, line := range strings.SplitAfter(g.fields(), "\n") {
+		files[g.next()%2].WriteString(line)
+	}
+	if g.next()%2 == 0 { // a field the other file names too, maybe
+		fmt.Fprintf(&files[1], "%s: %s\n", genKeys[g.next()%3], g.expr(1))
+	}
+	out := make([]Source, len(files))
+	for i := range files {
+		out[i] = Source{Name: fmt.Sprintf("p%d.cue", i), Lang: CUE, Data: []byte(withImports(files[i].String()))}
+	}
+	return out
+}
+
 func (g *gen) expr(depth int) string {
-	k := g.next() % 20
+	k := g.next() % 40
 	if depth >= 3 {
 		k %= 7
+	}
+	if k >= 20 {
+		return g.expr2(k, depth)
 	}
 	switch k {
 	case 0, 1:
@@ -296,6 +398,54 @@ func (g *gen) expr(depth int) string {
 	}
 }
 
+// expr2 draws the rarer constructs: validators that see a whole value,
+// required fields, quoted labels, other kinds and number forms.
+func (g *gen) expr2(k byte, depth int) string {
+	key := func() string { return genKeys[g.next()%3] }
+	switch k {
+	case 20:
+		return "null"
+	case 21:
+		return "float"
+	case 22:
+		return "number & >=0"
+	case 23:
+		return "bool"
+	case 24:
+		return fmt.Sprintf("{%s!: %s}", key(), g.expr(depth+1))
+	case 25:
+		return fmt.Sprintf("{%q: %s}", key(), g.expr(depth+1))
+	case 26:
+		return fmt.Sprintf("{\"\\u00%x\": %s}", key()[0], g.expr(depth+1)) // "\u0061": a
+	case 27:
+		return fmt.Sprintf("matchN(1, [%s, %s])", g.expr(depth+1), g.expr(depth+1))
+	case 28:
+		return fmt.Sprintf("matchIf(%s, %s, %s)", g.expr(depth+1), g.expr(depth+1), g.expr(depth+1))
+	case 29:
+		return fmt.Sprintf("struct.MaxFields(%d)", g.next()%3)
+	case 30:
+		return "list.UniqueItems()"
+	case 31:
+		return fmt.Sprintf("[%s, %s]", g.expr(depth+1), g.expr(depth+1))
+	case 32:
+		return fmt.Sprintf("{%s: %s, ...}", key(), g.expr(depth+1))
+	case 33:
+		return fmt.Sprintf("or([%s, %s])", g.expr(depth+1), g.expr(depth+1))
+	case 34:
+		return `=~"^x" | 1.0`
+	case 35:
+		return fmt.Sprintf("{%s?: %s} | {%s?: %s}", key(), g.expr(depth+1), key(), g.expr(depth+1))
+	case 36:
+		return fmt.Sprintf("[...%s] & [...%s]", g.expr(depth+1), g.expr(depth+1))
+	case 37:
+		return "1"
+	case 38:
+		return fmt.Sprintf("*%s | [...]", g.expr(depth+1))
+	default:
+		return fmt.Sprintf("{%s: %s} @x(y)", key(), g.expr(depth+1))
+	}
+}
+
 // TestCUEShapeGeneratorMeets keeps FuzzCUEShape honest: over fixed random
 // seeds its generator must yield shaped policies that pass and that fail,
 // and lists judged in several chunks, or the fuzz target proves nothing.
@@ -310,6 +460,7 @@ func TestCUEShapeGeneratorMeets(t *testing.T) {
 		g := &gen{b: seed}
 		policy := g.policy()
 		statement, _ := json.Marshal(g.doc(0))
+		statement = g.respell(statement)
 		set, err := compileCUE(CosignCLI, []Source{{Name: "p.cue", Lang: CUE, Data: []byte(policy)}})
 		if err != nil || set.shape == nil {
 			continue
@@ -339,4 +490,74 @@ func TestCUEShapeGeneratorMeets(t *testing.T) {
 	if shaped < 1000 || pass < 200 || fail < 200 || chunked < 30 {
 		t.Errorf("generator too narrow: shaped %d, pass %d, fail %d, chunked %d", shaped, pass, fail, chunked)
 	}
+}
+
+// BenchmarkChunkedBesideWhole: a chunked list beside a big value the
+// policy keeps whole (here under a disjunction). fastPass judges the
+// whole pruned statement once per chunk round, so the kept value is
+// encoded and unified len(components)/chunkLen times; "whole" is the
+// statement judged once, without the shortcut; "passChunks" is the
+// shortcut's pass judging later rounds' lists alone.
+func BenchmarkChunkedBesideWhole(b *testing.B) {
+	const n = 8000
+	var sb strings.Builder
+	sb.WriteString(`{"predicate":{"components":[`)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"name":"c%d","version":"1.%d"}`, i, i)
+	}
+	sb.WriteString(`],"dependencies":[`)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"ref":"c%d"}`, i)
+	}
+	sb.WriteString(`]}}`)
+	statement := []byte(sb.String())
+	policy := "predicate: components: [...{name: !=\"log4j-core\"}]\npredicate: dependencies: [...{ref: string}] | null\n"
+	set, err := compileCUE(CosignCLI, []Source{{Name: "p.cue", Lang: CUE, Data: []byte(policy)}})
+	if err != nil || set.shape == nil {
+		b.Fatal(err)
+	}
+	b.Run("shortcut", func(b *testing.B) {
+		for b.Loop() {
+			var r Result
+			if err := set.check(&r, statement); err != nil || len(r.Messages) > 0 {
+				b.Fatal(err, r.Messages)
+			}
+		}
+	})
+	b.Run("passChunks", func(b *testing.B) {
+		v, err := set.build()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			text, _, err := pruneText(statement, set.shape, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			doc, _, err := decodeStatement(text)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var chunks []chunk
+			if !set.passChunks(v, set.shape.prune(doc, false, &chunks), chunks) {
+				b.Fatal("fails")
+			}
+		}
+	})
+	b.Run("whole", func(b *testing.B) {
+		whole := *set
+		whole.shape = nil
+		for b.Loop() {
+			var r Result
+			if err := whole.check(&r, statement); err != nil || len(r.Messages) > 0 {
+				b.Fatal(err, r.Messages)
+			}
+		}
+	})
 }

@@ -32,8 +32,11 @@ type jsonReader struct {
 	pairs [][2]*ast.Term
 	elems []any
 	seen  []string // keys of the objects being skipped, for pruneText
-	terms []*ast.Term
-	slab  []ast.Term
+	// refused counts the strings (keys too) read since the last look that
+	// CUE's scanner refuses though JSON allows them (cueRefuses).
+	refused int
+	terms   []*ast.Term
+	slab    []ast.Term
 }
 
 // maxDepth is encoding/json's limit on nesting.
@@ -166,12 +169,81 @@ func (r *jsonReader) str(intern bool) string {
 		r.fail()
 		return ""
 	}
+	if cueRefuses(r.b[start:end]) {
+		r.refused++
+	}
 	r.i = end + 1
 	return s
 }
 
+// cueRefuses reports whether CUE's scanner refuses a string's text that
+// JSON allows: invalid UTF-8 or an escaped surrogate that is not half of
+// a pair (encoding/json puts U+FFFD there), or a byte order mark (CUE
+// allows one only as the first character of a file). cosign's
+// CompileBytes then fails on the whole statement, wherever the string is,
+// so such a statement may be judged only whole: not decoded, not pruned.
+func cueRefuses(raw []byte) bool {
+	if !utf8.Valid(raw) || bytes.Contains(raw, byteOrderMark) {
+		return true
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' || i+1 >= len(raw) {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // the escaped character, which may be a backslash
+			continue
+		}
+		switch v := hex4(raw[i+2:]); {
+		case v >= 0xD800 && v < 0xDC00: // high: a low one must follow
+			if i+12 > len(raw) || raw[i+6] != '\\' || raw[i+7] != 'u' {
+				return true
+			}
+			if w := hex4(raw[i+8:]); w < 0xDC00 || w >= 0xE000 {
+				return true
+			}
+			i += 11
+		case v >= 0xDC00 && v < 0xE000: // low, alone
+			return true
+		default:
+			i += 5
+		}
+	}
+	return false
+}
+
+var byteOrderMark = []byte("\uFEFF")
+
+// hex4 is the value of the four hex digits b starts with (-1 if not).
+func hex4(b []byte) int {
+	if len(b) < 4 {
+		return -1
+	}
+	v := 0
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			v = v<<4 | int(c-'0')
+		case 'a' <= c && c <= 'f':
+			v = v<<4 | int(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			v = v<<4 | int(c-'A'+10)
+		default:
+			return -1
+		}
+	}
+	return v
+}
+
+// refusedInto adds to n the strings read since the last call that CUE's
+// scanner refuses.
+func (r *jsonReader) refusedInto(n *int) {
+	*n += r.refused
+	r.refused = 0
+}
+
 // plainString reports whether a string's text is its value: no escapes,
-// no control characters, valid UTF-8.
+// no control characters, valid UTF-8, no byte order mark (for CUE).
 func plainString(raw []byte) bool {
 	ascii := true
 	for _, c := range raw {
@@ -182,7 +254,7 @@ func plainString(raw []byte) bool {
 			ascii = false
 		}
 	}
-	return ascii || utf8.Valid(raw)
+	return ascii || utf8.Valid(raw) && !bytes.Contains(raw, byteOrderMark)
 }
 
 // num reads the number that starts at r.i, as written.
@@ -258,7 +330,9 @@ func (r *jsonReader) term(v ast.Value) *ast.Term {
 
 // goValue reads the value at r.i as encoding/json with UseNumber decodes
 // it into an any, numbers as numLit, and counts in dups the objects that
-// repeat a key (the map keeps the last value, as encoding/json's does).
+// repeat a key (the map keeps the last value, as encoding/json's does)
+// and the strings CUE refuses (cueRefuses): either way only the whole
+// text judges the statement as cosign does.
 func (r *jsonReader) goValue(dups *int) any {
 	r.ws()
 	switch r.peek() {
@@ -273,6 +347,7 @@ func (r *jsonReader) goValue(dups *int) any {
 		if len(m) != n {
 			*dups++
 		}
+		r.refusedInto(dups) // its keys
 		return m
 	case '[':
 		base := len(r.elems)
@@ -285,7 +360,9 @@ func (r *jsonReader) goValue(dups *int) any {
 		r.elems = r.elems[:base]
 		return l
 	case '"':
-		return r.str(false)
+		s := r.str(false)
+		r.refusedInto(dups)
+		return s
 	case 't':
 		r.literal("true")
 		return true

@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	cueast "cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/literal"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -20,6 +24,9 @@ var jsonCases = []string{
 	` { "a" : [ 1 , 2.50 , -3e+2 , 1E400 , 12345678901234567891 ] , "b" : { } } `,
 	"{\"tab\\t\":\"\\u00e9\\\"\\\\\\/\\b\\f\\n\\r\",\"é\":\"ü\"}",
 	`{"s":"\ud83d\ude00","lone":"\ud800","bad":"\udc00x"}`,
+	// CUE refuses these strings (cueRefuses), JSON does not
+	`{"lone":"\ud800"}`, `["\udc00x"]`, `"\ud83d\u0041"`, `"\ud83d\ud83d\ude00"`, `"\\ud800"`, `"\ud83d\ude00\uDBFF\uDFFF"`,
+	"{\"bom\":\"a\xef\xbb\xbf\"}", "[\"\ufeff\"]", "{\"k\xff\":1}", "\"\\u00e9\xe9\"",
 	"{\"raw\":\"\xff\xfe\",\"mixed\":\"ok\xc3\",\"k\xff\":1}",
 	`{"a":1,"a":2}`,
 	`{"a":{"b":1},"a":{"c":2}}`,
@@ -94,7 +101,8 @@ func FuzzJSONValue(f *testing.F) {
 
 // decodeReference is the statement decoder the reader replaced:
 // encoding/json with UseNumber, numbers turned into numLits, and a repeated
-// key found by counting the text's members against the decoded ones.
+// key found by counting the text's members against the decoded ones; dup
+// is also set for a text CUE's own parser refuses (cueRefuses).
 func decodeReference(text []byte) (any, bool, error) {
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.UseNumber()
@@ -107,7 +115,26 @@ func decodeReference(text []byte) (any, bool, error) {
 	}
 	var members int
 	doc = literalNumbers(doc, &members)
-	return doc, members != membersIn(text), nil
+	return doc, members != membersIn(text) || cueParseFails(text), nil
+}
+
+// cueParseFails reports whether CUE's parser, or its unquoting of a
+// string, refuses the text (as CompileBytes would, before any evaluation).
+func cueParseFails(text []byte) bool {
+	f, err := parser.ParseFile("statement", text)
+	if err != nil {
+		return true
+	}
+	bad := false
+	cueast.Walk(f, func(n cueast.Node) bool {
+		if l, ok := n.(*cueast.BasicLit); ok && l.Kind == token.STRING {
+			if _, err := literal.Unquote(l.Value); err != nil {
+				bad = true
+			}
+		}
+		return !bad
+	}, nil)
+	return bad
 }
 
 func literalNumbers(v any, members *int) any {
