@@ -159,22 +159,7 @@ func (s *cueSet) fastPass(v cue.Value, doc any) bool {
 		return st.Err() == nil && s.passes(v.Unify(st))
 	}
 	var chunks []chunk
-	pruned := s.shape.prune(doc, false, &chunks)
-	rounds := 1
-	for _, c := range chunks {
-		rounds = max(rounds, (len(c.list)+s.chunk-1)/s.chunk)
-	}
-	for r := range rounds {
-		for _, c := range chunks {
-			lo, hi := min(r*s.chunk, len(c.list)), min((r+1)*s.chunk, len(c.list))
-			c.parent[c.key] = c.list[lo:hi]
-		}
-		st := v.Context().Encode(pruned)
-		if st.Err() != nil || !s.passes(v.Unify(st)) {
-			return false
-		}
-	}
-	return true
+	return s.passChunks(v, s.shape.prune(doc, false, &chunks), chunks)
 }
 
 // passes is the verdict of the slow path below, without its messages.
