@@ -78,11 +78,7 @@ spec:
     type: rego
     configMapRef: {name: e2e-policies, namespace: signet-system, key: later.rego}
 `)
-	res, _ := eventually(60*time.Second, func() (kube.Result, bool) {
-		r := f.create(t, enforcedNS, pod(img))
-		return r, r.Status == http.StatusCreated
-	})
-	wantCreated(t, res)
+	f.podAdmitted(t, img, 60*time.Second)
 	wantDenied(t, f.create(t, enforcedNS, deployment(img)), "spec.template.spec.containers[0].image",
 		"policy e2e-cmref: spec.policy failed over the authorities that passed (always)")
 	wantDenied(t, f.create(t, enforcedNS, pod(other)), "e2e-cmref-key",
@@ -101,11 +97,7 @@ spec:
 	wantDenied(t, res, "policy e2e-cmref: spec.policy failed")
 	t.Logf("the ConfigMap edit reached admission in %v", took.Round(time.Millisecond))
 	wantCreated(t, f.create(t, enforcedNS, deployment(img)))
-	res, _ = eventually(30*time.Second, func() (kube.Result, bool) {
-		r := f.create(t, enforcedNS, pod(other))
-		return r, r.Status == http.StatusCreated
-	})
-	wantCreated(t, res)
+	f.podAdmitted(t, other, 30*time.Second)
 }
 
 // serviceAccountKubeconfig is a kubeconfig authenticating as service

@@ -50,15 +50,11 @@ spec:
       matchExpressions:
       - {key: team, operator: In, values: [b]}
 `)
-	res, _ := eventually(60*time.Second, func() (kube.Result, bool) {
-		r := f.create(t, enforcedNS, pod(img))
-		return r, r.Status == http.StatusCreated
-	})
-	wantCreated(t, res)
+	f.podAdmitted(t, img, 60*time.Second)
 
 	teamB := deployment(img)
 	teamB["metadata"].(map[string]any)["labels"] = map[string]any{"team": "b"}
-	res, _ = eventually(30*time.Second, func() (kube.Result, bool) {
+	res, _ := eventually(30*time.Second, func() (kube.Result, bool) {
 		r := f.create(t, enforcedNS, teamB)
 		return r, r.Status == http.StatusForbidden && strings.Contains(r.Message(), "team b is frozen")
 	})
@@ -102,11 +98,7 @@ spec:
         input.typemeta.kind == "Pod"
       }
 `)
-	res, _ := eventually(60*time.Second, func() (kube.Result, bool) {
-		r := f.create(t, enforcedNS, pod(img))
-		return r, r.Status == http.StatusCreated
-	})
-	wantCreated(t, res)
+	f.podAdmitted(t, img, 60*time.Second)
 	wantDenied(t, f.create(t, enforcedNS, deployment(img)), "spec.template.spec.containers[0].image",
 		"policy e2e-cip-policy: spec.policy failed over the authorities that passed (always)")
 }

@@ -55,11 +55,7 @@ spec:
 		return r, r.Status == http.StatusForbidden && strings.Contains(r.Message(), "e2e-static-fail")
 	})
 	wantDenied(t, res, "spec.containers[0].image", denied, "e2e-static-fail", "frozen: no deploys today")
-	res, _ = eventually(30*time.Second, func() (kube.Result, bool) {
-		r := f.create(t, enforcedNS, pod(passed))
-		return r, r.Status == http.StatusCreated
-	})
-	wantCreated(t, res)
+	f.podAdmitted(t, passed, 30*time.Second)
 	// The mutating webhook resolves a tag through the registry, so the
 	// tag's digest comes from the live one.
 	tag := host + "/e2e/static-fail/app:latest"

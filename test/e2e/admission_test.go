@@ -106,11 +106,7 @@ func TestAdmissionCluster(t *testing.T) {
 		img := env.PushRandomImageTo(t, reg, "e2e/admission-watch/app")
 		f.sign(t, img, signer)
 		f.cluster.Apply(t, keylessCIP("e2e-watch", reg+"/e2e/admission-watch/**", "enforce", env, signer))
-		res, _ := eventually(30*time.Second, func() (kube.Result, bool) {
-			r := f.create(t, enforcedNS, pod(img))
-			return r, r.Status == http.StatusCreated
-		})
-		wantCreated(t, res) // and its pass is now cached
+		f.podAdmitted(t, img, 30*time.Second) // and its pass is now cached
 		f.cluster.Apply(t, keylessCIP("e2e-watch", reg+"/e2e/admission-watch/**", "enforce", env, impostor))
 		res, took := eventually(30*time.Second, func() (kube.Result, bool) {
 			r := f.create(t, enforcedNS, pod(img))
@@ -126,11 +122,7 @@ func TestAdmissionCluster(t *testing.T) {
 		f.sign(t, first, signer)
 		f.sign(t, second, signer)
 		f.cluster.Apply(t, keylessCIP("e2e-proxied", "127.0.0.1:*/e2e/proxied/**", "enforce", env, signer))
-		res, _ := eventually(30*time.Second, func() (kube.Result, bool) {
-			r := f.create(t, enforcedNS, pod(first))
-			return r, r.Status == http.StatusCreated
-		})
-		wantCreated(t, res)
+		f.podAdmitted(t, first, 30*time.Second)
 		proxy.Set(stack.Reset)
 		start := time.Now()
 		res = f.create(t, enforcedNS, pod(second))
@@ -148,11 +140,7 @@ func TestAdmissionCluster(t *testing.T) {
 			t.Errorf("with the webhook down: %v; want the API server to refuse (failurePolicy Fail)", res)
 		}
 		f.startWebhook(t)
-		res, _ = eventually(30*time.Second, func() (kube.Result, bool) {
-			r := f.create(t, enforcedNS, pod(signed))
-			return r, r.Status == http.StatusCreated
-		})
-		wantCreated(t, res)
+		f.podAdmitted(t, signed, 30*time.Second)
 	})
 	t.Run("no-matching-policy-allowed-or-warned-per-setting", func(t *testing.T) {
 		img := env.PushRandomImageTo(t, reg, "e2e/unmatched/other")
@@ -210,7 +198,15 @@ func (f *admissionFixture) attestationPolicies(t *testing.T, signer stack.TokenR
 func (f *admissionFixture) applyUntilCreated(t *testing.T, img string, objs ...string) {
 	t.Helper()
 	f.cluster.Apply(t, strings.Join(objs, "---\n"))
-	res, _ := eventually(30*time.Second, func() (kube.Result, bool) {
+	f.podAdmitted(t, img, 30*time.Second)
+}
+
+// podAdmitted creates a Pod of img in the enforced namespace until the
+// webhook admits it, within timeout: a policy just applied has reached
+// signet then.
+func (f *admissionFixture) podAdmitted(t *testing.T, img string, timeout time.Duration) {
+	t.Helper()
+	res, _ := eventually(timeout, func() (kube.Result, bool) {
 		r := f.create(t, enforcedNS, pod(img))
 		return r, r.Status == http.StatusCreated
 	})
