@@ -256,6 +256,15 @@ spec:
 			t.Errorf("%s: error %v, want %q", tc.remote, err, tc.want)
 		}
 	}
+	// A signed URL's token is not echoed, also when the fetch error
+	// quotes the URL (as net/http's does).
+	leaky := func(_ context.Context, url string) ([]byte, error) { return nil, fmt.Errorf("Get %q: EOF", url) }
+	for _, f := range []func(context.Context, string) ([]byte, error){fetch, leaky} {
+		cips, _ := ParsePolicyFile([]byte(cip(`{url: "https://policies.example/static.rego?token=s3cret", sha256sum: "` + strings.Repeat("0", 64) + `"}`)))
+		if _, err := Compile(context.Background(), cips[0], LoadOptions{Compile: compile, Fetch: f}); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("signed URL: error %v", err)
+		}
+	}
 	cips, _ := ParsePolicyFile([]byte(cip(`{url: "https://policies.example/static.rego", sha256sum: "` + sum + `"}`)))
 	if _, err := Compile(context.Background(), cips[0], LoadOptions{Compile: compile}); err == nil || !strings.Contains(err.Error(), "cannot fetch remote policies") {
 		t.Errorf("no Fetch: error %v", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sigstore/sigstore/pkg/signature"
 
+	"github.com/signetdev/signet/internal/redact"
 	"github.com/signetdev/signet/internal/trust"
 	"github.com/signetdev/signet/pkg/attestation"
 	"github.com/signetdev/signet/pkg/keys"
@@ -654,12 +655,14 @@ func fetchRemote(ctx context.Context, r *RemotePolicy, o LoadOptions) ([]byte, e
 	case o.Fetch == nil:
 		return nil, errors.New("this server cannot fetch remote policies")
 	}
+	// The URL may carry a token (a signed URL): these errors reach logs,
+	// the policy's status and denials.
 	data, err := o.Fetch(ctx, r.URL)
 	if err != nil {
-		return nil, fmt.Errorf("fetching %s: %w", r.URL, err)
+		return nil, fmt.Errorf("fetching %s: %w", redact.Ref(r.URL), redact.Error(err, r.URL))
 	}
 	if got := sha256.Sum256(data); !bytes.Equal(got[:], want) {
-		return nil, fmt.Errorf("%s has sha256 %x, the policy pins %s", r.URL, got, r.Sha256sum)
+		return nil, fmt.Errorf("%s has sha256 %x, the policy pins %s", redact.Ref(r.URL), got, r.Sha256sum)
 	}
 	return data, nil
 }
