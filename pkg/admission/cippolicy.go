@@ -41,12 +41,13 @@ func (c *cipPolicy) includes() bool {
 }
 
 // objectParts are the parts of a request's object a spec.policy may
-// include, read once per request, with a hash of each for cache keys.
+// include, read once per request, with what cache keys need of them
+// (metadata needs nothing: verdicts that include it are not cached).
 type objectParts struct {
-	spec, meta               json.RawMessage
-	typ                      *typeMeta
-	specSum, metaSum, typSum string
-	err                      error
+	spec, meta      json.RawMessage
+	typ             *typeMeta
+	specSum, typSum string
+	err             error
 }
 
 func readObjectParts(obj []byte) *objectParts {
@@ -64,7 +65,7 @@ func readObjectParts(obj []byte) *objectParts {
 		return hex.EncodeToString(h[:])
 	}
 	return &objectParts{spec: o.Spec, meta: o.Metadata, typ: &typeMeta{Kind: o.Kind, APIVersion: o.APIVersion},
-		specSum: sum(o.Spec), metaSum: sum(o.Metadata), typSum: o.APIVersion + "/" + o.Kind}
+		specSum: sum(o.Spec), typSum: o.APIVersion + "/" + o.Kind}
 }
 
 // cacheKey is what a cached verdict of this policy depends on in the
@@ -78,7 +79,7 @@ func (c *cipPolicy) cacheKey(o *objectParts) string {
 		k += "spec:" + o.specSum
 	}
 	if c.includeMeta {
-		k += "|meta:" + o.metaSum
+		k += "|meta" // never stored (cacheable), so never found
 	}
 	if c.includeType {
 		k += "|type:" + o.typSum

@@ -33,6 +33,12 @@ type configMapObject struct {
 	Data     map[string]string    `json:"data"`
 }
 
+// configMapMeta is what the list and watch need of a ConfigMap: its
+// data is read by the GET of a policy that names it.
+type configMapMeta struct {
+	Metadata admission.ObjectMeta `json:"metadata"`
+}
+
 func configMapsPath(ns string) string {
 	return "/api/v1/namespaces/" + url.PathEscape(ns) + "/configmaps"
 }
@@ -118,7 +124,7 @@ func (s *store) syncConfigMaps(ctx context.Context) error {
 	s.cmForbidden.Store(false)
 	current := map[string]string{}
 	for _, it := range items {
-		var m configMapObject
+		var m configMapMeta
 		if err := json.Unmarshal(it, &m); err != nil {
 			return fmt.Errorf("listing: %w", err)
 		}
@@ -129,7 +135,7 @@ func (s *store) syncConfigMaps(ctx context.Context) error {
 	s.recompileLocked(ctx, "")
 	s.compileMu.Unlock()
 	return s.kube.watchChanges(ctx, path, rv, func(typ string, obj json.RawMessage) error {
-		var m configMapObject
+		var m configMapMeta
 		if err := json.Unmarshal(obj, &m); err != nil {
 			return fmt.Errorf("watch %s event: %w", typ, err)
 		}

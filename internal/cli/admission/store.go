@@ -220,11 +220,7 @@ func follow(ctx context.Context, sync func(context.Context) error, failed func(e
 		}
 		if err != nil {
 			failed(err, backoff)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
+			pause(ctx, backoff) // the loop's condition sees ctx end
 			backoff = min(backoff*2, 30*time.Second)
 			continue
 		}
