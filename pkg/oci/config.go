@@ -67,9 +67,9 @@ func (c *Client) configFile(ctx context.Context, d name.Digest, p *v1.Platform) 
 	if err != nil {
 		return "", nil, err
 	}
-	var m v1.Manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return "", nil, fmt.Errorf("manifest %s: %w", d, err)
+	m, err := parseManifest(raw, "manifest "+d.String())
+	if err != nil {
+		return "", nil, err
 	}
 	cfg, err := c.getBlob(ctx, repo, m.Config, MaxConfigSize)
 	if err != nil {
