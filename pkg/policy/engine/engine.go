@@ -89,8 +89,15 @@ func (s *Set) Evaluate(ctx context.Context, statement []byte) error {
 
 // Check evaluates one statement against every policy of the set; err is
 // for a statement that cannot be evaluated at all.
-func (s *Set) Check(ctx context.Context, statement []byte) (*Result, error) {
-	r := &Result{}
+func (s *Set) Check(ctx context.Context, statement []byte) (r *Result, err error) {
+	// A statement that trips a bug in an engine fails its own check, not
+	// the checks running beside it in the same signet-policy.
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("policy engine failed on this statement: %v", p)
+		}
+	}()
+	r = &Result{}
 	if s.cue != nil {
 		if err := s.cue.check(r, statement); err != nil {
 			return nil, err

@@ -265,3 +265,17 @@ deny contains "second reason" if true
 		t.Errorf("got %v / %q, want %q", r.Err(), r.Messages, want)
 	}
 }
+
+// TestCheckRecoversPanic: an engine bug on one statement is that check's
+// error, not a crash of the process running other checks.
+func TestCheckRecoversPanic(t *testing.T) {
+	set, err := Compile(context.Background(), CosignCLI, Source{Name: "p.cue", Lang: CUE, Data: []byte("predicate: l: [...int]\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.cue.chunk = 0 // divides by zero once a list is chunked
+	_, err = set.Check(context.Background(), []byte(`{"predicate":{"l":[1,2]}}`))
+	if err == nil || !strings.Contains(err.Error(), "policy engine failed on this statement") {
+		t.Fatalf("error %v", err)
+	}
+}
