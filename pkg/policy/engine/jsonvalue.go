@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -375,4 +376,63 @@ func (r *jsonReader) goValue(dups *int) any {
 	default:
 		return numLit(r.num())
 	}
+}
+
+// skip steps over the value at r.i, checking it as goValue does.
+func (r *jsonReader) skip(dups *int) {
+	r.ws()
+	switch r.peek() {
+	case '{':
+		base := len(r.seen)
+		for more := r.enter('}'); more; more = r.more('}') {
+			r.seen = append(r.seen, r.key())
+			r.skip(dups)
+		}
+		r.objectEnd(base, dups)
+	case '[':
+		for more := r.enter(']'); more; more = r.more(']') {
+			r.skip(dups)
+		}
+	case '"':
+		r.skipStr()
+	case 't':
+		r.literal("true")
+	case 'f':
+		r.literal("false")
+	case 'n':
+		r.literal("null")
+	default:
+		r.num()
+	}
+}
+
+// objectEnd counts the object whose keys are seen[base:] if it repeats
+// one (sorted, so a crafted object of many keys costs n log n), and drops
+// its keys.
+func (r *jsonReader) objectEnd(base int, dups *int) {
+	keys := r.seen[base:]
+	slices.Sort(keys)
+	for i := 1; i < len(keys); i++ {
+		if keys[i] == keys[i-1] {
+			*dups++
+			break
+		}
+	}
+	r.seen = r.seen[:base]
+}
+
+// skipStr steps over the string at r.i, checking it as str does but
+// without keeping it.
+func (r *jsonReader) skipStr() {
+	start := r.i + 1
+	q := bytes.IndexByte(r.b[start:], '"')
+	if q < 0 {
+		r.fail()
+		return
+	}
+	if plainString(r.b[start : start+q]) {
+		r.i = start + q + 1
+		return
+	}
+	r.str(false)
 }
