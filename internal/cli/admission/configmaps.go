@@ -151,17 +151,29 @@ func (s *store) syncConfigMaps(ctx context.Context) error {
 	})
 }
 
+// stale: the policy read a ConfigMap (only the one named, unless only is
+// "") at another resourceVersion than current's.
+func (u cmUse) stale(current map[string]string, only string) bool {
+	for name, seen := range u {
+		if (only == "" || name == only) && seen != current[name] {
+			return true
+		}
+	}
+	return false
+}
+
+// staleUse: the policy under key read a ConfigMap that has changed
+// since. Caller holds compileMu.
+func (s *store) staleUse(key string) bool { return s.uses[key].stale(s.cmCurrent, "") }
+
 // recompileLocked compiles again every policy that read a ConfigMap
 // (only the one named, unless only is "") at another resourceVersion
 // than it has now, and publishes the result. Caller holds compileMu.
 func (s *store) recompileLocked(ctx context.Context, only string) {
 	var stale []string
 	for key, use := range s.uses {
-		for name, seen := range use {
-			if (only == "" || name == only) && seen != s.cmCurrent[name] {
-				stale = append(stale, key)
-				break
-			}
+		if use.stale(s.cmCurrent, only) {
+			stale = append(stale, key)
 		}
 	}
 	if len(stale) == 0 {
@@ -174,7 +186,7 @@ func (s *store) recompileLocked(ctx context.Context, only string) {
 		case "api":
 			if raw, ok := s.apiRaw[id]; ok {
 				s.logf("ClusterImagePolicy %s: a ConfigMap it reads changed, compiling it again", id)
-				s.applyLocked(ctx, raw)
+				s.applyLocked(ctx, raw, false)
 			}
 		case "file":
 			i, _ := strconv.Atoi(id)

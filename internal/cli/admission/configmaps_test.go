@@ -155,6 +155,44 @@ func TestConfigMapWatch(t *testing.T) {
 	}
 	eventually(t, "b's status", func() bool { return strings.Contains(api.statusOf("b"), `"reason":"Enforced"`) })
 
+	// Our own status patch comes back as an event at a new
+	// resourceVersion: a is kept as compiled (its ConfigMap not read
+	// again, its cached verdicts kept); a change of its spec compiles it.
+	gets = cms.gets.Load()
+	enforced := `,"status":{"conditions":[{"type":"Ready","status":"True","reason":"Enforced","message":"signet admission enforces this policy"}]}`
+	modified := func(rv, glob, status string) {
+		obj := strings.TrimSuffix(string(cmPolicy("a", glob, "policies", rv)), "}") + status + "}"
+		ev, _ := json.Marshal(watchEvent{Type: "MODIFIED", Object: json.RawMessage(obj)})
+		api.events <- string(ev)
+	}
+	rvOf := func() (applied, compiled string) {
+		st.compileMu.Lock()
+		defer st.compileMu.Unlock()
+		var m struct {
+			Metadata admission.ObjectMeta `json:"metadata"`
+		}
+		json.Unmarshal(st.apiRaw["a"], &m)
+		for _, p := range st.policies() {
+			if p.Name == "a" {
+				compiled = p.ResourceVersion
+			}
+		}
+		return m.Metadata.ResourceVersion, compiled
+	}
+	modified("50", "a.example/**", enforced)
+	eventually(t, "the status event applied", func() bool { a, _ := rvOf(); return a == "50" })
+	if _, c := rvOf(); c != "5" {
+		t.Errorf("a compiled again at resourceVersion %s after an event changing its status only", c)
+	}
+	if n := cms.gets.Load() - gets; n != 0 {
+		t.Errorf("%d ConfigMap reads after an event changing a's status only, want 0", n)
+	}
+	modified("51", "a.example/app*", enforced)
+	eventually(t, "the spec change compiled", func() bool { _, c := rvOf(); return c == "51" })
+	if n := cms.gets.Load() - gets; n != 1 {
+		t.Errorf("%d ConfigMap reads after a change of a's spec, want 1", n)
+	}
+
 	// A ConfigMap deleted refuses the policies reading it: fail closed.
 	cms.set("policies", "5", nil)
 	eventually(t, "a refused without its ConfigMap", func() bool {

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -124,10 +125,12 @@ func currentReady(raw json.RawMessage) readyCondition {
 func (s *store) apply(ctx context.Context, raw json.RawMessage) {
 	s.compileMu.Lock()
 	defer s.compileMu.Unlock()
-	s.applyLocked(ctx, raw)
+	s.applyLocked(ctx, raw, true)
 }
 
-func (s *store) applyLocked(ctx context.Context, raw json.RawMessage) {
+// applyLocked compiles raw, unless reuse allows keeping the policy
+// compiled from the same input (see unchanged). Caller holds compileMu.
+func (s *store) applyLocked(ctx context.Context, raw json.RawMessage, reuse bool) {
 	have := currentReady(raw)
 	cip, err := admission.ParsePolicy(raw)
 	if err != nil {
@@ -147,10 +150,55 @@ func (s *store) applyLocked(ctx context.Context, raw json.RawMessage) {
 		s.status(ctx, cip.Metadata.Name, have, err)
 		return
 	}
+	s.mu.Lock()
+	p := s.api[cip.Metadata.Name]
+	s.mu.Unlock()
+	if reuse && unchanged(p, s.apiRaw[cip.Metadata.Name], raw) && !s.staleUse(apiKey(cip.Metadata.Name)) {
+		// Our own status patch comes back as an event, at a new
+		// resourceVersion: compiling again would repeat its remote fetch
+		// and ConfigMap reads and drop every verdict cached for it.
+		s.keepRaw(cip.Metadata.Name, raw)
+		s.status(ctx, cip.Metadata.Name, have, nil)
+		return
+	}
 	s.keepRaw(cip.Metadata.Name, raw)
-	p, err := s.compile(ctx, apiKey(cip.Metadata.Name), cip)
+	p, err = s.compile(ctx, apiKey(cip.Metadata.Name), cip)
 	s.put(cip.Metadata.Name, p)
 	s.status(ctx, cip.Metadata.Name, have, err)
+}
+
+// unchanged: p, compiled from old, is enforced, and raw has the same
+// uid, spec and identity extensions as old (what Compile reads), so it
+// differs only in its status, labels or resourceVersion. A refused
+// policy is compiled again: its reason may have passed (a remote policy
+// that could not be fetched).
+func unchanged(p *admission.Policy, old, raw json.RawMessage) bool {
+	if p == nil || old == nil || p.IsRefused() {
+		return false
+	}
+	a, b := compiledPart(old), compiledPart(raw)
+	return a.ok && b.ok && a.uid == p.UID && a == b
+}
+
+// policyInput is what of a ClusterImagePolicy object Compile reads.
+type policyInput struct {
+	uid, spec, extensions string
+	ok                    bool
+}
+
+func compiledPart(raw json.RawMessage) policyInput {
+	var obj struct {
+		Metadata admission.ObjectMeta `json:"metadata"`
+		Spec     json.RawMessage      `json:"spec"`
+	}
+	if json.Unmarshal(raw, &obj) != nil || obj.Metadata.UID == "" {
+		return policyInput{}
+	}
+	var spec bytes.Buffer
+	if json.Compact(&spec, obj.Spec) != nil {
+		return policyInput{}
+	}
+	return policyInput{uid: obj.Metadata.UID, spec: spec.String(), extensions: obj.Metadata.Annotations[admission.IdentityExtensionsAnnotation], ok: true}
 }
 
 // keepRaw remembers an API policy's JSON, to compile it again when a
@@ -257,14 +305,14 @@ func (s *store) sync(ctx context.Context) error {
 		var m struct {
 			Metadata admission.ObjectMeta `json:"metadata"`
 		}
-		if json.Unmarshal(it, &m) == nil && m.Metadata.ResourceVersion != "" {
-			if p, ok := old[m.Metadata.Name]; ok && !p.IsRefused() && p.UID == m.Metadata.UID && p.ResourceVersion == m.Metadata.ResourceVersion {
+		if json.Unmarshal(it, &m) == nil {
+			if p := old[m.Metadata.Name]; unchanged(p, oldRaw[m.Metadata.Name], it) && !s.staleUse(apiKey(m.Metadata.Name)) {
 				s.put(m.Metadata.Name, p)
-				s.keepRaw(m.Metadata.Name, oldRaw[m.Metadata.Name])
+				s.keepRaw(m.Metadata.Name, it)
 				continue
 			}
 		}
-		s.applyLocked(ctx, it)
+		s.applyLocked(ctx, it, true)
 	}
 	for name := range old {
 		if _, ok := s.apiRaw[name]; !ok {
