@@ -27,6 +27,7 @@ func TestAdmissionConfigMap(t *testing.T) {
 	other := scratchImage(t, "e2e/cmref-key/app")
 
 	f := newAdmissionFixture(t, nil)
+	bulkConfigMaps(t, f.cluster)
 	f.restartWebhook(t, "--kubeconfig", f.serviceAccountKubeconfig(t, "signet-system", "signet-admission"))
 	// The shipped RBAC lets it read ConfigMaps in its namespace only.
 	for ns, want := range map[string]string{"signet-system": "yes", enforcedNS: "no"} {
@@ -98,6 +99,31 @@ spec:
 	t.Logf("the ConfigMap edit reached admission in %v", took.Round(time.Millisecond))
 	wantCreated(t, f.create(t, enforcedNS, deployment(img)))
 	f.podAdmitted(t, other, 30*time.Second)
+	if log, err := os.ReadFile(f.hook.Log); err != nil || strings.Contains(string(log), "ConfigMap watch in namespace") {
+		t.Errorf("the ConfigMap list or watch failed (%v); log:\n%s", err, log)
+	}
+}
+
+// bulkConfigMaps fills signet's namespace with ConfigMaps whose whole
+// objects list to more than the webhook reads of a list (32 MiB): 14 of
+// 500,000 control bytes, each escaped to six in JSON (3 MB, under the
+// API server's request limit). Reading their metadata alone, the webhook
+// still follows the policies' ConfigMaps.
+func bulkConfigMaps(t *testing.T, c *kube.Cluster) {
+	t.Helper()
+	data := strings.Repeat("\x01", 500_000)
+	for i := range 14 {
+		name := fmt.Sprintf("e2e-bulk-%d", i)
+		res := c.Create(t, "/api/v1/namespaces/signet-system/configmaps", map[string]any{
+			"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": name, "namespace": "signet-system"},
+			"data":     map[string]string{"bulk": data},
+		})
+		if res.Status != http.StatusCreated {
+			t.Fatalf("creating ConfigMap %s: %d %s", name, res.Status, res.Message())
+		}
+		t.Cleanup(func() { c.TryKubectl("", "delete", "configmap", "-n", "signet-system", name, "--wait=false") })
+	}
 }
 
 // serviceAccountKubeconfig is a kubeconfig authenticating as service

@@ -33,8 +33,9 @@ type configMapObject struct {
 	Data     map[string]string    `json:"data"`
 }
 
-// configMapMeta is what the list and watch need of a ConfigMap: its
-// data is read by the GET of a policy that names it.
+// configMapMeta is what the list and watch read of a ConfigMap (they ask
+// for its metadata alone): its data is read by the GET of a policy that
+// names it.
 type configMapMeta struct {
 	Metadata admission.ObjectMeta `json:"metadata"`
 }
@@ -107,7 +108,10 @@ func (s *store) runConfigMaps(ctx context.Context) {
 
 func (s *store) syncConfigMaps(ctx context.Context) error {
 	path := configMapsPath(s.load.SystemNamespace)
-	items, rv, err := s.kube.list(ctx, path)
+	// Metadata alone: a name and a resourceVersion are all this reads,
+	// and a namespace's ConfigMaps (1 MiB each) would otherwise count
+	// against the list's bound and a watch event's.
+	items, rv, err := s.kube.list(ctx, path, true)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.code == http.StatusForbidden {
 		// An install whose RBAC predates configMapRef: the policies
@@ -134,7 +138,7 @@ func (s *store) syncConfigMaps(ctx context.Context) error {
 	s.cmCurrent = current
 	s.recompileLocked(ctx, "")
 	s.compileMu.Unlock()
-	return s.kube.watchChanges(ctx, path, rv, func(typ string, obj json.RawMessage) error {
+	return s.kube.watchChanges(ctx, path, rv, true, func(typ string, obj json.RawMessage) error {
 		var m configMapMeta
 		if err := json.Unmarshal(obj, &m); err != nil {
 			return fmt.Errorf("watch %s event: %w", typ, err)

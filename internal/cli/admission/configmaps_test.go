@@ -26,6 +26,8 @@ type fakeConfigMaps struct {
 	events chan string
 	gets   atomic.Int64
 	deny   bool // answer 403, as an install without the Role
+	// accepts are the Accept headers of the list and of the watch
+	accepts map[string]string
 }
 
 func (c *fakeConfigMaps) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -50,16 +52,25 @@ func (c *fakeConfigMaps) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		json.NewEncoder(w).Encode(cm)
 	case r.URL.Query().Get("watch") == "":
+		c.accepted("list", r)
 		var items []configMapObject
 		for _, cm := range c.cms {
 			items = append(items, cm)
 		}
 		json.NewEncoder(w).Encode(map[string]any{"metadata": map[string]string{"resourceVersion": "100"}, "items": items})
 	default:
+		c.accepted("watch", r)
 		c.mu.Unlock()
 		streamEvents(w, r, c.events)
 		c.mu.Lock()
 	}
+}
+
+func (c *fakeConfigMaps) accepted(what string, r *http.Request) {
+	if c.accepts == nil {
+		c.accepts = map[string]string{}
+	}
+	c.accepts[what] = r.Header.Get("Accept")
 }
 
 // set changes (or with data nil, deletes) a ConfigMap and sends its
@@ -137,6 +148,20 @@ func TestConfigMapWatch(t *testing.T) {
 		return strings.Contains(api.statusOf("b"), "ConfigMap signet-system/later: does not exist")
 	})
 	gets := cms.gets.Load()
+	// The list and watch ask for the ConfigMaps' metadata alone (the real
+	// API server's answer is in test/e2e's TestAdmissionConfigMap).
+	eventually(t, "the ConfigMap watch", func() bool {
+		cms.mu.Lock()
+		defer cms.mu.Unlock()
+		return cms.accepts["watch"] != ""
+	})
+	cms.mu.Lock()
+	for what, want := range map[string]string{"list": "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,", "watch": "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,"} {
+		if got := cms.accepts[what]; !strings.HasPrefix(got, want) {
+			t.Errorf("the ConfigMap %s accepts %q, want %s…", what, got, want)
+		}
+	}
+	cms.mu.Unlock()
 
 	// An edit reaches the next admission, through the cached verdicts.
 	cms.set("policies", "2", map[string]string{"p.rego": regoKind("Deployment")})

@@ -228,7 +228,21 @@ func (k *kube) init(server string, tc *tls.Config, base http.RoundTripper) (*kub
 	return k, nil
 }
 
+// What a GET asks for: whole objects, or their metadata alone
+// (PartialObjectMetadata, as client-go's metadata informers ask), with
+// whole objects as the fallback of a server that cannot; signet reads
+// the same fields from either.
+const (
+	acceptJSON         = "application/json"
+	acceptMetadataList = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+	acceptMetadata     = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+)
+
 func (k *kube) do(ctx context.Context, method, path string, body []byte, contentType string) (*http.Response, error) {
+	return k.doAccept(ctx, method, path, body, contentType, acceptJSON)
+}
+
+func (k *kube) doAccept(ctx context.Context, method, path string, body []byte, contentType, accept string) (*http.Response, error) {
 	u := *k.base
 	p, q, _ := strings.Cut(path, "?")
 	u.Path = strings.TrimSuffix(u.Path, "/") + p
@@ -241,7 +255,7 @@ func (k *kube) do(ctx context.Context, method, path string, body []byte, content
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -278,7 +292,11 @@ type apiError struct {
 func (e *apiError) Error() string { return e.msg }
 
 func (k *kube) getJSON(ctx context.Context, path string, limit int64, v any) error {
-	resp, err := k.do(ctx, http.MethodGet, path, nil, "")
+	return k.getJSONAccept(ctx, path, acceptJSON, limit, v)
+}
+
+func (k *kube) getJSONAccept(ctx context.Context, path, accept string, limit int64, v any) error {
+	resp, err := k.doAccept(ctx, http.MethodGet, path, nil, "", accept)
 	if err != nil {
 		return err
 	}
@@ -302,19 +320,23 @@ const (
 // listPolicies returns every ClusterImagePolicy and the list's
 // resourceVersion, to watch from.
 func (k *kube) listPolicies(ctx context.Context) ([]json.RawMessage, string, error) {
-	return k.list(ctx, policiesPath)
+	return k.list(ctx, policiesPath, false)
 }
 
-// list returns every object of a cluster-scoped resource and the list's
-// resourceVersion, to watch from.
-func (k *kube) list(ctx context.Context, path string) ([]json.RawMessage, string, error) {
+// list returns every object of a resource (or, with metadataOnly, their
+// metadata) and the list's resourceVersion, to watch from.
+func (k *kube) list(ctx context.Context, path string, metadataOnly bool) ([]json.RawMessage, string, error) {
+	accept := acceptJSON
+	if metadataOnly {
+		accept = acceptMetadataList
+	}
 	var list struct {
 		Metadata struct {
 			ResourceVersion string `json:"resourceVersion"`
 		} `json:"metadata"`
 		Items []json.RawMessage `json:"items"`
 	}
-	if err := k.getJSON(ctx, path, maxListBody, &list); err != nil {
+	if err := k.getJSONAccept(ctx, path, accept, maxListBody, &list); err != nil {
 		return nil, "", err
 	}
 	return list.Items, list.Metadata.ResourceVersion, nil
@@ -329,8 +351,8 @@ type watchEvent struct {
 // watchChanges follows a watch of path after rv, handing apply its ADDED,
 // MODIFIED and DELETED events; the watch ending, or expiring (relist), is
 // nil.
-func (k *kube) watchChanges(ctx context.Context, path, rv string, apply func(typ string, obj json.RawMessage) error) error {
-	err := k.watch(ctx, path, rv, func(ev watchEvent) error {
+func (k *kube) watchChanges(ctx context.Context, path, rv string, metadataOnly bool, apply func(typ string, obj json.RawMessage) error) error {
+	err := k.watch(ctx, path, rv, metadataOnly, func(ev watchEvent) error {
 		switch ev.Type {
 		case "ADDED", "MODIFIED", "DELETED":
 			return apply(ev.Type, ev.Object)
@@ -350,11 +372,16 @@ func (k *kube) watchChanges(ctx context.Context, path, rv string, apply func(typ
 	return nil
 }
 
-// watch streams the changes of a resource after rv until the server ends
-// the watch or ctx is done; each event is at most maxEvent bytes.
-func (k *kube) watch(ctx context.Context, path, rv string, on func(watchEvent) error) error {
+// watch streams the changes of a resource (or, with metadataOnly, of
+// its objects' metadata) after rv until the server ends the watch or ctx
+// is done; each event is at most maxEvent bytes.
+func (k *kube) watch(ctx context.Context, path, rv string, metadataOnly bool, on func(watchEvent) error) error {
 	q := url.Values{"watch": {"1"}, "resourceVersion": {rv}, "allowWatchBookmarks": {"true"}, "timeoutSeconds": {"300"}}
-	resp, err := k.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, "")
+	accept := acceptJSON
+	if metadataOnly {
+		accept = acceptMetadata
+	}
+	resp, err := k.doAccept(ctx, http.MethodGet, path+"?"+q.Encode(), nil, "", accept)
 	if err != nil {
 		return err
 	}

@@ -323,7 +323,7 @@ func (s *store) sync(ctx context.Context) error {
 	s.publish()
 	s.ready.Store(true)
 	s.lastErr.Store(nil)
-	return s.kube.watchChanges(ctx, policiesPath, rv, func(typ string, obj json.RawMessage) error {
+	return s.kube.watchChanges(ctx, policiesPath, rv, false, func(typ string, obj json.RawMessage) error {
 		if typ == "DELETED" {
 			var m struct {
 				Metadata admission.ObjectMeta `json:"metadata"`

@@ -135,7 +135,7 @@ func (t *trustSource) runTrustRoots(ctx context.Context, kc *kube, logf func(str
 const noCRDRetry = time.Minute
 
 func (t *trustSource) syncTrustRoots(ctx context.Context, kc *kube, logf func(string, ...any)) error {
-	items, rv, err := kc.list(ctx, trustRootsPath)
+	items, rv, err := kc.list(ctx, trustRootsPath, false)
 	var ae *apiError
 	// 404: no CRD. 403: an install whose RBAC predates TrustRoots (the
 	// API server checks permission before it looks the resource up).
@@ -172,7 +172,7 @@ func (t *trustSource) syncTrustRoots(ctx context.Context, kc *kube, logf func(st
 	t.api = fresh
 	t.objMu.Unlock()
 	t.listed.Store(true)
-	return kc.watchChanges(ctx, trustRootsPath, rv, func(typ string, obj json.RawMessage) error {
+	return kc.watchChanges(ctx, trustRootsPath, rv, false, func(typ string, obj json.RawMessage) error {
 		name, o := t.compileAPI(obj, logf)
 		if name == "" {
 			return nil
