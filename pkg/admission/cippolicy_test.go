@@ -3,8 +3,10 @@ package admission
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -158,6 +160,23 @@ func pushPlatformImage(t *testing.T, host, repo, os, arch, variant string) (v1.I
 	return img, ref.Context().Digest(h.String())
 }
 
+// configFileCIP is a static policy named %s whose spec.policy, over the
+// image's config files, is isCompliant { %s }.
+const configFileCIP = `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: %s}
+spec:
+  images: [{glob: "**"}]
+  authorities: [{name: always, static: {action: pass}}]
+  policy:
+    type: rego
+    fetchConfigFile: true
+    data: |
+      package sigstore
+      default isCompliant = false
+      isCompliant { %s }
+`
+
 // TestCIPPolicyConfigFiles: fetchConfigFile puts each platform's image
 // config under config["os/arch[/variant]"], for an image and an index.
 func TestCIPPolicyConfigFiles(t *testing.T) {
@@ -177,20 +196,6 @@ func TestCIPPolicyConfigFiles(t *testing.T) {
 	ih, _ := idx.Digest()
 	idxDigest := idxRef.Context().Digest(ih.String())
 
-	const static = `apiVersion: policy.sigstore.dev/v1beta1
-kind: ClusterImagePolicy
-metadata: {name: platforms}
-spec:
-  images: [{glob: "**"}]
-  authorities: [{name: always, static: {action: pass}}]
-  policy:
-    type: rego
-    fetchConfigFile: true
-    data: |
-      package sigstore
-      default isCompliant = false
-      isCompliant { %s }
-`
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
@@ -203,12 +208,39 @@ spec:
 		{"index: both platforms", idxDigest.String(), `input.config["linux/amd64"].architecture == "amd64"; input.config["linux/arm64/v8"].variant == "v8"`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w.policy(fmt.Sprintf(static, tc.rule), LoadOptions{Compile: compile})
+			w.policy(fmt.Sprintf(configFileCIP, "platforms", tc.rule), LoadOptions{Compile: compile})
 			d := w.e.Validate(ctx, "ns", pod(tc.image))
 			if d.Allowed != tc.allowed {
 				t.Fatalf("allowed %v: %s", d.Allowed, d.Message)
 			}
 		})
+	}
+}
+
+// TestConfigFilesReadOnce: two policies with fetchConfigFile judging one
+// image read its config files once.
+func TestConfigFilesReadOnce(t *testing.T) {
+	w := newWorld(t)
+	var reads atomic.Int64
+	configs := w.e.Configs
+	w.e.Configs = func(ctx context.Context, d name.Digest) (map[string]json.RawMessage, error) {
+		reads.Add(1)
+		return configs(ctx, d)
+	}
+	compile := func(ctx context.Context, name, lang string, data []byte) (StatementPolicy, error) {
+		return policy.Compile(ctx, engine.Local{}, policy.PolicyController, policy.Source{Name: name, Lang: policy.Lang(lang), Data: data})
+	}
+	_, d := pushPlatformImage(t, w.host, "acme/arm", "linux", "arm64", "v8")
+	const rule = `input.config["linux/arm64/v8"].architecture == "arm64"`
+	w.policy(fmt.Sprintf(configFileCIP, "one", rule)+"---\n"+fmt.Sprintf(configFileCIP, "two", rule), LoadOptions{Compile: compile})
+	if len(w.ps) != 2 {
+		t.Fatalf("%d policies", len(w.ps))
+	}
+	if dec := w.e.Validate(context.Background(), "ns", pod(d.String())); !dec.Allowed {
+		t.Fatal(dec.Message)
+	}
+	if n := reads.Load(); n != 1 {
+		t.Errorf("the config files were read %d times for two policies, want once", n)
 	}
 }
 

@@ -338,7 +338,7 @@ func (j *judgement) policy(ctx context.Context, srcs *sources, d name.Digest, p 
 			return errors.New("spec.policy.fetchConfigFile: this server cannot read image config files")
 		}
 		var err error
-		if configs, err = e.Configs(ctx, d); err != nil {
+		if configs, err = srcs.configs(ctx, d); err != nil {
 			return fmt.Errorf("spec.policy.fetchConfigFile: %w", err)
 		}
 	}
@@ -543,6 +543,18 @@ type sources struct {
 	ns string
 	mu sync.Mutex
 	m  map[string]imagesig.Source
+
+	// The image's config files, read once for every policy with
+	// fetchConfigFile that judges it (the policies are judged in turn,
+	// under one context).
+	cfgOnce sync.Once
+	cfg     map[string]json.RawMessage
+	cfgErr  error
+}
+
+func (s *sources) configs(ctx context.Context, d name.Digest) (map[string]json.RawMessage, error) {
+	s.cfgOnce.Do(func() { s.cfg, s.cfgErr = s.e.Configs(ctx, d) })
+	return s.cfg, s.cfgErr
 }
 
 func (s *sources) get(ctx context.Context, src SignatureSource) (imagesig.Source, error) {
