@@ -31,3 +31,18 @@ func (p *Process) SettleForTest() {
 		<-slots
 	}
 }
+
+// SetsForTest says how many sets the Process keeps compiled in its child,
+// how many holders of sets it counts alive, and how many forgets the
+// child has answered.
+func (p *Process) SetsForTest() (sets, held, forgets int) {
+	p.mu.Lock()
+	sets = len(p.sets)
+	for _, n := range p.refs {
+		held += n
+	}
+	p.mu.Unlock()
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	return sets, held, p.forgets
+}

@@ -55,7 +55,13 @@ type Process struct {
 	// admission server compiles its policies again on every relist and
 	// watch event, and the child would otherwise keep every copy.
 	sets  map[[32]byte]int
-	slots chan struct{} // a check holds one from its request to its answer
+	refs  map[[32]byte]int // remoteSets alive per content (forget.go)
+	slots chan struct{}    // a check holds one from its request to its answer
+
+	fmu      sync.Mutex // guards the queue of dropped remoteSets, never held with a call
+	drops    [][32]byte // contents of remoteSets the collector found unreachable
+	draining bool       // a drain goroutine will take drops
+	forgets  int        // forgets the child answered, for tests
 }
 
 // FindEngine returns the signet-policy to run: override when given, else
@@ -104,7 +110,9 @@ func (p *Process) Compile(ctx context.Context, conv Convention, srcs []Source) (
 	if err != nil {
 		return nil, err
 	}
-	return &remoteSet{p: p, conv: conv, srcs: srcs, gen: p.gen, id: id}, nil
+	s := &remoteSet{p: p, conv: conv, srcs: srcs, gen: p.gen, id: id}
+	p.hold(s, setKey(conv, srcs))
+	return s, nil
 }
 
 // compile compiles srcs in the live child (starting one if needed),
@@ -188,6 +196,9 @@ type remoteSet struct {
 }
 
 func (s *remoteSet) Check(ctx context.Context, statement []byte) (*Result, error) {
+	// s holds its set in the child until the check has been sent (and
+	// the child has it by then): no forget of it can come first.
+	defer runtime.KeepAlive(s)
 	release, err := s.p.acquire(ctx)
 	if err != nil {
 		return nil, err
