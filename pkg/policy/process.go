@@ -27,7 +27,8 @@ const EngineProgram = "signet-policy"
 // child is asked to stop it and is killed only when it has not within
 // CancelGrace, and the checks it was running beside are then retried once
 // in a new child. A child that dies is started again by the next call,
-// which compiles the sets it needs again.
+// which compiles the sets it needs again. A set no Evaluator holds any
+// more is forgotten in the child (forget.go).
 type Process struct {
 	// Path is the program; "" finds it with FindEngine("").
 	Path string
@@ -35,8 +36,9 @@ type Process struct {
 	// EngineEnv of this process's: only what the engines need.
 	Env []string
 	// MemoryLimit is the child's soft memory limit (its GOMEMLIMIT) in
-	// bytes; 0 passes signet's GOMEMLIMIT on when set, else signet-policy
-	// keeps its own default. Set it before the first Compile.
+	// bytes; 0 passes signet's GOMEMLIMIT on when set, else the child
+	// gets EngineMemoryLimit of its Concurrency. Set it before the first
+	// Compile.
 	MemoryLimit int64
 	// Concurrency is how many checks the child runs at once: 0 is
 	// GOMAXPROCS, at most 4, as each holds its statement as the engine's
@@ -299,6 +301,9 @@ func (p *Process) start(ctx context.Context) error {
 		cmd.Env = EngineEnv(os.Environ(), p.MemoryLimit)
 	} else if p.MemoryLimit > 0 {
 		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], "GOMEMLIMIT="+strconv.FormatInt(p.MemoryLimit, 10))
+	}
+	if envValue(cmd.Env, "GOMEMLIMIT") == "" {
+		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], "GOMEMLIMIT="+strconv.FormatInt(EngineMemoryLimit(p.concurrency()), 10))
 	}
 	grace := p.CancelGrace
 	if grace <= 0 {
