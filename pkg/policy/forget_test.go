@@ -3,6 +3,7 @@ package policy_test
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,18 +52,25 @@ var (
 // forgotten in the engine (and by the Process); compiling its policies
 // again gives a set that works.
 func TestProcessForgetsDroppedSet(t *testing.T) {
+	ctx := context.Background()
 	p := newProcess(t, "serve")
-	kept := compileChecked(t, p, okRego)
-	func() { compileChecked(t, p, okCUE) }() // dropped at once
+	kept := compileChecked(t, p, okRego)     // set 1 in the engine
+	func() { compileChecked(t, p, okCUE) }() // set 2, dropped at once
+	if err := p.CheckSetForTest(ctx, 2, []byte(stmt)); err != nil {
+		t.Fatalf("set 2 before it was dropped: %v", err)
+	}
 	collectUntil(t, p, "the dropped set's forget", func(_, _, forgets int) bool { return forgets == 1 })
 	if sets, held, forgets := p.SetsForTest(); sets != 1 || held != 1 || forgets != 1 {
 		t.Fatalf("after the forget: %d sets, %d holders, %d forgets; want 1, 1, 1", sets, held, forgets)
+	}
+	if err := p.CheckSetForTest(ctx, 2, []byte(stmt)); err == nil || !strings.Contains(err.Error(), "no compiled policy set 2") {
+		t.Fatalf("set 2 after its forget: %v, want the engine to have none", err)
 	}
 	again := compileChecked(t, p, okCUE)
 	if sets, held, _ := p.SetsForTest(); sets != 2 || held != 2 {
 		t.Errorf("compiled again: %d sets, %d holders; want 2, 2", sets, held)
 	}
-	if err := kept.Evaluate(context.Background(), []byte(stmt)); err != nil {
+	if err := kept.Evaluate(ctx, []byte(stmt)); err != nil {
 		t.Errorf("the set kept: %v", err)
 	}
 	runtime.KeepAlive(again)
