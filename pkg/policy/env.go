@@ -65,8 +65,8 @@ func EngineEnv(parent []string, memoryLimit int64) []string {
 // 256 MiB for each check it runs at once, as each holds its statement as
 // the engine's values (a 5 MB SBOM keeps ~130 MiB live in CUE, peaking at
 // 240 MiB RSS; docs/PERFORMANCE.md), and 256 MiB more for the compiled
-// sets and the runtime. One check gets 512 MiB, the default's four 1.25
-// GiB; MaxConcurrency bounds it at 4.25 GiB. A fixed limit would have the
+// sets and the runtime: 512 MiB for one check at once, 1.25 GiB for four
+// (Concurrency's default at most), 4.25 GiB at MaxConcurrency. A fixed limit would have the
 // collector run back to back once a few large checks together outgrow
 // it. It is soft: the collector works harder near it, nothing is refused.
 func EngineMemoryLimit(concurrency int) int64 {
