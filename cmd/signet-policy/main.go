@@ -35,12 +35,14 @@ func main() {
 // grew, for nothing to free: half of a Rego check's CPU. At 400 the peak
 // RSS was the same for Rego and 5% higher for CUE (docs/PERFORMANCE.md).
 // The soft limit keeps a much larger statement from growing the heap to
-// five times what it holds. GOGC and GOMEMLIMIT, when set, win.
+// five times what it holds; signet sets it (GOMEMLIMIT) for the checks it
+// asks to run at once (policy.EngineMemoryLimit), and one check's is the
+// default here. GOGC and GOMEMLIMIT, when set, win.
 func collectLess() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(512 << 20)
+		debug.SetMemoryLimit(policy.EngineMemoryLimit(1))
 	}
 }

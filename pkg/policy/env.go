@@ -59,3 +59,30 @@ func EngineEnv(parent []string, memoryLimit int64) []string {
 	}
 	return env
 }
+
+// EngineMemoryLimit is signet-policy's soft memory limit (GOMEMLIMIT, in
+// bytes) when neither Process.MemoryLimit nor the environment sets one:
+// 256 MiB for each check it runs at once, as each holds its statement as
+// the engine's values (a 5 MB SBOM keeps ~130 MiB live in CUE, peaking at
+// 240 MiB RSS; docs/PERFORMANCE.md), and 256 MiB more for the compiled
+// sets and the runtime: 512 MiB for one check at once, 1.25 GiB for four
+// (Concurrency's default at most), 4.25 GiB at MaxConcurrency. A fixed limit would have the
+// collector run back to back once a few large checks together outgrow
+// it. It is soft: the collector works harder near it, nothing is refused.
+func EngineMemoryLimit(concurrency int) int64 {
+	n := int64(min(max(concurrency, 1), MaxConcurrency))
+	return (n + 1) * 256 << 20
+}
+
+// envValue is key's value in env, "" when unset (the last one counts, as
+// for exec.Cmd).
+func envValue(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		k, val, ok := strings.Cut(kv, "=")
+		if ok && (k == key || (runtime.GOOS == "windows" && strings.EqualFold(k, key))) {
+			v = val
+		}
+	}
+	return v
+}

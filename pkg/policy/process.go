@@ -27,7 +27,8 @@ const EngineProgram = "signet-policy"
 // child is asked to stop it and is killed only when it has not within
 // CancelGrace, and the checks it was running beside are then retried once
 // in a new child. A child that dies is started again by the next call,
-// which compiles the sets it needs again.
+// which compiles the sets it needs again. A set no Evaluator holds any
+// more is forgotten in the child (forget.go).
 type Process struct {
 	// Path is the program; "" finds it with FindEngine("").
 	Path string
@@ -35,8 +36,9 @@ type Process struct {
 	// EngineEnv of this process's: only what the engines need.
 	Env []string
 	// MemoryLimit is the child's soft memory limit (its GOMEMLIMIT) in
-	// bytes; 0 passes signet's GOMEMLIMIT on when set, else signet-policy
-	// keeps its own default. Set it before the first Compile.
+	// bytes; 0 passes signet's GOMEMLIMIT on when set, else the child
+	// gets EngineMemoryLimit of its Concurrency. Set it before the first
+	// Compile.
 	MemoryLimit int64
 	// Concurrency is how many checks the child runs at once: 0 is
 	// GOMAXPROCS, at most 4, as each holds its statement as the engine's
@@ -55,7 +57,13 @@ type Process struct {
 	// admission server compiles its policies again on every relist and
 	// watch event, and the child would otherwise keep every copy.
 	sets  map[[32]byte]int
-	slots chan struct{} // a check holds one from its request to its answer
+	refs  map[[32]byte]int // remoteSets alive per content (forget.go)
+	slots chan struct{}    // a check holds one from its request to its answer
+
+	fmu      sync.Mutex // guards the queue of dropped remoteSets, never held with a call
+	drops    [][32]byte // contents of remoteSets the collector found unreachable
+	draining bool       // a drain goroutine will take drops
+	forgets  int        // forgets the child answered, for tests
 }
 
 // FindEngine returns the signet-policy to run: override when given, else
@@ -104,7 +112,9 @@ func (p *Process) Compile(ctx context.Context, conv Convention, srcs []Source) (
 	if err != nil {
 		return nil, err
 	}
-	return &remoteSet{p: p, conv: conv, srcs: srcs, gen: p.gen, id: id}, nil
+	s := &remoteSet{p: p, conv: conv, srcs: srcs, gen: p.gen, id: id}
+	p.hold(s, setKey(conv, srcs))
+	return s, nil
 }
 
 // compile compiles srcs in the live child (starting one if needed),
@@ -188,6 +198,9 @@ type remoteSet struct {
 }
 
 func (s *remoteSet) Check(ctx context.Context, statement []byte) (*Result, error) {
+	// s holds its set in the child until the check has been sent (and
+	// the child has it by then): no forget of it can come first.
+	defer runtime.KeepAlive(s)
 	release, err := s.p.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -288,6 +301,9 @@ func (p *Process) start(ctx context.Context) error {
 		cmd.Env = EngineEnv(os.Environ(), p.MemoryLimit)
 	} else if p.MemoryLimit > 0 {
 		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], "GOMEMLIMIT="+strconv.FormatInt(p.MemoryLimit, 10))
+	}
+	if envValue(cmd.Env, "GOMEMLIMIT") == "" {
+		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], "GOMEMLIMIT="+strconv.FormatInt(EngineMemoryLimit(p.concurrency()), 10))
 	}
 	grace := p.CancelGrace
 	if grace <= 0 {

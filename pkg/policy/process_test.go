@@ -323,15 +323,6 @@ func TestProcessRestartsOnce(t *testing.T) {
 // TestEngineEnvironment: the engine gets only the variables it needs from
 // signet's environment; passwords, tokens and proxies do not reach it.
 func TestEngineEnvironment(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	link := filepath.Join(dir, envDumpName)
-	if err := os.Symlink(exe, link); err != nil {
-		t.Skipf("no symlinks here: %v", err)
-	}
 	secrets := map[string]string{
 		"COSIGN_PASSWORD":       "pw-not-for-the-engine",
 		"SIGSTORE_ID_TOKEN":     "token-not-for-the-engine",
@@ -345,7 +336,56 @@ func TestEngineEnvironment(t *testing.T) {
 	t.Setenv("TZ", "Europe/Paris")
 	t.Setenv("GOGC", "150")
 	t.Setenv("GOMEMLIMIT", "300MiB")
-	p := &policy.Process{Path: link}
+	got := engineEnviron(t, &policy.Process{})
+	for k, v := range secrets {
+		if strings.Contains(got, v) || strings.Contains(got, k+"=") {
+			t.Errorf("%s reached the engine", k)
+		}
+	}
+	for _, kv := range []string{"TZ=Europe/Paris", "GOGC=150", "GOMEMLIMIT=300MiB"} {
+		if !strings.Contains("\n"+got+"\n", "\n"+kv+"\n") {
+			t.Errorf("%s did not reach the engine; it got %q", kv, got)
+		}
+	}
+}
+
+// TestEngineMemoryLimitScales: without a GOMEMLIMIT, the engine's soft
+// limit grows with the checks it runs at once, within bounds.
+func TestEngineMemoryLimitScales(t *testing.T) {
+	for n, want := range map[int]int64{-1: 512 << 20, 0: 512 << 20, 1: 512 << 20, 4: 1280 << 20, policy.MaxConcurrency: 4352 << 20, 1000: 4352 << 20} {
+		if got := policy.EngineMemoryLimit(n); got != want {
+			t.Errorf("EngineMemoryLimit(%d) = %d, want %d", n, got, want)
+		}
+	}
+	t.Setenv("GOMEMLIMIT", "")
+	if err := os.Unsetenv("GOMEMLIMIT"); err != nil {
+		t.Fatal(err)
+	}
+	got := engineEnviron(t, &policy.Process{Concurrency: 3})
+	if want := "GOMEMLIMIT=1073741824"; !strings.Contains("\n"+got+"\n", "\n"+want+"\n") {
+		t.Errorf("three checks at once: the engine got %q, want %s", got, want)
+	}
+	got = engineEnviron(t, &policy.Process{Concurrency: 3, MemoryLimit: 100 << 20})
+	if want := "GOMEMLIMIT=104857600"; !strings.Contains("\n"+got+"\n", "\n"+want+"\n") || strings.Count(got, "GOMEMLIMIT=") != 1 {
+		t.Errorf("a MemoryLimit: the engine got %q, want only %s", got, want)
+	}
+}
+
+// engineEnviron runs p's engine as this test binary under a name that
+// has it write its environment, has it judge a statement, and returns
+// that environment.
+func engineEnviron(t *testing.T, p *policy.Process) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	link := filepath.Join(dir, envDumpName)
+	if err := os.Symlink(exe, link); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	p.Path = link
 	t.Cleanup(func() { _ = p.Close() })
 	set, err := policy.Compile(context.Background(), p, policy.CosignCLI, src("ok.rego", "package signature\nallow { input.predicate.Data == \"foobar\" }\n"))
 	if err != nil {
@@ -358,17 +398,7 @@ func TestEngineEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := string(b)
-	for k, v := range secrets {
-		if strings.Contains(got, v) || strings.Contains(got, k+"=") {
-			t.Errorf("%s reached the engine", k)
-		}
-	}
-	for _, kv := range []string{"TZ=Europe/Paris", "GOGC=150", "GOMEMLIMIT=300MiB"} {
-		if !strings.Contains("\n"+got+"\n", "\n"+kv+"\n") {
-			t.Errorf("%s did not reach the engine; it got %q", kv, got)
-		}
-	}
+	return string(b)
 }
 
 func TestEngineEnv(t *testing.T) {

@@ -327,8 +327,9 @@ const serveGCPercent = 400
 // for the whole of. The engine gets half (a 5 MB SBOM costs it 80-230
 // MiB, and its concurrent evaluations share it); serve's live heap is a
 // few MiB plus the verdict cache, well inside the other half. Without
-// GOMEMLIMIT each keeps its own default (none for serve, 512 MiB for
-// signet-policy). restore puts back what it changed.
+// GOMEMLIMIT each keeps its own default (none for serve,
+// policy.EngineMemoryLimit of its concurrency for signet-policy). restore
+// puts back what it changed.
 func serveEngine(eng policy.Engine, concurrency int) (restore func()) {
 	p, ok := eng.(*policy.Process)
 	if !ok {
