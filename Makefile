@@ -81,7 +81,8 @@ man:
 # Go micro-benchmarks, then signet against openssl (and cosign) on a 1 GiB file.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./pkg/...
-	$(GO) test -run '^$$' -bench Admission -benchtime 2000x ./internal/cli/admission/
+	$(GO) test -run '^$$' -bench AdmissionCold -benchtime 2000x ./internal/cli/admission/
+	$(GO) test -run '^$$' -bench AdmissionWarm -benchtime 20000x -count 3 ./internal/cli/admission/
 	./hack/bench.sh
 
 # Every fuzz target for FUZZTIME (seeds always run in `make test`).
