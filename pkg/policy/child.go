@@ -186,19 +186,37 @@ func (c *child) roundTrip(ctx context.Context, req *Request) (resp *Response, se
 	return nil, done, ctx.Err()
 }
 
-// write sends one request. A ctx that ends while the child is not
-// reading kills it: a request cannot be taken back half-written.
+// write sends one request. A request cannot be taken back half-written:
+// when ctx ends during the write, the child has the grace period to read
+// the rest, as an unanswered check has to answer, and is killed only
+// then. A request written in full is the caller's to cancel, whenever
+// ctx ended.
 func (c *child) write(ctx context.Context, req *Request) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { c.fail(fmt.Errorf("a request's deadline passed while it was written: %w", ctx.Err())) })
+	var mu sync.Mutex
+	var kill *time.Timer
+	written := false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !written {
+			kill = time.AfterFunc(c.grace, func() {
+				c.fail(fmt.Errorf("a request's deadline passed while it was written, and the engine did not read it within %v", c.grace))
+			})
+		}
+	})
 	err := WriteRequest(c.in, req)
-	if !stop() {
-		return ctx.Err()
+	stop()
+	mu.Lock()
+	written = true
+	if kill != nil {
+		kill.Stop()
 	}
+	mu.Unlock()
 	if err != nil {
 		c.fail(fmt.Errorf("writing a request: %w", err))
 		return c.died()

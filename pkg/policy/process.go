@@ -23,8 +23,10 @@ const EngineProgram = "signet-policy"
 // CLI run, or an admission server's), so a run that checks many
 // attestations pays the engines' start once. The child runs up to
 // Concurrency checks at once (an admission server's concurrent requests);
-// compiles take turns. A check whose context ends returns at once; the
-// child is asked to stop it and is killed only when it has not within
+// compiles take turns. A check whose context ends returns at once (once
+// its request is written: a child not reading has CancelGrace to take
+// the rest, as a request cannot be taken back half-written); the child
+// is asked to stop it and is killed only when it has not within
 // CancelGrace, and the checks it was running beside are then retried once
 // in a new child. A child that dies is started again by the next call,
 // which compiles the sets it needs again. A set no Evaluator holds any
