@@ -2,7 +2,9 @@ package jsonlex
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strings"
 	"testing"
 )
@@ -71,6 +73,10 @@ func TestString(t *testing.T) {
 	}{
 		{`"abc"`, 5, true}, {`"a b~!"x`, 7, true}, {`""`, 2, true}, {`"a\/b"`, 6, false}, {`"\u0041"`, 8, false},
 		{"\"\x7f\"", 3, false}, {"\"é\"", 4, false}, {`"a`, -1, false}, {`abc`, -1, false}, {"\"\x01\"", -1, false},
+		// Past a word: the stop found in the second or third eight bytes.
+		{`"abcdefghijklmnopqrstuvwxyz"`, 28, true}, {`"abcdefghijklm\"nopqrstuvwxyz"`, 30, false},
+		{"\"abcdefghi\x7fjklmnopq\"", 20, false}, {"\"abcdefghijklmnop\x1f\"", -1, false}, {`"abcdefghijklmnopq`, -1, false},
+		{`"abcdefgh"`, 10, true}, {`"abcdefg"`, 9, true}, {"\"abcdefghijklmnopqrstuvw\xc3\xa9\"", 27, false},
 	} {
 		end, plain, ok := String([]byte(tc.text), 0)
 		if !ok {
@@ -90,6 +96,38 @@ func TestStringStop(t *testing.T) {
 	for c := range 256 {
 		if want := c == '"' || c == '\\' || c < 0x20 || c >= 0x7f; stringStop[c] != want {
 			t.Errorf("stringStop[%#x] = %v, want %v", c, stringStop[c], want)
+		}
+	}
+}
+
+// TestStops: for every byte at every place in a word, among plain bytes
+// or behind another stop, stops flags the first byte stringStop marks
+// and none below it.
+func TestStops(t *testing.T) {
+	for _, fill := range []byte{'a', '~', ' ', 0x1f, 0x7f, 0x80, 0xff, '"', '\\', 0x00, 0x21, 0x5b} {
+		for at := range 8 {
+			for c := range 256 {
+				var w [8]byte
+				for k := range w {
+					w[k] = 'x'
+				}
+				w[at] = byte(c)
+				for k := at + 1; k < 8; k++ {
+					w[k] = fill
+				}
+				want := 8
+				for k, b := range w {
+					if stringStop[b] {
+						want = k
+						break
+					}
+				}
+				m := stops(binary.LittleEndian.Uint64(w[:]))
+				got := bits.TrailingZeros64(m) >> 3
+				if got != want {
+					t.Fatalf("%q: stops flags byte %d first, want %d", w, got, want)
+				}
+			}
 		}
 	}
 }
