@@ -1,8 +1,9 @@
 // Package jsonlex is what signet's strict one-pass JSON readers share
 // (the admission review reader in pkg/admission, the statement reader in
-// pkg/policy/engine): white space and the number grammar, exactly as
-// encoding/json accepts them. Each reader keeps its own strings, whose
-// handling differs (one decodes, one only tells plain from escaped).
+// pkg/policy/engine): white space, the number grammar, the string
+// scanner and a skipper for a whole value, each accepting exactly what
+// encoding/json accepts. What a reader does with a string it scanned
+// (keep its text, decode its escapes) stays the reader's.
 package jsonlex
 
 // SkipWS returns the index of the first byte at or after i that is not

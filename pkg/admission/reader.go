@@ -64,7 +64,9 @@ var (
 )
 
 // maxReaderDepth: deeper input is left to encoding/json (whose limit is
-// 10000), so the reader's recursion stays shallow.
+// 10000). The fields read nest only as deep as the kinds' schemas, and
+// skipped values are walked without recursion (jsonlex.Skip), but the
+// limit stays what FuzzParseReview has held it to.
 const maxReaderDepth = 500
 
 // reader walks JSON, setting bad at the first thing it does not read
@@ -111,8 +113,6 @@ func (r *reader) object(fields []string, f func(k int)) {
 			}
 		}
 		switch {
-		case len(fields) == 0:
-			r.skip() // an object skipped whole: its keys do not matter
 		case k >= 0 && plain:
 			if seen&(1<<k) != 0 {
 				r.bad = true // encoding/json would merge the two
@@ -124,7 +124,11 @@ func (r *reader) object(fields []string, f func(k int)) {
 			r.bad = true // escaped or not ASCII: might name a field
 		default:
 			for _, name := range fields {
-				if bytes.EqualFold(key, []byte(name)) {
+				// A plain key is ASCII, so it folds to a name only if as
+				// long and with the same first letter folded (both
+				// ASCII: c|0x20 is a letter's lower case): most keys
+				// stop at the length.
+				if len(key) == len(name) && key[0]|0x20 == name[0]|0x20 && bytes.EqualFold(key, []byte(name)) {
 					r.bad = true // encoding/json would take it for the field
 					return
 				}
@@ -199,50 +203,17 @@ func (r *reader) enter() bool {
 // rawString reads a string, returning its bytes between the quotes
 // and whether they are plain: printable ASCII without escapes.
 func (r *reader) rawString() (raw []byte, plain bool) {
-	if r.peek() != '"' {
+	if r.bad {
+		return nil, false
+	}
+	end, plain, ok := jsonlex.String(r.b, r.i)
+	if !ok {
 		r.bad = true
 		return nil, false
 	}
-	start := r.i + 1
-	plain = true
-	for i := start; i < len(r.b); i++ {
-		c := r.b[i]
-		switch {
-		case c == '"':
-			r.i = i + 1
-			return r.b[start:i], plain
-		case c < 0x20:
-			r.bad = true // as encoding/json: no control characters
-			return nil, false
-		case c == '\\':
-			plain = false
-			i++
-			if i >= len(r.b) {
-				r.bad = true
-				return nil, false
-			}
-			switch r.b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if i+4 >= len(r.b) || !isHex(r.b[i+1]) || !isHex(r.b[i+2]) || !isHex(r.b[i+3]) || !isHex(r.b[i+4]) {
-					r.bad = true
-					return nil, false
-				}
-				i += 4
-			default:
-				r.bad = true
-				return nil, false
-			}
-		case c >= 0x7f:
-			plain = false // valid in JSON; encoding/json may replace it
-		}
-	}
-	r.bad = true
-	return nil, false
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	raw = r.b[r.i+1 : end-1]
+	r.i = end
+	return raw, plain
 }
 
 // str reads a string field; null is "" (encoding/json leaves it). A
@@ -271,26 +242,18 @@ func (r *reader) number() []byte {
 	return r.b[start:end]
 }
 
-// skip validates and skips any value.
+// skip validates and skips any value, counting the containers open
+// around it against maxReaderDepth.
 func (r *reader) skip() {
-	switch c := r.peek(); {
-	case r.bad:
-	case c == '{':
-		r.object(nil, func(int) {})
-	case c == '[':
-		r.array(r.skip)
-	case c == '"':
-		r.rawString()
-	case c == 't' && bytes.HasPrefix(r.b[r.i:], []byte("true")):
-		r.i += 4
-	case c == 'f' && bytes.HasPrefix(r.b[r.i:], []byte("false")):
-		r.i += 5
-	case c == 'n' && r.null():
-	case c == '-' || '0' <= c && c <= '9':
-		r.number()
-	default:
-		r.bad = true
+	if r.bad {
+		return
 	}
+	end, ok := jsonlex.Skip(r.b, r.i, r.depth, maxReaderDepth)
+	if !ok {
+		r.bad = true
+		return
+	}
+	r.i = end
 }
 
 func (r *reader) request() *Request {

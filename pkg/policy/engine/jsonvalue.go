@@ -135,23 +135,17 @@ func (r *jsonReader) literal(word string) {
 }
 
 // str reads the string that starts at r.i. A string without escapes that
-// is valid UTF-8 is its bytes, as in encoding/json; anything else is left
-// to encoding/json (escapes, surrogates, invalid UTF-8 replaced), which
-// also checks it.
+// is valid UTF-8 is its bytes, as in encoding/json; anything else is
+// decoded by encoding/json (escapes, surrogates, invalid UTF-8 replaced).
+// jsonlex.String accepts exactly the strings encoding/json accepts.
 func (r *jsonReader) str(intern bool) string {
-	start := r.i + 1
-	q := bytes.IndexByte(r.b[start:], '"')
-	if q < 0 {
-		r.fail()
+	raw, plain := r.scanStr()
+	switch {
+	case r.bad:
 		return ""
-	}
-	end := start + q
-	raw := r.b[start:end]
-	if plainString(raw) {
-		r.i = end + 1
-		if !intern {
-			return string(raw)
-		}
+	case plain && !intern:
+		return string(raw)
+	case plain:
 		if s, ok := r.keys[string(raw)]; ok {
 			return s
 		}
@@ -159,22 +153,35 @@ func (r *jsonReader) str(intern bool) string {
 		r.keys[s] = s
 		return s
 	}
-	// The closing quote is the first one not escaped.
-	for end = start; end < len(r.b) && r.b[end] != '"'; end++ {
-		if r.b[end] == '\\' {
-			end++
-		}
-	}
+	return r.decodeStr(raw)
+}
+
+// decodeStr decodes the string just stepped over, whose text between the
+// quotes is raw, and counts it if CUE refuses it.
+func (r *jsonReader) decodeStr(raw []byte) string {
 	var s string
-	if end >= len(r.b) || json.Unmarshal(r.b[start-1:end+1], &s) != nil {
+	if json.Unmarshal(r.b[r.i-len(raw)-2:r.i], &s) != nil {
 		r.fail()
 		return ""
 	}
-	if cueRefuses(r.b[start:end]) {
+	if cueRefuses(raw) {
 		r.refused++
 	}
-	r.i = end + 1
 	return s
+}
+
+// scanStr steps over the string at r.i, returning its text between the
+// quotes and whether that text is its value (no escapes, valid UTF-8, no
+// byte order mark: plainString).
+func (r *jsonReader) scanStr() (raw []byte, plain bool) {
+	end, ascii, ok := jsonlex.String(r.b, r.i)
+	if !ok {
+		r.fail()
+		return nil, false
+	}
+	raw = r.b[r.i+1 : end-1]
+	r.i = end
+	return raw, ascii || plainString(raw)
 }
 
 // cueRefuses reports whether CUE's scanner refuses a string's text that
@@ -421,18 +428,10 @@ func (r *jsonReader) objectEnd(base int, dups *int) {
 	r.seen = r.seen[:base]
 }
 
-// skipStr steps over the string at r.i, checking it as str does but
-// without keeping it.
+// skipStr steps over the string at r.i, checking and counting it as str
+// does but without keeping it.
 func (r *jsonReader) skipStr() {
-	start := r.i + 1
-	q := bytes.IndexByte(r.b[start:], '"')
-	if q < 0 {
-		r.fail()
-		return
+	if raw, plain := r.scanStr(); !plain && !r.bad {
+		r.decodeStr(raw)
 	}
-	if plainString(r.b[start : start+q]) {
-		r.i = start + q + 1
-		return
-	}
-	r.str(false)
 }
