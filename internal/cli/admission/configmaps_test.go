@@ -182,11 +182,13 @@ func TestConfigMapWatch(t *testing.T) {
 
 	// Our own status patch comes back as an event at a new
 	// resourceVersion: a is kept as compiled (its ConfigMap not read
-	// again, its cached verdicts kept); a change of its spec compiles it.
+	// again, its cached verdicts kept). A change of its annotations (how
+	// one has a policy's inputs read again) or of its spec compiles it.
 	gets = cms.gets.Load()
 	enforced := `,"status":{"conditions":[{"type":"Ready","status":"True","reason":"Enforced","message":"signet admission enforces this policy"}]}`
 	modified := func(rv, glob, status string) {
 		obj := strings.TrimSuffix(string(cmPolicy("a", glob, "policies", rv)), "}") + status + "}"
+		obj = strings.Replace(obj, `"resourceVersion":"51"`, `"resourceVersion":"51","annotations":{"example.com/rotated":"1"}`, 1)
 		ev, _ := json.Marshal(watchEvent{Type: "MODIFIED", Object: json.RawMessage(obj)})
 		api.events <- string(ev)
 	}
@@ -212,10 +214,12 @@ func TestConfigMapWatch(t *testing.T) {
 	if n := cms.gets.Load() - gets; n != 0 {
 		t.Errorf("%d ConfigMap reads after an event changing a's status only, want 0", n)
 	}
-	modified("51", "a.example/app*", enforced)
-	eventually(t, "the spec change compiled", func() bool { _, c := rvOf(); return c == "51" })
-	if n := cms.gets.Load() - gets; n != 1 {
-		t.Errorf("%d ConfigMap reads after a change of a's spec, want 1", n)
+	modified("51", "a.example/**", enforced) // an annotation added
+	eventually(t, "the annotation change compiled", func() bool { _, c := rvOf(); return c == "51" })
+	modified("52", "a.example/app*", enforced)
+	eventually(t, "the spec change compiled", func() bool { _, c := rvOf(); return c == "52" })
+	if n := cms.gets.Load() - gets; n != 2 {
+		t.Errorf("%d ConfigMap reads after a change of a's annotations, then of its spec, want 2", n)
 	}
 
 	// A ConfigMap deleted refuses the policies reading it: fail closed.

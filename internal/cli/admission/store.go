@@ -167,38 +167,41 @@ func (s *store) applyLocked(ctx context.Context, raw json.RawMessage, reuse bool
 	s.status(ctx, cip.Metadata.Name, have, err)
 }
 
-// unchanged: p, compiled from old, is enforced, and raw has the same
-// uid, spec and identity extensions as old (what Compile reads), so it
-// differs only in its status, labels or resourceVersion. A refused
-// policy is compiled again: its reason may have passed (a remote policy
-// that could not be fetched).
+// unchanged: p, compiled from old, is enforced, and raw differs from old
+// only in its status and the bookkeeping a status write changes
+// (resourceVersion, managedFields). Any other change compiles the policy
+// again: its spec, and its labels and annotations too, so annotating a
+// policy is the way to have its secretRef, kms key or remote policy read
+// again. A refused policy is compiled again on every event: its reason
+// may have passed (a remote policy that could not be fetched).
 func unchanged(p *admission.Policy, old, raw json.RawMessage) bool {
 	if p == nil || old == nil || p.IsRefused() {
 		return false
 	}
-	a, b := compiledPart(old), compiledPart(raw)
-	return a.ok && b.ok && a.uid == p.UID && a == b
+	a, aok := withoutStatus(old)
+	b, bok := withoutStatus(raw)
+	return aok && bok && bytes.Equal(a, b)
 }
 
-// policyInput is what of a ClusterImagePolicy object Compile reads.
-type policyInput struct {
-	uid, spec, extensions string
-	ok                    bool
-}
-
-func compiledPart(raw json.RawMessage) policyInput {
-	var obj struct {
-		Metadata admission.ObjectMeta `json:"metadata"`
-		Spec     json.RawMessage      `json:"spec"`
+// withoutStatus is the object without its status, resourceVersion and
+// managedFields, in a canonical form (json.Marshal sorts map keys;
+// numbers are kept as written).
+func withoutStatus(raw json.RawMessage) ([]byte, bool) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var obj map[string]any
+	if d.Decode(&obj) != nil {
+		return nil, false
 	}
-	if json.Unmarshal(raw, &obj) != nil || obj.Metadata.UID == "" {
-		return policyInput{}
+	meta, _ := obj["metadata"].(map[string]any)
+	if meta == nil || meta["uid"] == nil {
+		return nil, false
 	}
-	var spec bytes.Buffer
-	if json.Compact(&spec, obj.Spec) != nil {
-		return policyInput{}
-	}
-	return policyInput{uid: obj.Metadata.UID, spec: spec.String(), extensions: obj.Metadata.Annotations[admission.IdentityExtensionsAnnotation], ok: true}
+	delete(meta, "resourceVersion")
+	delete(meta, "managedFields")
+	delete(obj, "status")
+	out, err := json.Marshal(obj)
+	return out, err == nil
 }
 
 // keepRaw remembers an API policy's JSON, to compile it again when a
