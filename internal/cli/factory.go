@@ -51,8 +51,11 @@ func NewFactory(ios *iostreams.IOStreams) *Factory {
 		HomeDir:   os.UserHomeDir,
 		Transport: http.DefaultTransport,
 		Now:       time.Now,
-		// Started at the first policy; it ends when signet does.
-		PolicyEngine: &policy.Process{},
+		// Started at the first policy; it ends when signet does. The
+		// verify verbs check one statement at a time, so the engine's
+		// default soft memory limit is one check's (admission serve
+		// sets its own concurrency).
+		PolicyEngine: &policy.Process{Concurrency: 1},
 	}
 }
 

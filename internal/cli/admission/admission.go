@@ -321,8 +321,8 @@ func httpServer(h http.Handler, timeout time.Duration) *http.Server {
 const serveGCPercent = 400
 
 // serveEngine sets up the signet-policy serve runs for attestation
-// policies: concurrency (--policy-concurrency; 0 keeps Process's
-// default), and its share of serve's soft memory limit (GOMEMLIMIT, the
+// policies: concurrency (--policy-concurrency; 0 is Process's default,
+// GOMAXPROCS up to 4, not the CLI's one at a time), and its share of serve's soft memory limit (GOMEMLIMIT, the
 // manifests' 400MiB under a 512Mi pod), which each would otherwise aim
 // for the whole of. The engine gets half (a 5 MB SBOM costs it 80-230
 // MiB, and its concurrent evaluations share it); serve's live heap is a
@@ -336,9 +336,7 @@ func serveEngine(eng policy.Engine, concurrency int) (restore func()) {
 		return func() {}
 	}
 	oldConcurrency := p.Concurrency
-	if concurrency > 0 {
-		p.Concurrency = concurrency
-	}
+	p.Concurrency = concurrency
 	limit := debug.SetMemoryLimit(-1)
 	if limit == math.MaxInt64 || p.MemoryLimit > 0 {
 		return func() { p.Concurrency = oldConcurrency }

@@ -460,8 +460,15 @@ func TestServeEngine(t *testing.T) {
 		t.Errorf("after serve: limits %d and %d, concurrency %d, want %d, 0 and 0", got, p.MemoryLimit, p.Concurrency, 400<<20)
 	}
 	debug.SetMemoryLimit(math.MaxInt64)
-	defer serveEngine(p, 0)()
+	// The CLI's engine checks one statement at a time; serve's, without
+	// --policy-concurrency, has Process's default (0: GOMAXPROCS, up to 4).
+	p.Concurrency = 1
+	restore = serveEngine(p, 0)
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 || p.MemoryLimit != 0 || p.Concurrency != 0 {
 		t.Errorf("no GOMEMLIMIT: limits %d and %d, concurrency %d, want none, 0 and 0", got, p.MemoryLimit, p.Concurrency)
+	}
+	restore()
+	if p.Concurrency != 1 {
+		t.Errorf("after serve: concurrency %d, want the CLI's 1", p.Concurrency)
 	}
 }
