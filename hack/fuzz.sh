@@ -27,7 +27,6 @@ FUZZTIME=${FUZZTIME:-30s}
 FUZZ_BUDGET=${FUZZ_BUDGET:-0}
 start=$SECONDS
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 
 # fuzz_one fuzzes target $2 of package $1, its output also in $log.
 fuzz_one() {
@@ -39,25 +38,49 @@ fuzz_one() {
 # alone, not a finding.
 coordinator_deadline() {
 	grep -q 'context deadline exceeded' "$1" &&
-		! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' "$1"
+		! grep -qE 'Failing input written|panic:|fatal error:|hung or terminated unexpectedly|_test\.go:[0-9]+:' "$1"
+}
+
+# crashers lists the inputs saved for target $2 of package $1: a crash
+# being minimised when the run ends is saved without the "Failing input
+# written" line, so a new file here is a finding whatever the log says.
+crashers() {
+	local dir
+	dir="$(go list -f '{{.Dir}}' "$1")/testdata/fuzz/$2"
+	if [ -d "$dir" ]; then
+		ls -1 "$dir"
+	fi
 }
 
 # One go test -list for every package (built in parallel): it prints a
-# package's target names, then "ok <package>".
+# package's target names, then "ok <package>". A package that does not
+# build fails the run here, as its targets would silently go missing.
+listing=$(mktemp)
+trap 'rm -f "$log" "$listing"' EXIT
+if ! go test -list '^Fuzz' ./... >"$listing" 2>&1 || grep -q '^FAIL' "$listing"; then
+	cat "$listing"
+	echo "fuzz: listing the fuzz targets failed"
+	exit 1
+fi
 targets=()
 names=()
 while read -r word pkg _; do
 	case $word in
 	Fuzz*) names+=("$word") ;;
 	ok)
-		for t in "${names[@]}"; do
+		for t in ${names[@]+"${names[@]}"}; do
 			targets+=("$pkg $t")
 		done
 		names=()
 		;;
+	*) names=() ;;
 	esac
-done < <(go test -list '^Fuzz' ./... 2>/dev/null)
+done <"$listing"
 n=${#targets[@]}
+if [ "$n" -eq 0 ]; then
+	echo "fuzz: no fuzz targets listed"
+	exit 1
+fi
 first=$(( ${FUZZ_START:-$(( $(date +%s) / 86400 ))} % (n > 0 ? n : 1) ))
 echo "fuzz: $n targets listed in $((SECONDS - start))s; starting at number $first"
 start=$SECONDS
@@ -70,8 +93,9 @@ for ((k = 0; k < n; k++)); do
 		continue
 	fi
 	t0=$SECONDS
+	saved=$(crashers "$pkg" "$t")
 	if ! fuzz_one "$pkg" "$t"; then
-		if coordinator_deadline "$log"; then
+		if coordinator_deadline "$log" && [ "$(crashers "$pkg" "$t")" = "$saved" ]; then
 			echo "== $pkg $t: the fuzzing coordinator's deadline race (go.dev/issue/75804), no failing input: running it once more"
 			if ! fuzz_one "$pkg" "$t"; then
 				echo "== FAIL $pkg $t"
