@@ -90,8 +90,9 @@ func floorHandler() http.Handler {
 }
 
 // handlerTimes records how long the handler held each request, from its
-// headers read to its response written: the part of the latency that is
-// the webhook's code, not the transport's or the queue's.
+// headers read to its response handed to net/http (whose final flush
+// comes after): the part of the latency that is the webhook's code, not
+// the transport's or the queue's.
 type handlerTimes struct {
 	mu sync.Mutex
 	d  []time.Duration
@@ -284,7 +285,7 @@ func benchLoad(b *testing.B, cache *admission.Cache, floor, netHTTP bool, review
 	b.ReportMetric(ms(all[len(all)/2]), "p50-ms")
 	b.ReportMetric(ms(all[len(all)*99/100]), "p99-ms")
 	if len(all) >= 1000 { // not go test's first run of one
-		pooled := pool(b.Name(), all)
+		pooled := pool(fmt.Sprintf("%s/%d", b.Name(), b.N), all)
 		b.ReportMetric(ms(pooled[len(pooled)*99/100]), "pooled-p99-ms")
 	}
 	if held := times.sorted(); len(held) > 0 {
@@ -326,10 +327,12 @@ func BenchmarkWebhookWarmNetHTTP(b *testing.B) {
 	benchAdmissions(b, admission.NewCache(1000, time.Hour, nil), true, minimalReview)
 }
 
-// pooled holds the latencies of every run of each benchmark in this
-// process (-count N): the p99 of one run of 20,000 admissions at 20 in
-// flight is decided by a few stalls of the machine; over N runs it is
-// the distribution's.
+// pooled holds the latencies of every run of each benchmark at each b.N
+// in this process (-count N; a -benchtime in seconds ramps b.N up, and
+// those runs are not pooled with the final ones): the p99 of one run of
+// 20,000 admissions at 20 in flight is decided by a few stalls of the
+// machine; over N runs it is the distribution's. The k-th run reports
+// the pool of runs 1 to k, so the last line of -count N is the whole.
 var pooled = struct {
 	sync.Mutex
 	by map[string][]time.Duration
